@@ -179,7 +179,7 @@ func (s *Store) load() (err error) {
 			vals := map[string]bool{}
 			s.admitted[string(name)] = vals
 			return tx.Bucket(bucketLabels).Bucket(name).ForEach(func(k, _ []byte) error {
-				vals[string(k)] = true
+				vals[labelValue(k)] = true
 				return nil
 			})
 		}); err != nil {
@@ -351,7 +351,7 @@ func (s *Store) admit(tx *bolt.Tx, p *pending, name, value string) (string, erro
 	if err != nil {
 		return "", err
 	}
-	if err := b.Put([]byte(value), nil); err != nil {
+	if err := b.Put(labelKey(value), nil); err != nil {
 		return "", err
 	}
 	if p.admitted[name] == nil {
@@ -360,6 +360,12 @@ func (s *Store) admit(tx *bolt.Tx, p *pending, name, value string) (string, erro
 	p.admitted[name][value] = true
 	return value, nil
 }
+
+// labelKey prefixes a label value because bbolt keys cannot be empty and an
+// empty priority is a legitimate value.
+func labelKey(value string) []byte { return append([]byte{'v'}, value...) }
+
+func labelValue(key []byte) string { return string(key[1:]) }
 
 // Apply commits one batch of a source: tickets, newly counted events, scope
 // changes and the cursor, all in one transaction.

@@ -323,3 +323,17 @@ func TestActiveSourcesLimitTheSnapshot(t *testing.T) {
 		t.Fatal("active source without tickets should export tracked 0")
 	}
 }
+
+func TestEmptyLabelValuesAreAdmitted(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sd.db")
+	s := openStore(t, path, opts)
+	tk := resolvedTicket("1", "IT")
+	tk.Priority, tk.RequestType = "", ""
+	apply(t, s, ticket.Batch{Tickets: []ticket.Ticket{tk}})
+	_ = s.Close()
+	s = openStore(t, path, opts)
+	defer s.Close()
+	if got := s.Snapshot().Tickets[TicketLabels{Source: "demo", Desk: "IT"}]; got == nil || got.Created != 1 {
+		t.Fatalf("empty label values after restart: %+v", s.Snapshot().Tickets)
+	}
+}

@@ -1,0 +1,188 @@
+// Package poller runs one source on its interval: it hands the source the
+// committed cursor, commits every batch the source emits, and keeps the
+// per-source self-metrics and readiness.
+package poller
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+
+	"github.com/servicedesk-exporter/servicedesk_exporter/store"
+	"github.com/servicedesk-exporter/servicedesk_exporter/ticket"
+)
+
+// Source is a ticketing system adapter: I/O only, normalized facts out.
+type Source interface {
+	// Poll fetches what changed since cursor (nil: everything in scope
+	// updated since horizon or still open) and emits it batch by batch.
+	Poll(ctx context.Context, horizon time.Time, cursor []byte, emit func(context.Context, ticket.Batch) error) error
+}
+
+// Store is the part of the store a poller writes to.
+type Store interface {
+	Horizon(source string, proposed time.Time) (time.Time, error)
+	Cursor(source string) ([]byte, error)
+	Apply(ctx context.Context, source string, b ticket.Batch) (store.Result, error)
+	Publish()
+}
+
+// Metrics are the per-source self-metrics, shared by all pollers.
+type Metrics struct {
+	up, lastSuccess, duration, progress *prometheus.GaugeVec
+	errors, skipped                     *prometheus.CounterVec
+}
+
+// NewMetrics registers the self-metrics with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	f := promauto.With(reg)
+	return &Metrics{
+		up: f.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "servicedesk_up",
+			Help: "Whether the last poll of the source succeeded (1) or failed (0).",
+		}, []string{"source"}),
+		lastSuccess: f.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "servicedesk_last_successful_poll_timestamp_seconds",
+			Help: "Unix time the last successful poll of the source finished.",
+		}, []string{"source"}),
+		duration: f.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "servicedesk_poll_duration_seconds",
+			Help: "How long the last poll of the source took, successful or not.",
+		}, []string{"source"}),
+		progress: f.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "servicedesk_initial_sync_progress_ratio",
+			Help: "Progress of the source's initial sync from 0 to 1; 1 once it completed.",
+		}, []string{"source"}),
+		errors: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "servicedesk_poll_errors_total",
+			Help: "Polls of the source that failed.",
+		}, []string{"source"}),
+		skipped: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "servicedesk_tickets_skipped_total",
+			Help: "Tickets skipped because the source delivered facts the exporter cannot use.",
+		}, []string{"source"}),
+	}
+}
+
+// Forget removes a source's series, for a source removed by a reload.
+func (m *Metrics) Forget(source string) {
+	for _, v := range []*prometheus.GaugeVec{m.up, m.lastSuccess, m.duration, m.progress} {
+		v.DeleteLabelValues(source)
+	}
+	m.errors.DeleteLabelValues(source)
+	m.skipped.DeleteLabelValues(source)
+}
+
+// Poller polls one source.
+type Poller struct {
+	name     string
+	src      Source
+	store    Store
+	interval time.Duration
+	horizon  time.Time // proposed; the store keeps the first one it saw
+	logger   *slog.Logger
+	metrics  *Metrics
+	now      func() time.Time
+	ready    atomic.Bool
+}
+
+// Option configures a Poller.
+type Option func(*Poller)
+
+// WithClock replaces time.Now.
+func WithClock(now func() time.Time) Option { return func(p *Poller) { p.now = now } }
+
+// New returns a poller for the named source; horizon is only a proposal the
+// first time the store sees this source.
+func New(name string, src Source, st Store, interval time.Duration, horizon time.Time, logger *slog.Logger, m *Metrics, opts ...Option) *Poller {
+	p := &Poller{name: name, src: src, store: st, interval: interval, horizon: horizon, logger: logger, metrics: m, now: time.Now}
+	for _, o := range opts {
+		o(p)
+	}
+	// Series exist from the start so "never polled" shows as up 0, not absent.
+	m.up.WithLabelValues(name)
+	m.errors.WithLabelValues(name)
+	m.skipped.WithLabelValues(name)
+	m.progress.WithLabelValues(name)
+	return p
+}
+
+// Name is the source name.
+func (p *Poller) Name() string { return p.name }
+
+// Ready reports whether a poll of the source has completed successfully.
+func (p *Poller) Ready() bool { return p.ready.Load() }
+
+// Run polls right away and then every interval until ctx is done.
+func (p *Poller) Run(ctx context.Context) {
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		}
+		_ = p.PollOnce(ctx)
+		timer.Reset(p.interval)
+	}
+}
+
+// PollOnce runs one poll and records its outcome.
+func (p *Poller) PollOnce(ctx context.Context) error {
+	start := p.now()
+	err := p.poll(ctx)
+	p.metrics.duration.WithLabelValues(p.name).Set(p.now().Sub(start).Seconds())
+	// Whatever batches were committed are shown even when the poll failed.
+	p.store.Publish()
+	switch {
+	case err == nil:
+		p.metrics.up.WithLabelValues(p.name).Set(1)
+		p.metrics.lastSuccess.WithLabelValues(p.name).Set(float64(p.now().UnixMilli()) / 1e3)
+		p.metrics.progress.WithLabelValues(p.name).Set(1)
+		if !p.ready.Swap(true) {
+			p.logger.Info("source ready", "duration", p.now().Sub(start).Round(time.Millisecond))
+		}
+	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+		// Shutting down or reloading: not the source's fault.
+	default:
+		p.metrics.up.WithLabelValues(p.name).Set(0)
+		p.metrics.errors.WithLabelValues(p.name).Inc()
+		p.logger.Error("poll failed; keeping the last good data", "err", err, "retry_in", p.interval)
+	}
+	return err
+}
+
+func (p *Poller) poll(ctx context.Context) error {
+	horizon, err := p.store.Horizon(p.name, p.horizon)
+	if err != nil {
+		return err
+	}
+	cursor, err := p.store.Cursor(p.name)
+	if err != nil {
+		return err
+	}
+	return p.src.Poll(ctx, horizon, cursor, func(ctx context.Context, b ticket.Batch) error {
+		res, err := p.store.Apply(ctx, p.name, b)
+		if err != nil {
+			return err
+		}
+		for _, skipErr := range res.Skipped {
+			p.logger.Warn("skipping ticket with unusable facts", "err", skipErr)
+		}
+		p.metrics.skipped.WithLabelValues(p.name).Add(float64(len(res.Skipped)))
+		if b.Progress != nil && b.Progress.Total > 0 {
+			ratio := float64(b.Progress.Done) / float64(b.Progress.Total)
+			p.metrics.progress.WithLabelValues(p.name).Set(min(ratio, 1))
+		}
+		if res.Dropped > 0 {
+			p.logger.Info("tickets left the source's scope", "count", res.Dropped)
+		}
+		return nil
+	})
+}
