@@ -11,7 +11,8 @@ import (
 )
 
 // realisticSnapshot is one source with 3 desks × 10 request types × 5
-// priorities, 2 SLAs and 3 open status categories per label set.
+// priorities, 2 SLAs and 3 status categories per label set: larger than a
+// real store would publish (open tickets are never in "done"), on purpose.
 func realisticSnapshot() *store.Snapshot {
 	s := &store.Snapshot{
 		Tickets:        map[store.TicketLabels]*store.TicketSeries{},

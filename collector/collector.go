@@ -18,12 +18,10 @@ import (
 const namespace = "servicedesk"
 
 // refreshed ends every HELP text: the values come from a background poll, not
-// from the scrape, so they can be up to one poll interval old.
+// from the scrape, so they can be up to one poll interval old. Counters and
+// histograms also say they are persisted: the store keeps them across
+// restarts, so they never decrease.
 const refreshed = " Refreshed in the background every poll_interval."
-
-// persisted is added to counters and histograms, which the store keeps across
-// restarts so they never decrease.
-const persisted = " Persisted across restarts."
 
 var (
 	ticketLabels       = []string{"source", "desk", "request_type", "priority"}
@@ -79,19 +77,19 @@ func New(snapshot func() *store.Snapshot, opts ...Option) *Collector {
 		now:      time.Now,
 
 		created: newDesc("tickets_created_total",
-			"Tickets created at or after the tracking horizon."+persisted+refreshed, ticketLabels),
+			"Tickets created at or after the tracking horizon, persisted across restarts."+refreshed, ticketLabels),
 		resolved: newDesc("tickets_resolved_total",
-			"Transitions of tickets into a done status category."+persisted+refreshed, ticketLabels),
+			"Transitions of tickets into a done status category, persisted across restarts."+refreshed, ticketLabels),
 		reopened: newDesc("tickets_reopened_total",
-			"Transitions of tickets from a done status category back to an open one."+persisted+refreshed, ticketLabels),
+			"Transitions of tickets from a done status category back to an open one, persisted across restarts."+refreshed, ticketLabels),
 		slaCycles: newDesc("sla_cycles_total",
-			"Completed SLA cycles by outcome (met or breached)."+persisted+refreshed, slaCycleLabels),
+			"Completed SLA cycles by outcome (met or breached), persisted across restarts."+refreshed, slaCycleLabels),
 		firstResponse: newDesc("first_response_seconds",
-			"Time from ticket creation to the first public agent response, observed once per ticket."+persisted+refreshed, ticketLabels),
+			"Time from ticket creation to the first response to the requester, observed once per ticket and persisted across restarts."+refreshed, ticketLabels),
 		resolution: newDesc("resolution_seconds",
-			"Wall-clock time from ticket creation to each resolution."+persisted+refreshed, ticketLabels),
+			"Wall-clock time from ticket creation to each resolution, persisted across restarts."+refreshed, ticketLabels),
 		satisfaction: newDesc("satisfaction_rating",
-			"Satisfaction ratings from 1 to 5, one observation per rating given."+persisted+refreshed, satisfactionLabels),
+			"Satisfaction ratings from 1 to 5, one observation per rating given and persisted across restarts."+refreshed, satisfactionLabels),
 		open: newDesc("open_tickets",
 			"Tickets in scope that are open now."+refreshed, openLabels),
 		awaiting: newDesc("tickets_awaiting_first_response",
