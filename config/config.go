@@ -1,13 +1,62 @@
 // Package config loads and validates the exporter's YAML configuration:
 // defaults, then a strict decode (unknown keys are errors), then validation.
+// Every error is one line starting with "<file>:<line>: ".
 package config
 
 import (
+	"fmt"
+	"os"
+	"strings"
 	"time"
 
 	promconfig "github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
+	"gopkg.in/yaml.v3"
 )
+
+// Source types.
+const (
+	TypeDemo = "demo"
+	TypeJira = "jira"
+)
+
+// Defaults for keys left out of the file.
+const (
+	DefaultStorePath       = "data/servicedesk.db"
+	DefaultLabelValueLimit = 100
+	DefaultLookback        = model.Duration(30 * 24 * time.Hour)
+	DefaultDemoPoll        = model.Duration(30 * time.Second)
+	DefaultJiraPoll        = model.Duration(2 * time.Minute)
+)
+
+// DefaultFirstResponseBuckets are SLA-shaped: minutes to a week.
+func DefaultFirstResponseBuckets() []model.Duration {
+	return durations(5*time.Minute, 15*time.Minute, 30*time.Minute, time.Hour, 2*time.Hour,
+		4*time.Hour, 8*time.Hour, day, 2*day, 3*day, week)
+}
+
+// DefaultResolutionBuckets span an hour to four weeks.
+func DefaultResolutionBuckets() []model.Duration {
+	return durations(time.Hour, 4*time.Hour, 8*time.Hour, day, 2*day, 3*day, week, 2*week, 4*week)
+}
+
+// DefaultDemoConfig is the demo desk used when a demo source has no demo: section.
+func DefaultDemoConfig() DemoConfig {
+	return DemoConfig{Seed: 1, Desks: []string{"IT", "HR", "FAC"}, TicketsPerDay: 150}
+}
+
+const (
+	day  = 24 * time.Hour
+	week = 7 * day
+)
+
+func durations(ds ...time.Duration) []model.Duration {
+	out := make([]model.Duration, len(ds))
+	for i, d := range ds {
+		out[i] = model.Duration(d)
+	}
+	return out
+}
 
 // Config is the whole configuration file.
 type Config struct {
@@ -18,6 +67,7 @@ type Config struct {
 
 // StoreConfig says where the embedded store lives.
 type StoreConfig struct {
+	// Path is relative to the working directory, like Prometheus' --storage.tsdb.path.
 	Path string `yaml:"path"`
 }
 
@@ -34,13 +84,24 @@ type Source struct {
 	Name         string         `yaml:"name"`
 	Type         string         `yaml:"type"`
 	PollInterval model.Duration `yaml:"poll_interval"`
-	Lookback     model.Duration `yaml:"lookback"`
-	Since        Date           `yaml:"since"`
+	// Lookback and Since are exclusive; after loading, exactly one is set.
+	Lookback model.Duration `yaml:"lookback,omitempty"`
+	Since    Date           `yaml:"since,omitempty"`
 
 	Demo *DemoConfig `yaml:"demo,omitempty"`
 	Jira *JiraConfig `yaml:"jira,omitempty"`
-	// HTTPClient is prometheus/common's HTTPClientConfig, inline under http_client.
+	// HTTPClient is prometheus/common's HTTPClientConfig under http_client;
+	// relative file paths in it are already resolved against the config file's directory.
 	HTTPClient promconfig.HTTPClientConfig `yaml:"http_client,omitempty"`
+}
+
+// Horizon is the earliest time whose events count: since if set, else now minus lookback.
+// The store persists the horizon of the first start, so later config edits do not move it.
+func (s Source) Horizon(now time.Time) time.Time {
+	if !s.Since.IsZero() {
+		return s.Since.Time
+	}
+	return now.Add(-time.Duration(s.Lookback))
 }
 
 // DemoConfig configures the built-in simulated desk.
@@ -50,5 +111,41 @@ type DemoConfig struct {
 	TicketsPerDay float64  `yaml:"tickets_per_day"`
 }
 
-// Date is a calendar date (2006-01-02) in UTC.
+// Date is a calendar date (2006-01-02) at midnight UTC.
 type Date struct{ time.Time }
+
+// MarshalYAML renders the date as YYYY-MM-DD, or nothing when unset.
+func (d Date) MarshalYAML() (any, error) {
+	if d.IsZero() {
+		return nil, nil
+	}
+	return d.Format(time.DateOnly), nil
+}
+
+// Load reads and parses the config file at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		// Not a file:line error: there is no line yet, and the OS message names the path.
+		return nil, fmt.Errorf("cannot read config file: %w", err)
+	}
+	return Parse(data, path)
+}
+
+// Parse parses data as the config file filename. filename prefixes every error,
+// and relative file paths under http_client resolve against its directory.
+// Files named there must be readable; their content is not kept.
+func Parse(data []byte, filename string) (*Config, error) {
+	return newParser(filename).parse(data)
+}
+
+// String renders the config as YAML with every secret shown as <secret>.
+func (c *Config) String() string {
+	var b strings.Builder
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(c); err != nil {
+		return fmt.Sprintf("# config cannot be rendered: %v\n", err)
+	}
+	return b.String()
+}
