@@ -1,0 +1,187 @@
+// Command servicedesk_exporter polls service desks (Jira Service Management,
+// the built-in demo desk) in the background and serves what it derived as
+// Prometheus metrics.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/common/promslog"
+	promslogflag "github.com/prometheus/common/promslog/flag"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
+
+	"github.com/servicedesk-exporter/servicedesk_exporter/config"
+	"github.com/servicedesk-exporter/servicedesk_exporter/store"
+)
+
+const (
+	programName   = "servicedesk_exporter"
+	defaultListen = ":9811"
+	// shutdownGrace bounds how long SIGTERM waits for an in-flight poll
+	// batch to commit and for scrapes to finish.
+	shutdownGrace = 5 * time.Second
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+type flags struct {
+	configFile   string
+	configCheck  bool
+	metricsPath  string
+	maxRequests  int
+	storeRebuild bool
+	toolkit      *web.FlagConfig
+	log          *promslog.Config
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	app := kingpin.New(programName, "Prometheus exporter for internal service desks: first response, resolution, reopens, SLA and satisfaction.")
+	app.UsageWriter(stdout)
+	app.ErrorWriter(stderr)
+	f := flags{log: &promslog.Config{Writer: stderr}}
+	app.Flag("config.file", "Configuration file.").Default("config.yaml").StringVar(&f.configFile)
+	app.Flag("config.check", "Validate the configuration file and exit.").BoolVar(&f.configCheck)
+	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&f.metricsPath)
+	app.Flag("web.max-requests", "Maximum number of concurrent scrapes; further ones get 503. 0 means no limit.").Default("40").IntVar(&f.maxRequests)
+	app.Flag("store.rebuild", "Delete the store file and rebuild it from the sources. Counters restart from what the sources still hold within the horizon.").BoolVar(&f.storeRebuild)
+	f.toolkit = kingpinflag.AddFlags(app, defaultListen)
+	promslogflag.AddFlags(app, f.log)
+	app.Version(version.Print(programName))
+	app.HelpFlag.Short('h')
+	serveCmd := app.Command("serve", "Run the exporter (the default).").Default()
+	checkCmd := app.Command("check", "Connect to every configured source, report what the exporter would see, and exit.")
+
+	cmd, err := app.Parse(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", programName, err)
+		return 1
+	}
+	logger := promslog.New(f.log)
+
+	cfg, err := config.Load(f.configFile)
+	if err != nil {
+		logger.Error("invalid configuration", "err", err)
+		return 1
+	}
+	if f.configCheck {
+		fmt.Fprintf(stdout, "%s: configuration is valid (%d sources)\n", f.configFile, len(cfg.Sources))
+		return 0
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	switch cmd {
+	case checkCmd.FullCommand():
+		return runCheck(ctx, cfg, stdout, logger)
+	case serveCmd.FullCommand():
+		return serve(ctx, f, cfg, logger)
+	}
+	return 1
+}
+
+func serve(ctx context.Context, f flags, cfg *config.Config, logger *slog.Logger) int {
+	logger.Info("starting "+programName, "version", version.Info(), "build_context", version.BuildContext())
+	if f.storeRebuild {
+		if err := os.Remove(cfg.Store.Path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			logger.Error("cannot remove store for rebuild", "path", cfg.Store.Path, "err", err)
+			return 1
+		}
+		logger.Warn("store removed; rebuilding it from the sources", "path", cfg.Store.Path)
+	}
+	st, err := store.Open(cfg.Store.Path, storeOptions(cfg))
+	if err != nil {
+		logger.Error("cannot open store", "err", err)
+		return 1
+	}
+	defer func() {
+		if err := st.Close(); err != nil {
+			logger.Error("closing store", "err", err)
+		}
+	}()
+
+	d := newDaemon(ctx, st, logger)
+	if err := d.apply(cfg); err != nil {
+		logger.Error("invalid configuration", "err", err)
+		d.stop()
+		return 1
+	}
+	d.configLoaded(true)
+
+	reloadCh := make(chan chan error)
+	srv := &http.Server{
+		Handler:           newMux(d, f, reloadCh),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	srvErr := make(chan error, 1)
+	go func() { srvErr <- web.ListenAndServe(srv, f.toolkit, logger) }()
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
+	exit := 0
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			logger.Info("shutting down")
+			break loop
+		case <-hup:
+			if err := d.reload(f.configFile); err != nil {
+				logger.Error("reload failed; keeping the running configuration", "err", err)
+			}
+		case rc := <-reloadCh:
+			err := d.reload(f.configFile)
+			if err != nil {
+				logger.Error("reload failed; keeping the running configuration", "err", err)
+			}
+			rc <- err
+		case err := <-srvErr:
+			if !errors.Is(err, http.ErrServerClosed) {
+				logger.Error("web server failed", "err", err)
+				exit = 1
+			}
+			break loop
+		}
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		logger.Warn("web server did not shut down cleanly", "err", err)
+	}
+	d.stop()
+	return exit
+}
+
+func storeOptions(cfg *config.Config) store.Options {
+	seconds := func(ds []model.Duration) []float64 {
+		out := make([]float64, len(ds))
+		for i, d := range ds {
+			out[i] = time.Duration(d).Seconds()
+		}
+		return out
+	}
+	return store.Options{
+		LabelValueLimit:      cfg.Metrics.LabelValueLimit,
+		FirstResponseBuckets: seconds(cfg.Metrics.FirstResponseBuckets),
+		ResolutionBuckets:    seconds(cfg.Metrics.ResolutionBuckets),
+	}
+}
