@@ -1,0 +1,412 @@
+package jira
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/servicedesk-exporter/servicedesk_exporter/ticket"
+)
+
+// pending is a ticket read from a search page whose changelog, comments or
+// rating may still need a request before it is complete.
+type pending struct {
+	t        ticket.Ticket
+	id       int64
+	reporter string
+
+	comments      []comment
+	commentsTotal int
+	// commentsFrom is where the embedded comments start in the full,
+	// created-ordered list (search embeds a window of it).
+	commentsFrom int
+
+	histories []changelogHistory
+	// changelogMore is set when the embedded changelog (Data Center) is
+	// shorter than its total.
+	changelogMore bool
+
+	needFeedback bool
+}
+
+// decodeIssue turns one search result into a pending ticket. Any value of an
+// unexpected shape is an error: the caller skips that ticket, not the page.
+func decodeIssue(st *site, raw json.RawMessage) (*pending, error) {
+	var is rawIssue
+	if err := json.Unmarshal(raw, &is); err != nil {
+		return nil, fmt.Errorf("decode issue: %w", err)
+	}
+	if is.ID == "" {
+		return nil, errors.New("issue without id")
+	}
+	id, err := strconv.ParseInt(is.ID, 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("issue id %q is not numeric", is.ID)
+	}
+	p := &pending{id: id, t: ticket.Ticket{ID: is.ID, Key: is.Key}}
+	f := fieldReader{fields: is.Fields}
+
+	var created, updated, resolved flexTime
+	f.read("created", &created)
+	f.read("updated", &updated)
+	f.read("resolutiondate", &resolved)
+	p.t.Created, p.t.Updated, p.t.ResolvedAt = created.Time, updated.Time, resolved.Time
+
+	var status statusField
+	f.read("status", &status)
+	p.t.Status = status.Name
+	if c, ok := st.categories[status.ID]; ok {
+		p.t.StatusCategory = c
+	} else if status.StatusCategory != nil {
+		if c, ok := categoryFromKey(status.StatusCategory.Key); ok {
+			p.t.StatusCategory = c
+		}
+	}
+
+	var reporter *user
+	f.read("reporter", &reporter)
+	p.reporter = reporter.identity()
+	p.t.Reporter = p.reporter
+
+	var named struct {
+		Name string `json:"name"`
+		Key  string `json:"key"`
+	}
+	if f.read("priority", &named) {
+		p.t.Priority = named.Name
+	}
+	named.Name, named.Key = "", ""
+	if f.read("project", &named) {
+		p.t.Desk = named.Key
+	}
+
+	var cf commentField
+	if f.read("comment", &cf) {
+		p.comments = cf.Comments
+		p.commentsTotal = max(cf.Total, len(cf.Comments))
+		p.commentsFrom = cf.StartAt
+	}
+
+	if st.requestType != "" {
+		var rt *requestTypeValue
+		if f.read(st.requestType, &rt) && rt != nil && rt.RequestType != nil {
+			p.t.RequestType = rt.RequestType.Name
+		}
+	}
+
+	for _, sf := range st.slaFields {
+		var v *slaValue
+		if !f.read(sf.ID, &v) || v == nil {
+			continue
+		}
+		sla, err := convertSLA(sf.Name, *v)
+		if err != nil {
+			f.fail(sf.ID, err)
+			continue
+		}
+		p.t.SLAs = append(p.t.SLAs, sla)
+		if st.firstResponseSLA != "" && sla.Name == st.firstResponseSLA {
+			// Only tickets that carry the SLA use it; others (SLA not
+			// applicable to their request type) fall back to comments.
+			p.t.FirstResponseSLA = sla.Name
+		}
+	}
+
+	if st.satisfaction != "" || st.satisfactionDate != "" {
+		var ratedAt flexTime
+		if st.satisfactionDate != "" {
+			f.read(st.satisfactionDate, &ratedAt)
+		}
+		value, present, rerr := decodeRating(f.fields[st.satisfaction])
+		switch {
+		case rerr == nil && present:
+			p.t.Satisfaction = &ticket.Rating{Value: value, At: ratedAt.Time}
+		case !ratedAt.IsZero():
+			// Rated (the date says so) but the value is unreadable or hidden:
+			// ask the feedback endpoint for this one ticket.
+			p.needFeedback = true
+			p.t.Satisfaction = &ticket.Rating{At: ratedAt.Time}
+		case rerr != nil:
+			f.fail(st.satisfaction, rerr)
+		}
+	}
+
+	if is.Changelog != nil {
+		p.histories = is.Changelog.Histories
+		p.changelogMore = is.Changelog.Total > len(is.Changelog.Histories)
+	}
+
+	if f.err != nil {
+		return nil, f.err
+	}
+	switch {
+	case p.t.Created.IsZero():
+		return nil, errors.New("issue has no created time")
+	case p.t.Updated.IsZero():
+		return nil, errors.New("issue has no updated time")
+	case !p.t.StatusCategory.Valid():
+		return nil, fmt.Errorf("status %q (id %s) has no known category", status.Name, status.ID)
+	}
+	return p, nil
+}
+
+// fieldReader decodes issue fields, keeping the first error with the field
+// it came from.
+type fieldReader struct {
+	fields map[string]json.RawMessage
+	err    error
+}
+
+// read decodes field name into out and reports whether it held a value.
+func (r *fieldReader) read(name string, out any) bool {
+	raw, ok := r.fields[name]
+	if !ok || len(raw) == 0 || string(bytes.TrimSpace(raw)) == "null" {
+		return false
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		r.fail(name, err)
+		return false
+	}
+	return true
+}
+
+func (r *fieldReader) fail(name string, err error) {
+	if r.err == nil {
+		r.err = fmt.Errorf("field %s: %w", name, err)
+	}
+}
+
+// convertSLA turns a JSM SLA value into facts. The SLA is named after its
+// field so first_response_sla matches whatever the site calls it.
+func convertSLA(fieldName string, v slaValue) (ticket.SLA, error) {
+	name := fieldName
+	if name == "" {
+		name = v.Name
+	}
+	out := ticket.SLA{Name: name}
+	for i, c := range v.CompletedCycles {
+		start, err := c.StartTime.time()
+		if err != nil {
+			return out, fmt.Errorf("completed cycle %d start: %w", i, err)
+		}
+		stop, err := c.StopTime.time()
+		if err != nil {
+			return out, fmt.Errorf("completed cycle %d stop: %w", i, err)
+		}
+		out.Completed = append(out.Completed, ticket.SLACycle{
+			Start:    start,
+			Stop:     stop,
+			Goal:     c.GoalDuration.duration(),
+			Elapsed:  c.ElapsedTime.duration(),
+			Breached: c.Breached,
+		})
+	}
+	if o := v.OngoingCycle; o != nil {
+		start, err := o.StartTime.time()
+		if err != nil {
+			return out, fmt.Errorf("ongoing cycle start: %w", err)
+		}
+		breachAt, err := o.BreachTime.time()
+		if err != nil {
+			return out, fmt.Errorf("ongoing cycle breach time: %w", err)
+		}
+		remaining := o.RemainingTime.duration()
+		out.Ongoing = &ticket.OngoingCycle{
+			Start:     start,
+			Goal:      o.GoalDuration.duration(),
+			Elapsed:   o.ElapsedTime.duration(),
+			Remaining: remaining,
+			BreachAt:  breachAt,
+			Breached:  o.Breached || remaining < 0,
+			Paused:    o.Paused,
+		}
+	}
+	return out, nil
+}
+
+// decodeRating reads a satisfaction value: null, a number, a numeric string,
+// or an object holding one under rating (or value).
+func decodeRating(raw json.RawMessage) (int, bool, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return 0, false, nil
+	}
+	var n float64
+	switch raw[0] {
+	case '{':
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &obj); err != nil {
+			return 0, false, err
+		}
+		for _, key := range []string{"rating", "value"} {
+			if inner, ok := obj[key]; ok {
+				return decodeRating(inner)
+			}
+		}
+		return 0, false, errors.New("satisfaction object has no rating")
+	case '"':
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return 0, false, err
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil {
+			return 0, false, fmt.Errorf("satisfaction %q is not a number", s)
+		}
+		n = v
+	default:
+		if err := json.Unmarshal(raw, &n); err != nil {
+			return 0, false, fmt.Errorf("satisfaction %s is not a number", raw)
+		}
+	}
+	if n != math.Trunc(n) || n < 1 || n > 5 {
+		return 0, false, fmt.Errorf("satisfaction %v is not a rating 1..5", n)
+	}
+	return int(n), true, nil
+}
+
+// changeFacts turns status and resolution history into transitions and
+// resolution changes, oldest first. unknown collects status ids missing from
+// the category map.
+func changeFacts(histories []changelogHistory, categories map[string]ticket.Category) (trs []ticket.Transition, res []ticket.ResolutionChange, unknown []string) {
+	sorted := append([]changelogHistory(nil), histories...)
+	sort.SliceStable(sorted, func(i, j int) bool {
+		if !sorted[i].Created.Equal(sorted[j].Created.Time) {
+			return sorted[i].Created.Before(sorted[j].Created.Time)
+		}
+		return numericLess(sorted[i].ID, sorted[j].ID)
+	})
+	seen := map[string]bool{}
+	for _, h := range sorted {
+		if seen[h.ID] && h.ID != "" {
+			continue // bulkfetch pages and per-issue pages may overlap
+		}
+		seen[h.ID] = true
+		for _, it := range h.Items {
+			field := it.FieldID
+			if field == "" {
+				field = it.Field
+			}
+			switch strings.ToLower(field) {
+			case "status":
+				from, okFrom := categories[it.From.Value]
+				to, okTo := categories[it.To.Value]
+				if !okFrom {
+					unknown = append(unknown, it.From.Value)
+				}
+				if !okTo {
+					unknown = append(unknown, it.To.Value)
+				}
+				if okFrom && okTo && from != to {
+					trs = append(trs, ticket.Transition{At: h.Created.Time, From: from, To: to})
+				}
+			case "resolution":
+				set := (it.To.Set && it.To.Value != "") || (it.ToString.Set && it.ToString.Value != "")
+				res = append(res, ticket.ResolutionChange{At: h.Created.Time, Set: set})
+			}
+		}
+	}
+	return trs, res, unknown
+}
+
+func numericLess(a, b string) bool {
+	x, errA := strconv.ParseInt(a, 10, 64)
+	y, errB := strconv.ParseInt(b, 10, 64)
+	if errA == nil && errB == nil {
+		return x < y
+	}
+	return a < b
+}
+
+// authorRole classifies a comment's author.
+func authorRole(c comment, reporter string, automation map[string]bool) ticket.Author {
+	a := c.Author
+	if a == nil {
+		return ticket.AuthorAutomation // anonymous: not a person answering
+	}
+	switch {
+	case reporter != "" && a.identity() == reporter:
+		return ticket.AuthorReporter
+	case strings.EqualFold(a.AccountType, "app"),
+		automation[a.AccountID] && a.AccountID != "",
+		automation[a.Name] && a.Name != "",
+		automation[a.Key] && a.Key != "":
+		return ticket.AuthorAutomation
+	case strings.EqualFold(a.AccountType, "customer"):
+		// Another customer (a request participant) is on the customer's
+		// side of the conversation, never a response to it.
+		return ticket.AuthorReporter
+	}
+	return ticket.AuthorAgent
+}
+
+// commentPublic reads whether customers see a comment: Cloud's jsdPublic, or
+// the sd.public.comment property that marks internal notes. Comments with
+// neither are public, as Jira shows them on the portal.
+func commentPublic(c comment) bool {
+	if c.JSDPublic != nil {
+		return *c.JSDPublic
+	}
+	for _, p := range c.Properties {
+		if p.Key != "sd.public.comment" {
+			continue
+		}
+		var v struct {
+			Internal json.RawMessage `json:"internal"`
+		}
+		if json.Unmarshal(p.Value, &v) == nil {
+			s := strings.Trim(string(bytes.TrimSpace(v.Internal)), `"`)
+			return !strings.EqualFold(s, "true")
+		}
+	}
+	return true
+}
+
+// applyComments converts the raw comments to facts and reports whether a
+// first response (a public agent comment) is among them.
+func (p *pending) applyComments(automation map[string]bool) bool {
+	sort.SliceStable(p.comments, func(i, j int) bool {
+		if !p.comments[i].Created.Equal(p.comments[j].Created.Time) {
+			return p.comments[i].Created.Before(p.comments[j].Created.Time)
+		}
+		return numericLess(p.comments[i].ID, p.comments[j].ID)
+	})
+	p.t.Comments = p.t.Comments[:0]
+	answered := false
+	seen := map[string]bool{}
+	for _, c := range p.comments {
+		if c.ID != "" && seen[c.ID] {
+			continue
+		}
+		seen[c.ID] = true
+		fact := ticket.Comment{At: c.Created.Time, Author: authorRole(c, p.reporter, automation), Public: commentPublic(c)}
+		p.t.Comments = append(p.t.Comments, fact)
+		if fact.Author == ticket.AuthorAgent && fact.Public {
+			answered = true
+		}
+	}
+	return answered
+}
+
+// needsMoreComments says whether the comments seen so far cannot decide the
+// first response and Jira has more.
+func (p *pending) needsMoreComments(answered bool) bool {
+	return p.t.FirstResponseSLA == "" && !answered && p.commentsTotal > len(uniqueComments(p.comments))
+}
+
+func uniqueComments(cs []comment) map[string]bool {
+	out := make(map[string]bool, len(cs))
+	for i, c := range cs {
+		id := c.ID
+		if id == "" {
+			id = "#" + strconv.Itoa(i)
+		}
+		out[id] = true
+	}
+	return out
+}

@@ -1,0 +1,201 @@
+package jira
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/servicedesk-exporter/servicedesk_exporter/config"
+	"github.com/servicedesk-exporter/servicedesk_exporter/ticket"
+)
+
+// JSM custom field types, matched on schema.custom: field ids differ per site
+// and names are renamable and localised.
+const (
+	customSLA              = "com.atlassian.servicedesk:sd-sla-field"
+	customSatisfaction     = "com.atlassian.servicedesk:sd-request-feedback"
+	customSatisfactionDate = "com.atlassian.servicedesk:sd-request-feedback-date"
+	customRequestType      = "com.atlassian.servicedesk:vp-origin"
+)
+
+// Field is one discovered JSM field.
+type Field struct {
+	Kind string // sla, satisfaction, satisfaction_date, request_type
+	ID   string
+	Name string
+}
+
+// site is what the exporter learns about a Jira site once per process.
+type site struct {
+	deployment string // config.JiraDeploymentCloud or config.JiraDeploymentDataCenter
+	version    string
+	user       user
+	loc        *time.Location
+
+	slaFields        []Field
+	satisfaction     string // field id, "" when absent
+	satisfactionDate string
+	requestType      string
+
+	categories map[string]ticket.Category // status id → category
+	// firstResponseSLA names the SLA giving the first response; "" means
+	// the first public agent comment.
+	firstResponseSLA string
+}
+
+func (s *site) cloud() bool { return s.deployment == config.JiraDeploymentCloud }
+
+// fields lists the JSM fields found, for logs and the check report.
+func (s *site) fields() []Field {
+	out := append([]Field(nil), s.slaFields...)
+	if s.satisfaction != "" {
+		out = append(out, Field{Kind: "satisfaction", ID: s.satisfaction})
+	}
+	if s.satisfactionDate != "" {
+		out = append(out, Field{Kind: "satisfaction_date", ID: s.satisfactionDate})
+	}
+	if s.requestType != "" {
+		out = append(out, Field{Kind: "request_type", ID: s.requestType})
+	}
+	return out
+}
+
+// searchFields is the explicit field list of every ticket search (Cloud
+// search/jql returns only ids by default).
+func (s *site) searchFields() []string {
+	out := []string{"created", "updated", "status", "resolutiondate", "reporter", "priority", "project", "issuetype", "comment"}
+	for _, f := range s.slaFields {
+		out = append(out, f.ID)
+	}
+	for _, id := range []string{s.satisfaction, s.satisfactionDate, s.requestType} {
+		if id != "" {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// discover reads deployment, user, time zone, JSM fields and statuses.
+func (src *Source) discover(ctx context.Context) (*site, error) {
+	st := &site{deployment: src.cfg.Deployment}
+
+	var info serverInfo
+	if _, err := src.api.do(ctx, request{endpoint: "server_info", method: http.MethodGet, path: "rest/api/2/serverInfo"}, &info); err != nil {
+		return nil, fmt.Errorf("read server info: %w", src.explain(err))
+	}
+	st.version = info.Version
+	if st.deployment == config.JiraDeploymentAuto {
+		if strings.EqualFold(info.DeploymentType, "cloud") {
+			st.deployment = config.JiraDeploymentCloud
+		} else {
+			st.deployment = config.JiraDeploymentDataCenter
+		}
+	}
+
+	if _, err := src.api.do(ctx, request{endpoint: "myself", method: http.MethodGet, path: "rest/api/2/myself"}, &st.user); err != nil {
+		return nil, fmt.Errorf("read authenticated user: %w", src.explain(err))
+	}
+	st.loc = time.UTC
+	if st.user.TimeZone != "" {
+		loc, err := time.LoadLocation(st.user.TimeZone)
+		if err != nil {
+			return nil, fmt.Errorf("load time zone %q of the API user: %w", st.user.TimeZone, err)
+		}
+		st.loc = loc
+	} else {
+		src.logger.Warn("the API user has no time zone; JQL dates are written in UTC")
+	}
+
+	var fields []fieldDef
+	if _, err := src.api.do(ctx, request{endpoint: "field", method: http.MethodGet, path: "rest/api/2/field"}, &fields); err != nil {
+		return nil, fmt.Errorf("list fields: %w", src.explain(err))
+	}
+	st.applyFields(fields)
+
+	if err := src.loadStatuses(ctx, st); err != nil {
+		return nil, err
+	}
+
+	st.firstResponseSLA = src.chooseFirstResponse(st)
+	return st, nil
+}
+
+func (st *site) applyFields(fields []fieldDef) {
+	// Sorted by id so the search field list and logs are stable.
+	sort.Slice(fields, func(i, j int) bool { return fields[i].ID < fields[j].ID })
+	for _, f := range fields {
+		switch f.Schema.Custom {
+		case customSLA:
+			st.slaFields = append(st.slaFields, Field{Kind: "sla", ID: f.ID, Name: f.Name})
+		case customSatisfaction:
+			if st.satisfaction == "" {
+				st.satisfaction = f.ID
+			}
+		case customSatisfactionDate:
+			if st.satisfactionDate == "" {
+				st.satisfactionDate = f.ID
+			}
+		case customRequestType:
+			if st.requestType == "" {
+				st.requestType = f.ID
+			}
+		}
+	}
+}
+
+func (src *Source) loadStatuses(ctx context.Context, st *site) error {
+	var statuses []statusDef
+	if _, err := src.api.do(ctx, request{endpoint: "status", method: http.MethodGet, path: "rest/api/2/status"}, &statuses); err != nil {
+		return fmt.Errorf("list statuses: %w", src.explain(err))
+	}
+	st.categories = make(map[string]ticket.Category, len(statuses))
+	for _, s := range statuses {
+		if c, ok := categoryFromKey(s.StatusCategory.Key); ok {
+			st.categories[s.ID] = c
+		}
+	}
+	return nil
+}
+
+// categoryFromKey maps Jira's status category keys; "undefined" (No
+// Category) counts as new because such a status has not been worked on.
+func categoryFromKey(key string) (ticket.Category, bool) {
+	switch strings.ToLower(key) {
+	case "new", "undefined":
+		return ticket.CategoryNew, true
+	case "indeterminate":
+		return ticket.CategoryIndeterminate, true
+	case "done":
+		return ticket.CategoryDone, true
+	}
+	return "", false
+}
+
+// chooseFirstResponse resolves first_response to an SLA name or "" for
+// comments. The field's own name is used so it matches SLA.Name exactly.
+func (src *Source) chooseFirstResponse(st *site) string {
+	want := strings.TrimSpace(src.cfg.FirstResponseSLA)
+	var found string
+	for _, f := range st.slaFields {
+		if strings.EqualFold(strings.TrimSpace(f.Name), want) {
+			found = f.Name
+			break
+		}
+	}
+	switch src.cfg.FirstResponse {
+	case config.JiraFirstResponseComment:
+		return ""
+	case config.JiraFirstResponseSLA:
+		if found == "" {
+			src.logger.Warn("first_response is sla but no SLA field has that name; tickets without it fall back to comments",
+				"first_response_sla", want)
+			return want
+		}
+		return found
+	default:
+		return found
+	}
+}

@@ -1,0 +1,183 @@
+package jira
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/servicedesk-exporter/servicedesk_exporter/ticket"
+)
+
+// Request sizes of the follow-up endpoints.
+const (
+	bulkChangelogIssues  = 1000  // changelog/bulkfetch: issueIdsOrKeys max
+	bulkChangelogResults = 10000 // changelog/bulkfetch: maxResults max
+	followUpPageSize     = 100   // comment and per-issue changelog pages
+	maxFollowUpPages     = 200   // per ticket: 20,000 comments or histories
+)
+
+// complete fills in what search results leave out, with as few requests as
+// the API allows: one changelog bulkfetch per 1000 tickets on Cloud, and
+// per-ticket requests only for overflowing comments, overflowing Data Center
+// changelogs or unreadable ratings.
+func (src *Source) complete(ctx context.Context, st *site, batch []*pending) error {
+	if st.cloud() && len(batch) > 0 {
+		if err := src.bulkChangelogs(ctx, batch); err != nil {
+			return err
+		}
+	}
+	refreshed := false
+	for _, p := range batch {
+		if p.changelogMore {
+			if err := src.issueChangelog(ctx, p); err != nil {
+				return err
+			}
+		}
+		trs, res, unknown := changeFacts(p.histories, st.categories)
+		if len(unknown) > 0 && !refreshed {
+			// A status created since start-up: re-read the list once.
+			refreshed = true
+			if err := src.loadStatuses(ctx, st); err != nil {
+				return err
+			}
+			trs, res, unknown = changeFacts(p.histories, st.categories)
+		}
+		if len(unknown) > 0 {
+			src.logger.Warn("changelog names statuses that no longer exist; those transitions are left out",
+				"ticket", p.t.Key, "status_ids", unknown)
+		}
+		p.t.Transitions, p.t.Resolutions = trs, res
+
+		answered := p.applyComments(src.automation)
+		if p.needsMoreComments(answered) {
+			if err := src.moreComments(ctx, p); err != nil {
+				return err
+			}
+		}
+		if p.needFeedback {
+			if err := src.feedback(ctx, p); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// bulkChangelogs fetches status and resolution history for the batch in
+// calls of up to 1000 issues, following the response's page token.
+func (src *Source) bulkChangelogs(ctx context.Context, batch []*pending) error {
+	byID := make(map[string]*pending, len(batch))
+	for _, p := range batch {
+		byID[p.t.ID] = p
+		p.histories = nil // the inline changelog is truncated; bulkfetch is complete
+	}
+	for start := 0; start < len(batch); start += bulkChangelogIssues {
+		end := min(start+bulkChangelogIssues, len(batch))
+		ids := make([]string, 0, end-start)
+		for _, p := range batch[start:end] {
+			ids = append(ids, p.t.ID)
+		}
+		body := bulkChangelogRequest{IssueIDsOrKeys: ids, FieldIDs: []string{"status", "resolution"}, MaxResults: bulkChangelogResults}
+		for page := 0; ; page++ {
+			if page >= src.cfg.MaxPages {
+				return fmt.Errorf("changelog bulkfetch: more than %d pages (jira.max_pages)", src.cfg.MaxPages)
+			}
+			var resp bulkChangelogResponse
+			if _, err := src.api.do(ctx, request{endpoint: "changelog_bulkfetch", method: http.MethodPost,
+				path: "rest/api/2/changelog/bulkfetch", body: body}, &resp); err != nil {
+				return fmt.Errorf("fetch changelogs: %w", src.explain(err))
+			}
+			for _, l := range resp.IssueChangeLogs {
+				if p := byID[l.IssueID]; p != nil {
+					p.histories = append(p.histories, l.ChangeHistories...)
+				}
+			}
+			if resp.NextPageToken == "" || len(resp.IssueChangeLogs) == 0 {
+				break
+			}
+			body.NextPageToken = resp.NextPageToken
+		}
+	}
+	return nil
+}
+
+// issueChangelog pages /issue/{id}/changelog when the embedded changelog
+// (Data Center expand=changelog) is shorter than its total.
+func (src *Source) issueChangelog(ctx context.Context, p *pending) error {
+	var all []changelogHistory
+	startAt := 0
+	for range maxFollowUpPages {
+		q := url.Values{"startAt": {strconv.Itoa(startAt)}, "maxResults": {strconv.Itoa(followUpPageSize)}}
+		var page issueChangelogPage
+		if _, err := src.api.do(ctx, request{endpoint: "issue_changelog", method: http.MethodGet,
+			path: "rest/api/2/issue/" + p.t.ID + "/changelog", query: q}, &page); err != nil {
+			return fmt.Errorf("fetch changelog of %s: %w", p.t.Key, src.explain(err))
+		}
+		all = append(all, page.Values...)
+		startAt += len(page.Values)
+		if len(page.Values) == 0 || page.IsLast || (page.Total > 0 && startAt >= page.Total) {
+			p.histories = append(all, p.histories...)
+			return nil
+		}
+	}
+	return fmt.Errorf("changelog of %s: more than %d pages", p.t.Key, maxFollowUpPages)
+}
+
+// moreComments pages the ticket's comments, oldest first, only until a
+// public agent comment appears: later comments cannot change the first response.
+func (src *Source) moreComments(ctx context.Context, p *pending) error {
+	// Continue after the embedded window when it began at the start;
+	// otherwise read from the start (the window held later comments).
+	startAt := 0
+	if p.commentsFrom == 0 {
+		startAt = len(p.comments)
+	}
+	for range maxFollowUpPages {
+		q := url.Values{"startAt": {strconv.Itoa(startAt)}, "maxResults": {strconv.Itoa(followUpPageSize)}, "orderBy": {"created"}}
+		if !src.site.cloud() {
+			q.Set("expand", "properties") // sd.public.comment marks internal notes
+		}
+		var page commentPage
+		if _, err := src.api.do(ctx, request{endpoint: "issue_comment", method: http.MethodGet,
+			path: "rest/api/2/issue/" + p.t.ID + "/comment", query: q}, &page); err != nil {
+			return fmt.Errorf("fetch comments of %s: %w", p.t.Key, src.explain(err))
+		}
+		p.comments = append(p.comments, page.Comments...)
+		if page.Total > p.commentsTotal {
+			p.commentsTotal = page.Total
+		}
+		startAt += len(page.Comments)
+		answered := p.applyComments(src.automation)
+		if answered || len(page.Comments) == 0 || startAt >= page.Total {
+			return nil
+		}
+	}
+	return fmt.Errorf("comments of %s: more than %d pages", p.t.Key, maxFollowUpPages)
+}
+
+// feedback reads the rating of a ticket whose Satisfaction date is set but
+// whose Satisfaction value could not be read from the search result.
+func (src *Source) feedback(ctx context.Context, p *pending) error {
+	var fb feedback
+	_, err := src.api.do(ctx, request{endpoint: "request_feedback", method: http.MethodGet,
+		path:   "rest/servicedeskapi/request/" + p.t.Key + "/feedback",
+		header: http.Header{"X-ExperimentalApi": {"opt-in"}}}, &fb)
+	if code := StatusCode(err); code == http.StatusNotFound || code == http.StatusForbidden {
+		src.logger.Debug("no feedback readable for a rated ticket", "ticket", p.t.Key, "status", code)
+		p.t.Satisfaction = nil
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("fetch feedback of %s: %w", p.t.Key, src.explain(err))
+	}
+	value, present, derr := decodeRating(fb.Rating)
+	if derr != nil || !present {
+		src.logger.Warn("feedback of a rated ticket holds no readable rating", "ticket", p.t.Key)
+		p.t.Satisfaction = nil
+		return nil
+	}
+	p.t.Satisfaction = &ticket.Rating{Value: value, At: p.t.Satisfaction.At}
+	return nil
+}

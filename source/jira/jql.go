@@ -1,0 +1,85 @@
+package jira
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// jqlTimeLayout is the only date form the exporter writes into JQL. Jira
+// reads it in the API user's time zone, with minute precision.
+const jqlTimeLayout = "2006-01-02 15:04"
+
+// jqlLowerBound formats t as a JQL date literal that Jira, reading it in loc,
+// places at or before t. Seconds are dropped (a floor); where the wall clock
+// repeats (the autumn DST change) the literal is moved back until even its
+// latest reading is not after t, so a ">=" bound never skips tickets.
+func jqlLowerBound(t time.Time, loc *time.Location) string {
+	w := t.In(loc)
+	w = time.Date(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), 0, 0, loc)
+	for range 4 {
+		s := w.Format(jqlTimeLayout)
+		if latest, ok := latestReading(s, loc); ok && !latest.After(t) {
+			return s
+		}
+		w = w.Add(-30 * time.Minute)
+	}
+	return w.Format(jqlTimeLayout)
+}
+
+// latestReading returns the latest instant whose wall clock in loc reads s.
+func latestReading(s string, loc *time.Location) (time.Time, bool) {
+	naive, err := time.Parse(jqlTimeLayout, s)
+	if err != nil {
+		return time.Time{}, false
+	}
+	var latest time.Time
+	found := false
+	// Every offset the zone uses within a day of the wall time is a
+	// candidate reading; a reading is real if it formats back to s.
+	seen := map[int]bool{}
+	for h := -26; h <= 26; h++ {
+		_, offset := naive.Add(time.Duration(h) * time.Hour).In(loc).Zone()
+		if seen[offset] {
+			continue
+		}
+		seen[offset] = true
+		candidate := naive.Add(-time.Duration(offset) * time.Second)
+		if candidate.In(loc).Format(jqlTimeLayout) != s {
+			continue
+		}
+		if !found || candidate.After(latest) {
+			latest, found = candidate, true
+		}
+	}
+	return latest, found
+}
+
+// jqlBuilder writes the queries of the supported JQL subset around the
+// user's JQL, which is always wrapped in parentheses so its OR clauses
+// cannot capture the exporter's bounds.
+type jqlBuilder struct {
+	user string
+	loc  *time.Location
+}
+
+// scope is every ticket the exporter tracks: updated since the horizon, or
+// still open however old.
+func (b jqlBuilder) scope(horizon time.Time) string {
+	return fmt.Sprintf(`(%s) AND (updated >= "%s" OR statusCategory != Done)`,
+		strings.TrimSpace(b.user), jqlLowerBound(horizon, b.loc))
+}
+
+// updatedSince is every ticket in the user's JQL updated at or after since.
+func (b jqlBuilder) updatedSince(since time.Time) string {
+	return fmt.Sprintf(`(%s) AND updated >= "%s"`, strings.TrimSpace(b.user), jqlLowerBound(since, b.loc))
+}
+
+// page adds the keyset position and the id order that makes paging
+// restartable: a pass resumes with "id > last id seen".
+func keyset(base string, afterID int64) string {
+	if afterID > 0 {
+		base += fmt.Sprintf(" AND id > %d", afterID)
+	}
+	return base + " ORDER BY id ASC"
+}

@@ -1,0 +1,425 @@
+package jira
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/servicedesk-exporter/servicedesk_exporter/ticket"
+)
+
+const cursorVersion = 1
+
+// Pass phases kept in the cursor.
+const (
+	phaseInitial     = "initial"
+	phaseIncremental = "incremental"
+)
+
+// cloudBatchTickets is how many tickets a Cloud batch collects before its
+// changelogs are fetched: one bulkfetch call takes up to 1000 issues.
+const cloudBatchTickets = bulkChangelogIssues
+
+// reconcilePageSize is the maxResults of id-only searches; Jira allows more
+// per page when only ids are asked for.
+const reconcilePageSize = 1000
+
+// cursorState is the source's position, committed by the store with the
+// batch that carries it. A pass (initial sync or one incremental poll) walks
+// its query in ascending id order, so a pass cut short by a crash resumes
+// with "id > AfterID" and nothing is skipped.
+type cursorState struct {
+	Version int    `json:"v"`
+	Phase   string `json:"phase"`
+
+	// The pass in progress, if Active.
+	Active    bool      `json:"active,omitempty"`
+	PassStart time.Time `json:"pass_start,omitzero"`
+	PassSince time.Time `json:"pass_since,omitzero"` // incremental lower bound; zero for the initial sync
+	AfterID   int64     `json:"after_id,omitempty"`
+	Done      int       `json:"done,omitempty"`
+	Total     int       `json:"total,omitempty"`
+	Pages     int       `json:"pages,omitempty"`
+
+	// Since is the lower bound of the next incremental pass.
+	Since time.Time `json:"since,omitzero"`
+	// Seen maps ticket id to updated (Unix ms) for tickets at or after
+	// Since: the overlap re-reads them and they are dropped unless changed.
+	Seen          map[string]int64 `json:"seen,omitempty"`
+	LastReconcile time.Time        `json:"last_reconcile,omitzero"`
+}
+
+func decodeCursor(b []byte) (cursorState, error) {
+	if len(b) == 0 {
+		return cursorState{Version: cursorVersion, Phase: phaseInitial}, nil
+	}
+	var c cursorState
+	if err := json.Unmarshal(b, &c); err != nil {
+		return cursorState{}, fmt.Errorf("decode cursor: %w", err)
+	}
+	if c.Version != cursorVersion || (c.Phase != phaseInitial && c.Phase != phaseIncremental) {
+		return cursorState{}, fmt.Errorf("cursor version %d phase %q is not understood", c.Version, c.Phase)
+	}
+	return c, nil
+}
+
+func (c cursorState) encode() []byte {
+	b, err := json.Marshal(c)
+	if err != nil {
+		panic(fmt.Sprintf("cursor is always encodable: %v", err))
+	}
+	return b
+}
+
+// Poll reads what changed since cursor and emits it batch by batch, each
+// with the cursor that resumes after it. See the package comment of the
+// poller for the contract.
+func (s *Source) Poll(ctx context.Context, horizon time.Time, cursor []byte, emit func(context.Context, ticket.Batch) error) error {
+	st, err := s.ensureSite(ctx)
+	if err != nil {
+		return err
+	}
+	cur, err := decodeCursor(cursor)
+	if err != nil {
+		return err
+	}
+	if cur.Phase == phaseIncremental && !cur.Active && s.reconcileDue(cur) {
+		if cur, err = s.reconcile(ctx, st, horizon, cur, emit); err != nil {
+			return err
+		}
+	}
+	return s.runPass(ctx, st, horizon, cur, emit)
+}
+
+func (s *Source) reconcileDue(cur cursorState) bool {
+	interval := time.Duration(s.cfg.ReconcileInterval)
+	return interval > 0 && !s.now().Before(cur.LastReconcile.Add(interval))
+}
+
+// nextSince is where the pass after one started at passStart begins: the
+// overlap covers Cloud's eventual consistency and clock skew.
+func (s *Source) nextSince(passStart time.Time) time.Time {
+	return passStart.Add(-time.Duration(s.cfg.Overlap))
+}
+
+// runPass walks one query to its end (or to an error), emitting batches.
+func (s *Source) runPass(ctx context.Context, st *site, horizon time.Time, cur cursorState, emit func(context.Context, ticket.Batch) error) error {
+	initial := cur.Phase == phaseInitial
+	jql := jqlBuilder{user: s.cfg.JQL, loc: st.loc}
+	if !cur.Active {
+		cur.Active = true
+		cur.PassStart = s.now()
+		cur.AfterID, cur.Done, cur.Pages = 0, 0, 0
+		if initial {
+			cur.Total = s.countScope(ctx, st, jql.scope(horizon))
+			s.logger.Info("initial sync starting", "horizon", horizon, "expected_tickets", cur.Total)
+		} else {
+			cur.PassSince = cur.Since
+		}
+	}
+	base := jql.scope(horizon)
+	if !initial {
+		base = jql.updatedSince(cur.PassSince)
+	}
+	pg := s.newPager(st, base, cur.AfterID, st.searchFields(), s.cfg.PageSize)
+	progress := newProgressLog(s, cur)
+
+	var batch []*pending
+	batchMaxID := cur.AfterID
+	for {
+		issues, done, err := pg.next(ctx)
+		if err != nil {
+			return err
+		}
+		if cur.Pages++; cur.Pages > s.cfg.MaxPages {
+			return fmt.Errorf("search needed more than %d pages in one pass (jira.max_pages); narrow jira.jql or raise the cap", s.cfg.MaxPages)
+		}
+		cur.Done += len(issues)
+		for _, raw := range issues {
+			p, id := s.decodeOrSkip(st, raw)
+			batchMaxID = max(batchMaxID, id)
+			if p == nil || s.unchanged(cur, p) {
+				continue
+			}
+			batch = append(batch, p)
+		}
+		// Cloud collects pages until one bulkfetch call is full; a Data
+		// Center page already carries its changelogs and is a batch.
+		if !done && st.cloud() && len(batch) < cloudBatchTickets {
+			continue
+		}
+		if err := s.complete(ctx, st, batch); err != nil {
+			return err
+		}
+		cur.AfterID = batchMaxID
+		tickets := make([]ticket.Ticket, 0, len(batch))
+		for _, p := range batch {
+			tickets = append(tickets, p.t)
+			if !p.t.Updated.Before(s.nextSince(cur.PassStart)) {
+				if cur.Seen == nil {
+					cur.Seen = map[string]int64{}
+				}
+				cur.Seen[p.t.ID] = p.t.Updated.UnixMilli()
+			}
+		}
+		out := ticket.Batch{Tickets: tickets}
+		if initial {
+			out.Progress = &ticket.Progress{Done: cur.Done, Total: max(cur.Total, cur.Done)}
+		}
+		if done {
+			cur = s.finishPass(cur, initial)
+			if initial {
+				out.Progress = &ticket.Progress{Done: cur.Done, Total: cur.Done}
+			}
+		}
+		out.Cursor = cur.encode()
+		if err := emit(ctx, out); err != nil {
+			return err
+		}
+		if initial {
+			progress.log(cur, done)
+		}
+		if done {
+			return nil
+		}
+		batch = batch[:0]
+	}
+}
+
+// finishPass turns a completed pass into the start of the next one.
+func (s *Source) finishPass(cur cursorState, initial bool) cursorState {
+	cur.Active = false
+	cur.Since = s.nextSince(cur.PassStart)
+	for id, updated := range cur.Seen {
+		if time.UnixMilli(updated).Before(cur.Since) {
+			delete(cur.Seen, id)
+		}
+	}
+	if initial {
+		// The initial sync listed the whole scope, so it counts as a
+		// reconciliation.
+		cur.Phase = phaseIncremental
+		cur.LastReconcile = cur.PassStart
+	}
+	cur.AfterID, cur.Pages, cur.PassSince = 0, 0, time.Time{}
+	return cur
+}
+
+// unchanged reports a ticket the overlap re-read without a change.
+func (s *Source) unchanged(cur cursorState, p *pending) bool {
+	updated, ok := cur.Seen[p.t.ID]
+	return ok && updated == p.t.Updated.UnixMilli()
+}
+
+// decodeOrSkip decodes one issue; a malformed one is logged, counted and
+// skipped. The id is returned either way so paging moves past it.
+func (s *Source) decodeOrSkip(st *site, raw json.RawMessage) (*pending, int64) {
+	var head struct {
+		ID  string `json:"id"`
+		Key string `json:"key"`
+	}
+	_ = json.Unmarshal(raw, &head)
+	id, _ := strconv.ParseInt(head.ID, 10, 64)
+	p, err := decodeIssue(st, raw)
+	if err != nil {
+		s.logger.Warn("skipping a ticket the exporter cannot decode", "ticket", head.Key, "id", head.ID, "err", err)
+		s.api.metrics.ticketsSkipped.WithLabelValues(s.name).Inc()
+		return nil, id
+	}
+	return p, id
+}
+
+// countScope asks Cloud for the approximate size of the initial sync, for
+// progress and ETA only; failures just leave the total unknown.
+func (s *Source) countScope(ctx context.Context, st *site, jql string) int {
+	if !st.cloud() {
+		return 0 // Data Center reports total with the first page
+	}
+	var resp struct {
+		Count int `json:"count"`
+	}
+	if _, err := s.api.do(ctx, request{endpoint: "approximate_count", method: http.MethodPost,
+		path: "rest/api/2/search/approximate-count", body: map[string]string{"jql": jql}}, &resp); err != nil {
+		s.logger.Debug("approximate count failed; progress has no total", "err", err)
+		return 0
+	}
+	return resp.Count
+}
+
+// reconcile lists the ids of every ticket in scope (ids only, large pages)
+// and emits them as InScope.
+func (s *Source) reconcile(ctx context.Context, st *site, horizon time.Time, cur cursorState, emit func(context.Context, ticket.Batch) error) (cursorState, error) {
+	started := s.now()
+	pg := s.newPager(st, jqlBuilder{user: s.cfg.JQL, loc: st.loc}.scope(horizon), 0, []string{"id"}, reconcilePageSize)
+	ids := make([]string, 0, 1024)
+	for pages := 0; ; pages++ {
+		if pages >= s.cfg.MaxPages {
+			return cur, fmt.Errorf("reconciliation needed more than %d pages (jira.max_pages)", s.cfg.MaxPages)
+		}
+		issues, done, err := pg.next(ctx)
+		if err != nil {
+			return cur, fmt.Errorf("reconcile: %w", err)
+		}
+		for _, raw := range issues {
+			var head struct {
+				ID string `json:"id"`
+			}
+			if json.Unmarshal(raw, &head) == nil && head.ID != "" {
+				ids = append(ids, head.ID)
+			}
+		}
+		if done {
+			break
+		}
+	}
+	cur.LastReconcile = started
+	if err := emit(ctx, ticket.Batch{InScope: ids, Cursor: cur.encode()}); err != nil {
+		return cur, err
+	}
+	s.logger.Debug("reconciled tickets in scope", "count", len(ids))
+	return cur, nil
+}
+
+// pager walks one search query page by page.
+type pager interface {
+	// next returns the next page and whether it was the last.
+	next(ctx context.Context) (issues []json.RawMessage, done bool, err error)
+}
+
+func (s *Source) newPager(st *site, base string, afterID int64, fields []string, pageSize int) pager {
+	if st.cloud() {
+		return &cloudPager{src: s, base: base, afterID: afterID, fields: fields, pageSize: pageSize}
+	}
+	return &dcPager{src: s, base: base, afterID: afterID, fields: fields, pageSize: pageSize,
+		window: s.cfg.MaxResultWindow, changelog: len(fields) > 1}
+}
+
+// cloudPager follows search/jql's nextPageToken; total is never relied on.
+type cloudPager struct {
+	src      *Source
+	base     string
+	afterID  int64
+	fields   []string
+	pageSize int
+	token    string
+	started  bool
+}
+
+func (p *cloudPager) next(ctx context.Context) ([]json.RawMessage, bool, error) {
+	q := url.Values{
+		"jql":        {keyset(p.base, p.afterID)},
+		"maxResults": {strconv.Itoa(p.pageSize)},
+		"fields":     {strings.Join(p.fields, ",")},
+	}
+	if p.token != "" {
+		q.Set("nextPageToken", p.token)
+	}
+	var page searchJQLPage
+	if _, err := p.src.api.do(ctx, request{endpoint: "search_jql", method: http.MethodGet, path: "rest/api/2/search/jql", query: q}, &page); err != nil {
+		return nil, false, fmt.Errorf("search: %w", p.src.explain(err))
+	}
+	p.started = true
+	p.token = page.NextPageToken
+	done := page.NextPageToken == "" || len(page.Issues) == 0 || page.IsLast
+	return page.Issues, done, nil
+}
+
+// dcPager pages Data Center search with startAt, reading maxResults back,
+// and re-queries past the last id before startAt reaches the result window.
+type dcPager struct {
+	src       *Source
+	base      string
+	afterID   int64
+	fields    []string
+	pageSize  int
+	window    int
+	changelog bool
+	startAt   int
+}
+
+func (p *dcPager) next(ctx context.Context) ([]json.RawMessage, bool, error) {
+	size := p.pageSize
+	if p.startAt+size > p.window {
+		size = p.window - p.startAt
+	}
+	q := url.Values{
+		"jql":        {keyset(p.base, p.afterID)},
+		"startAt":    {strconv.Itoa(p.startAt)},
+		"maxResults": {strconv.Itoa(size)},
+		"fields":     {strings.Join(p.fields, ",")},
+	}
+	if p.changelog {
+		q.Set("expand", "changelog")
+	}
+	var page searchPage
+	if _, err := p.src.api.do(ctx, request{endpoint: "search", method: http.MethodGet, path: "rest/api/2/search", query: q}, &page); err != nil {
+		return nil, false, fmt.Errorf("search: %w", p.src.explain(err))
+	}
+	if len(page.Issues) == 0 {
+		return nil, true, nil
+	}
+	p.startAt += len(page.Issues)
+	if p.startAt >= page.Total {
+		return page.Issues, true, nil
+	}
+	if p.startAt >= p.window {
+		// Past the window startAt fails; continue after the last id
+		// instead (results are in id order).
+		last, err := lastIssueID(page.Issues)
+		if err != nil {
+			return nil, false, err
+		}
+		p.afterID, p.startAt = last, 0
+	}
+	return page.Issues, false, nil
+}
+
+func lastIssueID(issues []json.RawMessage) (int64, error) {
+	var head struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(issues[len(issues)-1], &head); err != nil {
+		return 0, fmt.Errorf("read last issue id: %w", err)
+	}
+	id, err := strconv.ParseInt(head.ID, 10, 64)
+	if err != nil {
+		return 0, errors.New("last issue of a page has no numeric id")
+	}
+	return id, nil
+}
+
+// progressLog reports the initial sync's pace.
+type progressLog struct {
+	src       *Source
+	started   time.Time
+	doneAtRun int
+}
+
+func newProgressLog(s *Source, cur cursorState) *progressLog {
+	return &progressLog{src: s, started: s.now(), doneAtRun: cur.Done}
+}
+
+func (l *progressLog) log(cur cursorState, done bool) {
+	elapsed := l.src.now().Sub(l.started)
+	fetched := cur.Done - l.doneAtRun
+	if done {
+		l.src.logger.Info("initial sync complete", "tickets", cur.Done, "duration", elapsed.Round(time.Second))
+		return
+	}
+	args := []any{"tickets", cur.Done, "pages", cur.Pages}
+	if elapsed > 0 && fetched > 0 {
+		perSecond := float64(fetched) / elapsed.Seconds()
+		args = append(args, "tickets_per_second", fmt.Sprintf("%.1f", perSecond))
+		if cur.Total > cur.Done {
+			eta := time.Duration(float64(cur.Total-cur.Done) / perSecond * float64(time.Second))
+			args = append(args, "total", cur.Total, "eta", eta.Round(time.Second))
+		}
+	}
+	l.src.logger.Info("initial sync progress", args...)
+}

@@ -1,0 +1,319 @@
+package jira
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Own types for the endpoints used. go-jira's Issue/Comment/User types drop
+// what the exporter needs (jsdPublic, accountType, comment and changelog
+// totals, comment properties), so its client is used for plumbing only.
+
+type serverInfo struct {
+	BaseURL        string `json:"baseUrl"`
+	Version        string `json:"version"`
+	DeploymentType string `json:"deploymentType"`
+	ServerTitle    string `json:"serverTitle"`
+}
+
+type user struct {
+	AccountID   string `json:"accountId"`
+	AccountType string `json:"accountType"`
+	Name        string `json:"name"`
+	Key         string `json:"key"`
+	DisplayName string `json:"displayName"`
+	TimeZone    string `json:"timeZone"`
+}
+
+// identity is the stable id of a user: Cloud accountId, else DC key or name.
+func (u *user) identity() string {
+	if u == nil {
+		return ""
+	}
+	switch {
+	case u.AccountID != "":
+		return u.AccountID
+	case u.Key != "":
+		return u.Key
+	}
+	return u.Name
+}
+
+type fieldDef struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Custom bool   `json:"custom"`
+	Schema struct {
+		Type   string `json:"type"`
+		Custom string `json:"custom"`
+	} `json:"schema"`
+}
+
+type statusDef struct {
+	ID             string `json:"id"`
+	Name           string `json:"name"`
+	StatusCategory struct {
+		Key string `json:"key"`
+	} `json:"statusCategory"`
+}
+
+// searchJQLPage is a Cloud /rest/api/2/search/jql page. Issues stay raw so
+// one malformed issue can be skipped without losing the page.
+type searchJQLPage struct {
+	Issues        []json.RawMessage `json:"issues"`
+	NextPageToken string            `json:"nextPageToken"`
+	IsLast        bool              `json:"isLast"`
+}
+
+// searchPage is a Data Center /rest/api/2/search page.
+type searchPage struct {
+	StartAt    int               `json:"startAt"`
+	MaxResults int               `json:"maxResults"`
+	Total      int               `json:"total"`
+	Issues     []json.RawMessage `json:"issues"`
+}
+
+type rawIssue struct {
+	ID        string                     `json:"id"`
+	Key       string                     `json:"key"`
+	Fields    map[string]json.RawMessage `json:"fields"`
+	Changelog *changelogPage             `json:"changelog"`
+}
+
+type changelogPage struct {
+	StartAt    int                `json:"startAt"`
+	MaxResults int                `json:"maxResults"`
+	Total      int                `json:"total"`
+	Histories  []changelogHistory `json:"histories"`
+}
+
+type changelogHistory struct {
+	ID      string          `json:"id"`
+	Created flexTime        `json:"created"`
+	Items   []changelogItem `json:"items"`
+}
+
+type changelogItem struct {
+	Field      string     `json:"field"`
+	FieldID    string     `json:"fieldId"`
+	From       flexString `json:"from"`
+	FromString flexString `json:"fromString"`
+	To         flexString `json:"to"`
+	ToString   flexString `json:"toString"`
+}
+
+// issueChangelogPage is /rest/api/2/issue/{id}/changelog.
+type issueChangelogPage struct {
+	StartAt    int                `json:"startAt"`
+	MaxResults int                `json:"maxResults"`
+	Total      int                `json:"total"`
+	IsLast     bool               `json:"isLast"`
+	Values     []changelogHistory `json:"values"`
+}
+
+type bulkChangelogRequest struct {
+	IssueIDsOrKeys []string `json:"issueIdsOrKeys"`
+	FieldIDs       []string `json:"fieldIds"`
+	MaxResults     int      `json:"maxResults"`
+	NextPageToken  string   `json:"nextPageToken,omitempty"`
+}
+
+type bulkChangelogResponse struct {
+	IssueChangeLogs []struct {
+		IssueID         string             `json:"issueId"`
+		ChangeHistories []changelogHistory `json:"changeHistories"`
+	} `json:"issueChangeLogs"`
+	NextPageToken string `json:"nextPageToken"`
+}
+
+type statusField struct {
+	ID             string `json:"id"`
+	Name           string `json:"name"`
+	StatusCategory *struct {
+		Key string `json:"key"`
+	} `json:"statusCategory"`
+}
+
+type commentField struct {
+	Comments   []comment `json:"comments"`
+	MaxResults int       `json:"maxResults"`
+	Total      int       `json:"total"`
+	StartAt    int       `json:"startAt"`
+}
+
+type comment struct {
+	ID         string            `json:"id"`
+	Author     *user             `json:"author"`
+	Created    flexTime          `json:"created"`
+	JSDPublic  *bool             `json:"jsdPublic"`
+	Properties []commentProperty `json:"properties"`
+}
+
+type commentProperty struct {
+	Key   string          `json:"key"`
+	Value json.RawMessage `json:"value"`
+}
+
+// commentPage is /rest/api/2/issue/{id}/comment.
+type commentPage struct {
+	StartAt    int       `json:"startAt"`
+	MaxResults int       `json:"maxResults"`
+	Total      int       `json:"total"`
+	Comments   []comment `json:"comments"`
+}
+
+type slaValue struct {
+	Name            string      `json:"name"`
+	CompletedCycles []slaCycle  `json:"completedCycles"`
+	OngoingCycle    *slaOngoing `json:"ongoingCycle"`
+}
+
+type slaCycle struct {
+	StartTime     *slaDate    `json:"startTime"`
+	StopTime      *slaDate    `json:"stopTime"`
+	Breached      bool        `json:"breached"`
+	GoalDuration  slaDuration `json:"goalDuration"`
+	ElapsedTime   slaDuration `json:"elapsedTime"`
+	RemainingTime slaDuration `json:"remainingTime"`
+}
+
+type slaOngoing struct {
+	StartTime     *slaDate    `json:"startTime"`
+	BreachTime    *slaDate    `json:"breachTime"`
+	Breached      bool        `json:"breached"`
+	Paused        bool        `json:"paused"`
+	GoalDuration  slaDuration `json:"goalDuration"`
+	ElapsedTime   slaDuration `json:"elapsedTime"`
+	RemainingTime slaDuration `json:"remainingTime"`
+}
+
+// slaDate is JSM's DateDTO; epochMillis is authoritative, the strings are
+// the fallback.
+type slaDate struct {
+	EpochMillis *int64 `json:"epochMillis"`
+	ISO8601     string `json:"iso8601"`
+	Jira        string `json:"jira"`
+}
+
+func (d *slaDate) time() (time.Time, error) {
+	if d == nil {
+		return time.Time{}, nil
+	}
+	if d.EpochMillis != nil {
+		return time.UnixMilli(*d.EpochMillis).UTC(), nil
+	}
+	for _, s := range []string{d.Jira, d.ISO8601} {
+		if s != "" {
+			return parseJiraTime(s)
+		}
+	}
+	return time.Time{}, nil
+}
+
+type slaDuration struct {
+	Millis int64 `json:"millis"`
+}
+
+func (d slaDuration) duration() time.Duration { return time.Duration(d.Millis) * time.Millisecond }
+
+type requestTypeValue struct {
+	RequestType *struct {
+		Name string `json:"name"`
+	} `json:"requestType"`
+}
+
+type feedback struct {
+	Rating json.RawMessage `json:"rating"`
+}
+
+// flexTime decodes Jira's several time encodings: "2006-01-02T15:04:05.000-0700",
+// RFC 3339, or an epoch number (seconds or milliseconds: bulkfetch's spec
+// example uses seconds).
+type flexTime struct{ time.Time }
+
+func (t *flexTime) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || string(b) == "null" {
+		t.Time = time.Time{}
+		return nil
+	}
+	if b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		if s == "" {
+			t.Time = time.Time{}
+			return nil
+		}
+		parsed, err := parseJiraTime(s)
+		if err != nil {
+			return err
+		}
+		t.Time = parsed
+		return nil
+	}
+	n, err := strconv.ParseFloat(string(b), 64)
+	if err != nil {
+		return fmt.Errorf("time %s is neither a string nor a number", b)
+	}
+	t.Time = epochTime(n)
+	return nil
+}
+
+func epochTime(n float64) time.Time {
+	// Numbers below 1e11 are seconds (1e11 s is the year 5138); above, millis.
+	if n < 1e11 {
+		return time.UnixMilli(int64(n * 1000)).UTC()
+	}
+	return time.UnixMilli(int64(n)).UTC()
+}
+
+var jiraTimeLayouts = []string{
+	"2006-01-02T15:04:05.000-0700",
+	"2006-01-02T15:04:05.999999999-0700",
+	"2006-01-02T15:04:05-0700",
+	time.RFC3339Nano,
+	"2006-01-02T15:04:05.999999999Z0700",
+}
+
+func parseJiraTime(s string) (time.Time, error) {
+	for _, layout := range jiraTimeLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("unrecognised time %q", s)
+}
+
+// flexString accepts a string, a number or null (changelog from/to hold
+// status ids that some versions send as numbers).
+type flexString struct {
+	Value string
+	Set   bool
+}
+
+func (s *flexString) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if string(b) == "null" {
+		*s = flexString{}
+		return nil
+	}
+	if len(b) > 0 && b[0] == '"' {
+		var v string
+		if err := json.Unmarshal(b, &v); err != nil {
+			return err
+		}
+		*s = flexString{Value: v, Set: true}
+		return nil
+	}
+	if _, err := strconv.ParseFloat(string(b), 64); err != nil {
+		return fmt.Errorf("value %s is neither a string nor a number", b)
+	}
+	*s = flexString{Value: strings.TrimSpace(string(b)), Set: true}
+	return nil
+}
