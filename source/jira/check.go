@@ -1,0 +1,202 @@
+package jira
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// checkSampleSize is how many resolved tickets the check reads to see
+// whether SLA and Satisfaction values are visible to the API user.
+const checkSampleSize = 20
+
+// CheckReport is what `servicedesk_exporter check` prints for a Jira source.
+type CheckReport struct {
+	Source     string
+	URL        string
+	Deployment string // cloud or datacenter
+	Version    string
+	User       string // display name
+	TimeZone   string
+
+	// MatchingTickets is how many tickets jira.jql matches; approximate on
+	// Cloud (search/approximate-count), exact on Data Center.
+	MatchingTickets       int
+	MatchingApproximately bool
+
+	Fields []Field
+
+	SampledTickets         int
+	TicketsWithSLA         int
+	TicketsWithRating      int
+	FirstResponseMode      string // "sla" or "comment"
+	FirstResponseSLA       string
+	FirstResponseSLAExists bool
+
+	Warnings []string
+}
+
+// Check connects to the site and reports what the exporter will see. The
+// error is actionable (it says which setting to fix); the report holds
+// whatever was learned before it.
+func (s *Source) Check(ctx context.Context) (*CheckReport, error) {
+	r := &CheckReport{Source: s.name, URL: s.cfg.URL}
+	st, err := s.ensureSite(ctx)
+	if err != nil {
+		return r, err
+	}
+	r.Deployment, r.Version = st.deployment, st.version
+	r.User, r.TimeZone = st.user.DisplayName, st.loc.String()
+	r.Fields = st.fields()
+	r.FirstResponseSLA = strings.TrimSpace(s.cfg.FirstResponseSLA)
+	r.FirstResponseMode = "comment"
+	if st.firstResponseSLA != "" {
+		r.FirstResponseMode, r.FirstResponseSLA = "sla", st.firstResponseSLA
+	}
+	for _, f := range st.slaFields {
+		if strings.EqualFold(strings.TrimSpace(f.Name), r.FirstResponseSLA) {
+			r.FirstResponseSLAExists = true
+		}
+	}
+	if len(st.slaFields) == 0 {
+		r.Warnings = append(r.Warnings, "no SLA fields found: is this Jira Service Management, and may the API user see its fields?")
+	}
+	if st.satisfaction == "" {
+		r.Warnings = append(r.Warnings, "no Satisfaction field found: satisfaction ratings will not be exported")
+	}
+	if r.FirstResponseMode == "sla" && !r.FirstResponseSLAExists {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("first_response is sla but no SLA field is named %q", r.FirstResponseSLA))
+	}
+
+	if err := s.checkCount(ctx, st, r); err != nil {
+		return r, err
+	}
+	if err := s.checkSample(ctx, st, r); err != nil {
+		return r, err
+	}
+	if r.SampledTickets > 0 && len(st.slaFields) > 0 && r.TicketsWithSLA == 0 {
+		r.Warnings = append(r.Warnings, "none of the sampled tickets shows an SLA value: the API user may not be an agent of these service desks")
+	}
+	if r.SampledTickets > 0 && st.satisfaction != "" && r.TicketsWithRating == 0 {
+		r.Warnings = append(r.Warnings, "none of the sampled resolved tickets shows a Satisfaction rating: none given yet, or hidden from the API user")
+	}
+	return r, nil
+}
+
+func (s *Source) checkCount(ctx context.Context, st *site, r *CheckReport) error {
+	jql := "(" + strings.TrimSpace(s.cfg.JQL) + ")"
+	if st.cloud() {
+		var resp struct {
+			Count int `json:"count"`
+		}
+		if _, err := s.api.do(ctx, request{endpoint: "approximate_count", method: http.MethodPost,
+			path: "rest/api/2/search/approximate-count", body: map[string]string{"jql": jql}}, &resp); err != nil {
+			return fmt.Errorf("count tickets: %w", s.explain(err))
+		}
+		r.MatchingTickets, r.MatchingApproximately = resp.Count, true
+		return nil
+	}
+	q := url.Values{"jql": {jql}, "maxResults": {"0"}, "fields": {"id"}}
+	var page searchPage
+	if _, err := s.api.do(ctx, request{endpoint: "search", method: http.MethodGet, path: "rest/api/2/search", query: q}, &page); err != nil {
+		return fmt.Errorf("count tickets: %w", s.explain(err))
+	}
+	r.MatchingTickets = page.Total
+	return nil
+}
+
+// checkSample reads a few resolved tickets (ratings only exist on those)
+// and counts which carry SLA and Satisfaction values.
+func (s *Source) checkSample(ctx context.Context, st *site, r *CheckReport) error {
+	fields := []string{"id"}
+	for _, f := range st.slaFields {
+		fields = append(fields, f.ID)
+	}
+	if st.satisfaction != "" {
+		fields = append(fields, st.satisfaction)
+	}
+	jql := "(" + strings.TrimSpace(s.cfg.JQL) + ") AND statusCategory = Done ORDER BY id ASC"
+	q := url.Values{"jql": {jql}, "maxResults": {strconv.Itoa(checkSampleSize)}, "fields": {strings.Join(fields, ",")}}
+	var issues []json.RawMessage
+	if st.cloud() {
+		var page searchJQLPage
+		if _, err := s.api.do(ctx, request{endpoint: "search_jql", method: http.MethodGet, path: "rest/api/2/search/jql", query: q}, &page); err != nil {
+			return fmt.Errorf("sample tickets: %w", s.explain(err))
+		}
+		issues = page.Issues
+	} else {
+		var page searchPage
+		if _, err := s.api.do(ctx, request{endpoint: "search", method: http.MethodGet, path: "rest/api/2/search", query: q}, &page); err != nil {
+			return fmt.Errorf("sample tickets: %w", s.explain(err))
+		}
+		issues = page.Issues
+	}
+	for _, raw := range issues {
+		var is rawIssue
+		if json.Unmarshal(raw, &is) != nil {
+			continue
+		}
+		r.SampledTickets++
+		for _, f := range st.slaFields {
+			if present(is.Fields[f.ID]) {
+				r.TicketsWithSLA++
+				break
+			}
+		}
+		if st.satisfaction != "" && present(is.Fields[st.satisfaction]) {
+			r.TicketsWithRating++
+		}
+	}
+	return nil
+}
+
+func present(raw json.RawMessage) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) > 0 && string(raw) != "null"
+}
+
+// WriteText prints the report for a person reading a terminal.
+func (r *CheckReport) WriteText(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "source %s (jira)\n", r.Source)
+	fmt.Fprintf(&b, "  url:             %s\n", r.URL)
+	fmt.Fprintf(&b, "  deployment:      %s %s\n", r.Deployment, r.Version)
+	fmt.Fprintf(&b, "  user:            %s (time zone %s)\n", r.User, r.TimeZone)
+	approx := ""
+	if r.MatchingApproximately {
+		approx = "about "
+	}
+	fmt.Fprintf(&b, "  jql matches:     %s%d tickets\n", approx, r.MatchingTickets)
+	if len(r.Fields) == 0 {
+		b.WriteString("  jsm fields:      none found\n")
+	}
+	for i, f := range r.Fields {
+		label := "                 "
+		if i == 0 {
+			label = "  jsm fields:     "
+		}
+		name := ""
+		if f.Name != "" {
+			name = " " + strconv.Quote(f.Name)
+		}
+		fmt.Fprintf(&b, "%s %s %s%s\n", label, f.Kind, f.ID, name)
+	}
+	fmt.Fprintf(&b, "  sampled:         %d resolved tickets, %d with SLA values, %d with a satisfaction rating\n",
+		r.SampledTickets, r.TicketsWithSLA, r.TicketsWithRating)
+	if r.FirstResponseMode == "sla" {
+		fmt.Fprintf(&b, "  first response:  sla %q\n", r.FirstResponseSLA)
+	} else {
+		b.WriteString("  first response:  first public agent comment\n")
+	}
+	for _, warn := range r.Warnings {
+		fmt.Fprintf(&b, "  warning:         %s\n", warn)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
