@@ -1,6 +1,7 @@
 package store
 
 import (
+	"math"
 	"sort"
 
 	"github.com/servicedesk-exporter/servicedesk_exporter/ticket"
@@ -15,21 +16,24 @@ var satisfactionBounds = []float64{1, 2, 3, 4, 5}
 type hist struct {
 	perBound []uint64
 	count    uint64
-	sum      float64
+	// sumMilli is the sum in thousandths: sources report milliseconds, so
+	// an integer sum is exact and independent of the order observations
+	// arrive in, which keeps a restart's rebuilt sum identical to the live one.
+	sumMilli int64
 }
 
 func newHist(bounds []float64) hist { return hist{perBound: make([]uint64, len(bounds))} }
 
 func (h *hist) observe(bounds []float64, v float64) {
 	h.count++
-	h.sum += v
+	h.sumMilli += int64(math.Round(v * 1000))
 	if i := sort.SearchFloat64s(bounds, v); i < len(bounds) {
 		h.perBound[i]++
 	}
 }
 
 func (h *hist) export(bounds []float64) Histogram {
-	out := Histogram{Count: h.count, Sum: h.sum, Buckets: make(map[float64]uint64, len(bounds))}
+	out := Histogram{Count: h.count, Sum: float64(h.sumMilli) / 1000, Buckets: make(map[float64]uint64, len(bounds))}
 	var cum uint64
 	for i, b := range bounds {
 		cum += h.perBound[i]

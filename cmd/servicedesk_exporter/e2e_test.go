@@ -1,0 +1,288 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// binary builds the real exporter once per test run.
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "sde-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "servicedesk_exporter")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	return addr
+}
+
+// exporterProcess is the binary running on loopback with its own work dir.
+type exporterProcess struct {
+	cmd    *exec.Cmd
+	addr   string
+	dir    string
+	stderr *syncBuffer
+	exited chan error
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// startExporter runs the binary in a fresh directory holding a copy of the
+// repository's config.yaml, exactly what the README tells a newcomer to run.
+func startExporter(t *testing.T, extraArgs ...string) *exporterProcess {
+	t.Helper()
+	dir := t.TempDir()
+	cfg, err := os.ReadFile("../../config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := &exporterProcess{addr: freeAddr(t), dir: dir, stderr: &syncBuffer{}, exited: make(chan error, 1)}
+	args := append([]string{"--web.listen-address=" + p.addr}, extraArgs...)
+	p.cmd = exec.Command(binary(t), args...)
+	p.cmd.Dir = dir
+	p.cmd.Stderr = p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.exited <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+		if t.Failed() {
+			t.Logf("exporter stderr:\n%s", p.stderr.String())
+		}
+	})
+	return p
+}
+
+func (p *exporterProcess) get(t *testing.T, path string) (int, string) {
+	t.Helper()
+	resp, err := http.Get("http://" + p.addr + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+// waitReady polls /-/ready for at most 20 s.
+func (p *exporterProcess) waitReady(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get("http://" + p.addr + "/-/ready")
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		select {
+		case err := <-p.exited:
+			t.Fatalf("exporter exited early: %v\n%s", err, p.stderr.String())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	t.Fatalf("not ready within 20s\n%s", p.stderr.String())
+}
+
+func TestBinaryServesDemoMetrics(t *testing.T) {
+	p := startExporter(t)
+	p.waitReady(t)
+
+	code, body := p.get(t, "/metrics")
+	if code != http.StatusOK {
+		t.Fatalf("/metrics: %d", code)
+	}
+	for _, family := range []string{
+		"servicedesk_tickets_created_total", "servicedesk_tickets_resolved_total", "servicedesk_tickets_reopened_total",
+		"servicedesk_sla_cycles_total", "servicedesk_first_response_seconds_bucket", "servicedesk_resolution_seconds_bucket",
+		"servicedesk_satisfaction_rating_bucket", "servicedesk_open_tickets", "servicedesk_tickets_awaiting_first_response",
+		"servicedesk_oldest_awaiting_first_response_seconds", "servicedesk_oldest_open_ticket_age_seconds",
+		"servicedesk_sla_breached_open_tickets", "servicedesk_up", "servicedesk_last_successful_poll_timestamp_seconds",
+		"servicedesk_poll_duration_seconds", "servicedesk_poll_errors_total", "servicedesk_tickets_tracked",
+		"servicedesk_exporter_build_info", "servicedesk_config_last_reload_successful",
+		"servicedesk_config_last_reload_success_timestamp_seconds", "servicedesk_initial_sync_progress_ratio",
+	} {
+		if !strings.Contains(body, "\n"+family+"{") && !strings.Contains(body, "\n"+family+" ") {
+			t.Errorf("family %s missing from /metrics", family)
+		}
+	}
+	if !strings.Contains(body, `servicedesk_up{source="demo"} 1`) {
+		t.Error("demo source not up")
+	}
+	promtoolCheckMetrics(t, []byte(body))
+
+	code, body = p.get(t, "/")
+	if code != http.StatusOK || !strings.Contains(body, `href="/metrics"`) || !strings.Contains(body, "demo (demo)") {
+		t.Fatalf("landing page %d:\n%s", code, body)
+	}
+	if code, _ := p.get(t, "/-/healthy"); code != http.StatusOK {
+		t.Fatalf("/-/healthy: %d", code)
+	}
+	if code, _ := p.get(t, "/-/reload"); code != http.StatusMethodNotAllowed {
+		t.Fatalf("GET /-/reload: %d, want 405", code)
+	}
+}
+
+func TestReloadKeepsOldConfigOnError(t *testing.T) {
+	p := startExporter(t)
+	p.waitReady(t)
+
+	resp, err := http.Post("http://"+p.addr+"/-/reload", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("reload of an unchanged config: %d", resp.StatusCode)
+	}
+
+	if err := os.WriteFile(filepath.Join(p.dir, "config.yaml"), []byte("sources:\n  - name: demo\n    typo: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	resp, err = http.Post("http://"+p.addr+"/-/reload", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusInternalServerError || !strings.Contains(string(body), "config.yaml:3") {
+		t.Fatalf("bad reload: %d %s", resp.StatusCode, body)
+	}
+	// SIGHUP goes through the same path.
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(p.stderr.String(), "reload failed") || strings.Count(p.stderr.String(), "reload failed") < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("SIGHUP reload failure not logged")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	_, metrics := p.get(t, "/metrics")
+	if !strings.Contains(metrics, "servicedesk_config_last_reload_successful 0") {
+		t.Error("reload failure not reflected in servicedesk_config_last_reload_successful")
+	}
+	if !strings.Contains(metrics, `servicedesk_up{source="demo"} 1`) {
+		t.Error("old config stopped serving after a failed reload")
+	}
+}
+
+func TestSIGTERMExitsPromptly(t *testing.T) {
+	p := startExporter(t)
+	p.waitReady(t)
+	start := time.Now()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.exited:
+		p.exited <- err // for the cleanup
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("still running 10s after SIGTERM")
+	}
+	t.Logf("stopped %v after SIGTERM", time.Since(start).Round(time.Millisecond))
+}
+
+func TestConfigCheckAndBadConfig(t *testing.T) {
+	dir := t.TempDir()
+	good, _ := os.ReadFile("../../config.yaml")
+	bad := []byte("store:\n  path: x.db\nsources:\n  - name: demo\n    type: demo\n    pol_interval: 30s\n")
+	if err := os.WriteFile(filepath.Join(dir, "good.yaml"), good, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "bad.yaml"), bad, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) (int, string) {
+		cmd := exec.Command(binary(t), args...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		var exitErr *exec.ExitError
+		if errors.As(err, &exitErr) {
+			return exitErr.ExitCode(), string(out)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return 0, string(out)
+	}
+	if code, out := run("--config.file=good.yaml", "--config.check"); code != 0 || !strings.Contains(out, "valid") {
+		t.Fatalf("config.check on a good file: %d %s", code, out)
+	}
+	if code, out := run("--config.file=bad.yaml", "--config.check"); code != 1 || !strings.Contains(out, "bad.yaml:6") {
+		t.Fatalf("config.check on a bad file: %d %s", code, out)
+	}
+	// Serving with a bad config exits 1 before binding the port.
+	addr := freeAddr(t)
+	code, out := run("--config.file=bad.yaml", "--web.listen-address="+addr)
+	if code != 1 || !strings.Contains(out, "bad.yaml:6") || strings.Contains(out, "Listening") {
+		t.Fatalf("serve with a bad config: %d %s", code, out)
+	}
+	if strings.Count(strings.TrimSpace(out), "\n") != 0 {
+		t.Errorf("want one line of error output, got:\n%s", out)
+	}
+}

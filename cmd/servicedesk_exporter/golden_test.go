@@ -1,0 +1,192 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/promslog"
+
+	"github.com/servicedesk-exporter/servicedesk_exporter/collector"
+	"github.com/servicedesk-exporter/servicedesk_exporter/config"
+	"github.com/servicedesk-exporter/servicedesk_exporter/poller"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/demo"
+	"github.com/servicedesk-exporter/servicedesk_exporter/store"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// goldenClock is a Monday morning; the demo desk is a pure function of time.
+var goldenClock = time.Date(2026, 11, 16, 9, 30, 0, 0, time.UTC)
+
+// pipeline runs the real demo → derivation → store → collector path with a
+// pinned clock, the way the binary does, minus the web server.
+type pipeline struct {
+	now    time.Time
+	store  *store.Store
+	poller *poller.Poller
+	reg    *prometheus.Registry
+}
+
+func newPipeline(t *testing.T, dbPath string) *pipeline {
+	t.Helper()
+	cfg, err := config.Load("../../config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &pipeline{now: goldenClock}
+	clock := func() time.Time { return p.now }
+	opts := storeOptions(cfg)
+	opts.Now = clock
+	if p.store, err = store.Open(dbPath, opts); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.store.Close() })
+	sc := cfg.Sources[0]
+	src, err := demo.New(*sc.Demo, demo.WithClock(clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.reg = prometheus.NewPedanticRegistry()
+	p.reg.MustRegister(collector.New(p.store.Snapshot, collector.WithClock(clock)))
+	p.poller = poller.New(sc.Name, src, p.store, time.Duration(sc.PollInterval), sc.Horizon(goldenClock),
+		promslog.NewNopLogger(), poller.NewMetrics(p.reg), poller.WithClock(clock))
+	return p
+}
+
+func (p *pipeline) pollAt(t *testing.T, at time.Time) {
+	t.Helper()
+	p.now = at
+	if err := p.poller.PollOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (p *pipeline) exposition(t *testing.T) []byte {
+	t.Helper()
+	mfs, err := p.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	enc := expfmt.NewEncoder(&buf, expfmt.NewFormat(expfmt.TypeTextPlain))
+	for _, mf := range mfs {
+		if err := enc.Encode(mf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return buf.Bytes()
+}
+
+func TestGoldenMetrics(t *testing.T) {
+	p := newPipeline(t, filepath.Join(t.TempDir(), "sd.db"))
+	p.pollAt(t, goldenClock)
+	p.pollAt(t, goldenClock.Add(10*time.Minute))
+	got := p.exposition(t)
+
+	golden := filepath.Join("testdata", "metrics.golden")
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("/metrics differs from %s; if the change is intended run go test ./cmd/servicedesk_exporter -run TestGoldenMetrics -update\n%s", golden, firstDiff(string(want), string(got)))
+	}
+	if problems, err := testutil.GatherAndLint(p.reg); err != nil || len(problems) > 0 {
+		t.Fatalf("lint: %v %v", err, problems)
+	}
+	promtoolCheckMetrics(t, got)
+}
+
+// TestRestartMatchesUninterruptedRun checks the exactly-once promise end to
+// end: polling with a restart in between gives the same counters as polling
+// straight through, and re-polling the same instant adds nothing.
+func TestRestartMatchesUninterruptedRun(t *testing.T) {
+	straight := newPipeline(t, filepath.Join(t.TempDir(), "a.db"))
+	for i := 0; i < 4; i++ {
+		straight.pollAt(t, goldenClock.Add(time.Duration(i)*time.Hour))
+	}
+
+	path := filepath.Join(t.TempDir(), "b.db")
+	first := newPipeline(t, path)
+	first.pollAt(t, goldenClock)
+	first.pollAt(t, goldenClock.Add(time.Hour))
+	first.pollAt(t, goldenClock.Add(time.Hour)) // same instant again
+	_ = first.store.Close()
+	second := newPipeline(t, path)
+	second.pollAt(t, goldenClock.Add(2*time.Hour))
+	second.pollAt(t, goldenClock.Add(3*time.Hour))
+
+	counters := func(p *pipeline) string {
+		var keep []string
+		for _, l := range strings.Split(string(p.exposition(t)), "\n") {
+			if strings.HasPrefix(l, "servicedesk_tickets_") && strings.Contains(l, "_total") ||
+				strings.HasPrefix(l, "servicedesk_sla_cycles_total") ||
+				strings.HasPrefix(l, "servicedesk_first_response_seconds") ||
+				strings.HasPrefix(l, "servicedesk_resolution_seconds") ||
+				strings.HasPrefix(l, "servicedesk_satisfaction_rating") ||
+				strings.HasPrefix(l, "servicedesk_open_tickets") {
+				keep = append(keep, l)
+			}
+		}
+		return strings.Join(keep, "\n")
+	}
+	a, b := counters(straight), counters(second)
+	if a == "" {
+		t.Fatal("no counters exported")
+	}
+	if a != b {
+		t.Fatalf("restart changed the counters:\n%s", firstDiff(a, b))
+	}
+}
+
+func firstDiff(want, got string) string {
+	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < len(wl) || i < len(gl); i++ {
+		var w, g string
+		if i < len(wl) {
+			w = wl[i]
+		}
+		if i < len(gl) {
+			g = gl[i]
+		}
+		if w != g {
+			return "line " + strconv.Itoa(i+1) + ":\n want: " + w + "\n  got: " + g
+		}
+	}
+	return "(no difference)"
+}
+
+// promtoolCheckMetrics runs promtool on real exposition text. CI installs
+// promtool, so there it must be present.
+func promtoolCheckMetrics(t *testing.T, exposition []byte) {
+	t.Helper()
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("promtool not on PATH in CI; scripts/test.sh installs it")
+		}
+		t.Log("promtool not on PATH; skipping promtool check metrics")
+		return
+	}
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = bytes.NewReader(exposition)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("promtool check metrics: %v\n%s", err, out)
+	}
+}
