@@ -62,7 +62,8 @@ func (p *parser) str(f field) (string, error) {
 func (p *parser) integer(f field) (int64, error) {
 	var v int64
 	n := resolve(f.node)
-	if n.Kind != yaml.ScalarNode || n.Decode(&v) != nil {
+	// The tag check matters: yaml.v3 would truncate 1.5 into an int64.
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" || n.Decode(&v) != nil {
 		return 0, p.errorf(f.line(), f.scope, "%s must be an integer, got %s", f.key, p.describe(f))
 	}
 	return v, nil
@@ -185,7 +186,7 @@ func matchesReported(node *yaml.Node, tag, value string) bool {
 // the right line. Their own messages may carry lines of a re-encoded copy, so
 // keys and values are looked up inside the section instead.
 func (p *parser) sectionError(err error, section *yaml.Node, sectionLine int, scope, name string) error {
-	msg := err.Error()
+	msg := firstTypeError(err.Error())
 	base, _, _ := p.find(p.root, nil, func(_, value *yaml.Node) bool { return value == section })
 	if m := unknownFieldMsg.FindStringSubmatch(msg); m != nil {
 		if path, node, ok := p.find(section, base, func(key, _ *yaml.Node) bool {
@@ -213,6 +214,20 @@ func (p *parser) sectionError(err error, section *yaml.Node, sectionLine int, sc
 		msg = name + ": " + msg
 	}
 	return p.errorf(line, scope, "%s", msg)
+}
+
+// firstTypeError keeps the first entry of a flattened yaml.TypeError
+// ("unmarshal errors:\n  line 3: ...\n  line 4: ...").
+func firstTypeError(msg string) string {
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	if rest, ok := strings.CutPrefix(msg, "unmarshal errors:"); ok {
+		for line := range strings.Lines(rest) {
+			if line = strings.TrimSpace(line); line != "" {
+				return line
+			}
+		}
+	}
+	return msg
 }
 
 // lineOfKey finds the line of the key whose value is value, anywhere under n.
@@ -249,7 +264,7 @@ func (p *parser) unknownKey(line int, key string, mappingPath []string) error {
 }
 
 func (p *parser) typeMismatch(node *yaml.Node, path []string, goType string) error {
-	want, scalar := wantedKind(goType)
+	want, scalar := wantedKind(goType, path)
 	got := kindName(node)
 	last := ""
 	if len(path) > 0 {
@@ -265,20 +280,40 @@ func (p *parser) typeMismatch(node *yaml.Node, path []string, goType string) err
 	return p.errorf(node.Line, scope, "%s must be %s, got %s", rest, want, got)
 }
 
-// wantedKind turns the Go type yaml.v3 names into words, and says whether it is a scalar.
-func wantedKind(goType string) (string, bool) {
+// wantedKind puts into words what the value at path should be, and says
+// whether that is a scalar. yaml.v3 names the Go type, but named types
+// (often "config.plain") say little, so those are looked up by path.
+func wantedKind(goType string, path []string) (string, bool) {
+	kind := reflect.Invalid
 	switch {
 	case strings.HasPrefix(goType, "[]"):
-		return "a list", false
+		kind = reflect.Slice
 	case strings.HasPrefix(goType, "map["):
-		return "a mapping", false
+		kind = reflect.Map
 	case strings.HasPrefix(goType, "int"), strings.HasPrefix(goType, "uint"):
-		return "an integer", true
+		kind = reflect.Int
 	case strings.HasPrefix(goType, "float"):
-		return "a number", true
+		kind = reflect.Float64
 	case goType == "bool":
+		kind = reflect.Bool
+	case goType == "string":
+		kind = reflect.String
+	default:
+		if t, ok := typeAt(path); ok {
+			kind = t.Kind()
+		}
+	}
+	switch kind {
+	case reflect.Slice:
+		return "a list", false
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer", true
+	case reflect.Float32, reflect.Float64:
+		return "a number", true
+	case reflect.Bool:
 		return "true or false", true
-	case goType == "string", goType == "config.Secret":
+	case reflect.String:
 		return "a string", true
 	}
 	return "a mapping", false
@@ -401,25 +436,33 @@ func walk(n *yaml.Node, visit func(key, value *yaml.Node) bool) bool {
 
 // knownKeys lists the keys valid in the mapping at path, read from the yaml tags of Config.
 func knownKeys(path []string) []string {
+	if t, ok := typeAt(path); ok {
+		return tagNames(t)
+	}
+	return nil
+}
+
+// typeAt is the Go type that the value at path decodes into.
+func typeAt(path []string) (reflect.Type, bool) {
 	t := reflect.TypeFor[Config]()
 	for _, elem := range path {
 		t = deref(t)
 		switch {
 		case strings.HasPrefix(elem, "["):
 			if t.Kind() != reflect.Slice {
-				return nil
+				return nil, false
 			}
 			t = t.Elem()
 		case t.Kind() == reflect.Struct:
 			var ok bool
 			if t, ok = fieldType(t, elem); !ok {
-				return nil
+				return nil, false
 			}
 		default:
-			return nil
+			return nil, false
 		}
 	}
-	return tagNames(deref(t))
+	return deref(t), true
 }
 
 func deref(t reflect.Type) reflect.Type {
@@ -499,7 +542,7 @@ var secretKeys = map[string]bool{
 	"secret": true, "secrets": true, "private_key": true, "proxy_connect_header": true,
 }
 
-var urlUserinfo = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://([^/?#@\s]+)@`)
+var urlUserinfo = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://([^/?#@\n]+)@`)
 
 // collectSecrets gathers every secret value in the document, so messages
 // from other packages can be scrubbed of them.

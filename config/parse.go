@@ -145,9 +145,9 @@ var yamlLinePrefix = regexp.MustCompile(`^(?:yaml: )?line (\d+): `)
 func (p *parser) syntaxError(err error) error {
 	msg := err.Error()
 	if m := yamlLinePrefix.FindStringSubmatch(msg); m != nil {
-		return p.errorf(atoi(m[1]), "", "%s", p.redact(msg[len(m[0]):]))
+		return p.errorf(atoi(m[1]), "", "invalid YAML: %s", p.redact(msg[len(m[0]):]))
 	}
-	return p.errorf(1, "", "%s", p.redact(strings.TrimPrefix(msg, "yaml: ")))
+	return p.errorf(1, "", "invalid YAML: %s", p.redact(strings.TrimPrefix(msg, "yaml: ")))
 }
 
 func (p *parser) build(raw *rawConfig) (*Config, error) {
@@ -259,6 +259,9 @@ func (p *parser) source(i int, raw *rawSource, node *yaml.Node, firstUse map[str
 	name, err := p.str(field{node: &raw.Name, scope: scope, key: "name"})
 	if err != nil {
 		return src, err
+	}
+	if name == "" {
+		return src, p.errorf(raw.Name.Line, scope, "name must not be empty")
 	}
 	if !labelValueShape.MatchString(name) {
 		return src, p.errorf(raw.Name.Line, scope, "name %q may only contain letters, digits, '_', '.' and '-'", name)
