@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The whole test suite. On a fresh Debian machine with Go it first installs
+# what the tests need (Debian's prometheus for promtool and a real server,
+# pinned golangci-lint and dashboard-linter), then runs: formatting, vet and
+# lint, every Go test under the race detector, short fuzzing of the parsers,
+# and the dashboard and rule checks.
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo_root"
+export PATH="$repo_root/tools/bin:$PATH"
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "install test dependencies"
+if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
+	sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo="sudo"
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+fi
+promtool --version | head -n 1
+if ! golangci-lint version 2>/dev/null | grep -q ' 2\.15\.0 '; then
+	GOBIN="$repo_root/tools/bin" go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
+fi
+
+step "gofmt, go vet, golangci-lint"
+unformatted="$(gofmt -l $(git ls-files '*.go'))"
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change:" >&2
+	echo "$unformatted" >&2
+	exit 1
+fi
+go vet ./...
+golangci-lint run ./...
+
+step "go test -race"
+# CI=true makes tests that need promtool or prometheus fail instead of skip.
+CI="${CI:-true}" go test -race -count=1 ./...
+
+step "dashboards"
+scripts/check-dashboards.sh
+
+step "rules"
+scripts/check-rules.sh
+
+step "all checks passed"
