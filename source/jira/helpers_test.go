@@ -1,0 +1,143 @@
+package jira
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	promconfig "github.com/prometheus/common/config"
+	"github.com/prometheus/common/model"
+
+	"github.com/servicedesk-exporter/servicedesk_exporter/config"
+)
+
+// referenceSample reads a payload from the shared reference samples.
+func referenceSample(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "reference", "samples", name))
+	if err != nil {
+		b, err = os.ReadFile(filepath.Join("/work/shared/reference/samples", name))
+	}
+	if err != nil {
+		t.Skipf("reference sample %s not available: %v", name, err)
+	}
+	return b
+}
+
+// fakeTime is a clock that only moves when a test sleep advances it, so
+// retry and penalty waits take no real time and are observable.
+type fakeTime struct {
+	mu     sync.Mutex
+	now    time.Time
+	sleeps []time.Duration
+}
+
+func newFakeTime(start time.Time) *fakeTime { return &fakeTime{now: start} }
+
+func (f *fakeTime) Now() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
+}
+
+func (f *fakeTime) Sleep(ctx context.Context, d time.Duration) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sleeps = append(f.sleeps, d)
+	if d > 0 {
+		f.now = f.now.Add(d)
+	}
+	return ctx.Err()
+}
+
+func (f *fakeTime) Sleeps() []time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]time.Duration(nil), f.sleeps...)
+}
+
+func testConfig(url string) config.JiraConfig {
+	cfg := config.DefaultJiraConfig
+	cfg.URL = url
+	cfg.JQL = "project = ITSD"
+	cfg.RequestsPerSecond = 1000
+	cfg.MaxRetries = 3
+	cfg.Timeout = model.Duration(5 * time.Second)
+	return cfg
+}
+
+type testEnv struct {
+	src     *Source
+	srv     *httptest.Server
+	clock   *fakeTime
+	reg     *prometheus.Registry
+	metrics *Metrics
+}
+
+// newTestEnv starts handler on 127.0.0.1 and a source pointed at it.
+func newTestEnv(t *testing.T, handler http.Handler, mutate func(*config.JiraConfig)) *testEnv {
+	t.Helper()
+	srv := httptest.NewServer(handler)
+	t.Cleanup(srv.Close)
+	cfg := testConfig(srv.URL)
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	reg := prometheus.NewRegistry()
+	m := NewMetrics(reg)
+	clock := newFakeTime(time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC))
+	src, err := New("test", cfg, promconfig.HTTPClientConfig{}, slog.New(slog.NewTextHandler(io.Discard, nil)), m,
+		WithClock(clock.Now), withSleep(clock.Sleep), withJitter(func() float64 { return 0.5 }))
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return &testEnv{src: src, srv: srv, clock: clock, reg: reg, metrics: m}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	switch b := v.(type) {
+	case []byte:
+		_, _ = w.Write(b)
+	case string:
+		_, _ = io.WriteString(w, b)
+	default:
+		_ = json.NewEncoder(w).Encode(v)
+	}
+}
+
+// discoveryMux answers the four discovery endpoints of a JSM site.
+func discoveryMux(deployment, timeZone string, fields []map[string]any) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /rest/api/2/serverInfo", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, map[string]any{"deploymentType": deployment, "version": "1001.0.0"})
+	})
+	mux.HandleFunc("GET /rest/api/2/myself", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, map[string]any{"accountId": "bot", "displayName": "Exporter Bot", "timeZone": timeZone})
+	})
+	mux.HandleFunc("GET /rest/api/2/field", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, fields)
+	})
+	mux.HandleFunc("GET /rest/api/2/status", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, []map[string]any{
+			{"id": "1", "name": "Waiting for support", "statusCategory": map[string]any{"key": "new"}},
+			{"id": "3", "name": "In Progress", "statusCategory": map[string]any{"key": "indeterminate"}},
+			{"id": "5", "name": "Resolved", "statusCategory": map[string]any{"key": "done"}},
+		})
+	})
+	return mux
+}
+
+func jsmField(id, name, custom string) map[string]any {
+	return map[string]any{"id": id, "name": name, "custom": true, "schema": map[string]any{"type": "any", "custom": custom}}
+}
