@@ -1,0 +1,458 @@
+package jiratest
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Rendering follows the v2 REST shapes of the official spec: plain string
+// bodies, Jira timestamps in the API user's zone, nulls where Jira sends them.
+
+func (s *Server) cloud() bool { return s.opts.Deployment == DeploymentCloud }
+
+func (s *Server) renderUser(u User) map[string]any {
+	m := map[string]any{
+		"displayName": u.DisplayName,
+		"active":      true,
+		"timeZone":    s.opts.TimeZone,
+	}
+	if s.cloud() {
+		m["self"] = s.URL + "/rest/api/2/user?accountId=" + u.AccountID
+		m["accountId"] = u.AccountID
+		m["accountType"] = u.accountType()
+	} else {
+		m["self"] = s.URL + "/rest/api/2/user?username=" + u.AccountID
+		m["name"] = u.AccountID
+		m["key"] = u.AccountID
+		m["emailAddress"] = u.AccountID + "@example.com"
+	}
+	return m
+}
+
+func (s *Server) renderStatus(st Status) map[string]any {
+	return map[string]any{
+		"self":             s.URL + "/rest/api/2/status/" + st.ID,
+		"description":      "",
+		"iconUrl":          s.URL + "/images/icons/statuses/generic.png",
+		"name":             st.Name,
+		"untranslatedName": st.Name,
+		"id":               st.ID,
+		"statusCategory":   s.renderCategory(categoryByKey(st.Category)),
+	}
+}
+
+func (s *Server) renderCategory(c statusCategory) map[string]any {
+	return map[string]any{
+		"self":      s.URL + "/rest/api/2/statuscategory/" + strconv.Itoa(c.id),
+		"id":        c.id,
+		"key":       c.key,
+		"colorName": c.color,
+		"name":      c.name,
+	}
+}
+
+func (s *Server) renderComment(is *Issue, c *Comment, withProperties bool) map[string]any {
+	m := map[string]any{
+		"self":         fmt.Sprintf("%s/rest/api/2/issue/%d/comment/%d", s.URL, is.ID, c.ID),
+		"id":           strconv.FormatInt(c.ID, 10),
+		"author":       s.renderUser(c.Author),
+		"body":         c.Body,
+		"updateAuthor": s.renderUser(c.Author),
+		"created":      s.jiraTime(c.Created),
+		"updated":      s.jiraTime(c.Created),
+	}
+	if s.cloud() {
+		m["jsdPublic"] = c.Public
+	}
+	if withProperties {
+		props := []any{}
+		if !c.Public {
+			props = append(props, map[string]any{"key": "sd.public.comment", "value": map[string]any{"internal": true}})
+		}
+		m["properties"] = props
+	}
+	return m
+}
+
+// renderHistory renders one changelog entry; fieldIDs, when non-empty,
+// keeps only items of those fields (bulkfetch's fieldIds).
+func (s *Server) renderHistory(h *History, epochCreated bool) map[string]any {
+	items := make([]any, 0, len(h.Items))
+	for _, it := range h.Items {
+		items = append(items, renderHistoryItem(it))
+	}
+	var created any = s.jiraTime(h.At)
+	if epochCreated {
+		created = h.At.Unix()
+	}
+	return map[string]any{
+		"id":      strconv.FormatInt(h.ID, 10),
+		"author":  s.renderUser(h.Author),
+		"created": created,
+		"items":   items,
+	}
+}
+
+func renderHistoryItem(it HistoryItem) map[string]any {
+	nullable := func(v string) any {
+		if v == "" {
+			return nil
+		}
+		return v
+	}
+	fieldType := "jira"
+	return map[string]any{
+		"field":      it.Field,
+		"fieldId":    it.Field,
+		"fieldtype":  fieldType,
+		"from":       nullable(it.From),
+		"fromString": nullable(it.FromString),
+		"to":         nullable(it.To),
+		"toString":   nullable(it.ToString),
+	}
+}
+
+func historyTouches(h *History, fieldIDs map[string]bool) bool {
+	if len(fieldIDs) == 0 {
+		return true
+	}
+	for _, it := range h.Items {
+		if fieldIDs[it.Field] {
+			return true
+		}
+	}
+	return false
+}
+
+func filterHistory(h *History, fieldIDs map[string]bool) *History {
+	if len(fieldIDs) == 0 {
+		return h
+	}
+	cp := *h
+	cp.Items = nil
+	for _, it := range h.Items {
+		if fieldIDs[it.Field] {
+			cp.Items = append(cp.Items, it)
+		}
+	}
+	return &cp
+}
+
+// dateDTO is JSM's DateDTO.
+func (s *Server) dateDTO(t time.Time) map[string]any {
+	local := t.In(s.loc)
+	return map[string]any{
+		"iso8601":     local.Format("2006-01-02T15:04:05-0700"),
+		"jira":        local.Format("2006-01-02T15:04:05.000-0700"),
+		"friendly":    local.Format("02/Jan/06 3:04 PM"),
+		"epochMillis": t.UnixMilli(),
+	}
+}
+
+// durationDTO is JSM's DurationDTO; friendly mimics "4h 30m" / "-1h -83m".
+func durationDTO(d time.Duration) map[string]any {
+	ms := d.Milliseconds()
+	h := ms / 3600000
+	m := (ms / 60000) % 60
+	return map[string]any{"millis": ms, "friendly": fmt.Sprintf("%dh %dm", h, m)}
+}
+
+func (s *Server) renderSLA(is *Issue, sla *SLA, fieldID string) map[string]any {
+	now := s.opts.Now()
+	completed := make([]any, 0, len(sla.Completed))
+	for _, c := range sla.Completed {
+		completed = append(completed, map[string]any{
+			"startTime":     s.dateDTO(c.Start),
+			"stopTime":      s.dateDTO(c.Stop),
+			"breachTime":    s.dateDTO(c.Start.Add(c.Goal)),
+			"breached":      c.Breached,
+			"goalDuration":  durationDTO(c.Goal),
+			"elapsedTime":   durationDTO(c.Elapsed),
+			"remainingTime": durationDTO(c.Goal - c.Elapsed),
+		})
+	}
+	m := map[string]any{
+		"id":               strconv.Itoa(customIDNumber(fieldID)),
+		"name":             sla.Name,
+		"_links":           map[string]any{"self": fmt.Sprintf("%s/rest/servicedeskapi/request/%d/sla/%d", s.URL, is.ID, customIDNumber(fieldID))},
+		"completedCycles":  completed,
+		"slaDisplayFormat": "NEW_SLA_FORMAT",
+	}
+	if o := sla.Ongoing; o != nil {
+		elapsed := o.Elapsed(now)
+		ongoing := map[string]any{
+			"startTime":           s.dateDTO(o.Start),
+			"breached":            o.Breached(now),
+			"paused":              o.Paused,
+			"withinCalendarHours": o.WithinCalendarHours,
+			"goalDuration":        durationDTO(o.Goal),
+			"elapsedTime":         durationDTO(elapsed),
+			"remainingTime":       durationDTO(o.Goal - elapsed),
+		}
+		if !o.Paused {
+			ongoing["breachTime"] = s.dateDTO(o.Start.Add(o.Goal))
+		}
+		m["ongoingCycle"] = ongoing
+	}
+	return m
+}
+
+func (s *Server) renderRequestType(is *Issue) any {
+	if is.RequestType == "" {
+		return nil
+	}
+	p := s.projects[is.Project]
+	rtID := s.requestTypes[is.Project+"/"+is.RequestType]
+	st, _ := StatusByID(is.StatusID)
+	return map[string]any{
+		"_links": map[string]any{
+			"jiraRest": fmt.Sprintf("%s/rest/api/2/issue/%d", s.URL, is.ID),
+			"web":      fmt.Sprintf("%s/servicedesk/customer/portal/%d/%s", s.URL, p.deskID, is.Key),
+			"agent":    s.URL + "/browse/" + is.Key,
+			"self":     fmt.Sprintf("%s/rest/servicedeskapi/request/%d", s.URL, is.ID),
+		},
+		"requestType": map[string]any{
+			"_links":        map[string]any{"self": fmt.Sprintf("%s/rest/servicedeskapi/servicedesk/%d/requesttype/%s", s.URL, p.deskID, rtID)},
+			"id":            rtID,
+			"name":          is.RequestType,
+			"description":   "",
+			"helpText":      "",
+			"issueTypeId":   "10002",
+			"serviceDeskId": strconv.Itoa(p.deskID),
+			"portalId":      strconv.Itoa(p.deskID),
+			"groupIds":      []string{},
+			"icon":          map[string]any{"id": "10500", "_links": map[string]any{}},
+		},
+		"currentStatus": map[string]any{
+			"status":         st.Name,
+			"statusCategory": strings.ToUpper(string(st.Category)),
+			"statusDate":     s.dateDTO(is.Updated),
+		},
+	}
+}
+
+func (s *Server) renderSatisfaction(is *Issue) any {
+	if is.SatisfactionRaw != nil {
+		return json.RawMessage(is.SatisfactionRaw)
+	}
+	r := is.currentRating()
+	if r == nil {
+		return nil
+	}
+	return map[string]any{"self": fmt.Sprintf("%s/rest/servicedeskapi/request/%d/feedback", s.URL, is.ID), "rating": r.Value}
+}
+
+// fieldSelection is the parsed "fields" parameter.
+type fieldSelection struct {
+	all     bool
+	include map[string]bool
+	exclude map[string]bool
+}
+
+func parseFieldSelection(list []string, defaultAll bool) fieldSelection {
+	sel := fieldSelection{include: map[string]bool{}, exclude: map[string]bool{}}
+	for _, raw := range list {
+		for _, f := range strings.Split(raw, ",") {
+			f = strings.TrimSpace(f)
+			switch {
+			case f == "":
+			case f == "*all" || f == "*navigable":
+				sel.all = true
+			case strings.HasPrefix(f, "-"):
+				sel.exclude[f[1:]] = true
+			default:
+				sel.include[f] = true
+			}
+		}
+	}
+	if len(sel.include) == 0 && !sel.all {
+		sel.all = defaultAll
+	}
+	return sel
+}
+
+func (f fieldSelection) wants(id string) bool {
+	if f.exclude[id] {
+		return false
+	}
+	return f.all || f.include[id]
+}
+
+// idOnly reports whether nothing beyond id/key was asked for, which lets
+// Cloud serve up to 5000 issues per page.
+func (f fieldSelection) idOnly() bool {
+	if f.all {
+		return false
+	}
+	for k := range f.include {
+		if k != "id" && k != "key" {
+			return false
+		}
+	}
+	return true
+}
+
+// renderIssue renders an issue for search results.
+func (s *Server) renderIssue(is *Issue, sel fieldSelection, expandChangelog bool) map[string]any {
+	m := map[string]any{
+		"id":   strconv.FormatInt(is.ID, 10),
+		"self": fmt.Sprintf("%s/rest/api/2/issue/%d", s.URL, is.ID),
+	}
+	if !sel.idOnly() || sel.include["key"] {
+		m["key"] = is.Key
+		m["expand"] = "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
+	}
+	fields := map[string]any{}
+	put := func(id string, value func() any) {
+		if sel.wants(id) {
+			fields[id] = value()
+		}
+	}
+	p := s.projects[is.Project]
+	put("summary", func() any { return is.Summary })
+	put("project", func() any {
+		return map[string]any{"self": fmt.Sprintf("%s/rest/api/2/project/%d", s.URL, p.id), "id": strconv.FormatInt(p.id, 10), "key": p.key, "name": p.key + " Service Desk", "projectTypeKey": "service_desk"}
+	})
+	put("issuetype", func() any { return map[string]any{"id": "10002", "name": "[System] Service request", "subtask": false} })
+	put("status", func() any { st, _ := StatusByID(is.StatusID); return s.renderStatus(st) })
+	put("created", func() any { return s.jiraTime(is.Created) })
+	put("updated", func() any { return s.jiraTime(is.Updated) })
+	put("statuscategorychangedate", func() any { return s.jiraTime(is.statusCategoryChangeDate()) })
+	put("resolution", func() any {
+		if is.Resolution == "" {
+			return nil
+		}
+		return map[string]any{"self": s.URL + "/rest/api/2/resolution/10000", "id": "10000", "name": is.Resolution, "description": "Work has been completed on this issue."}
+	})
+	put("resolutiondate", func() any { return s.jiraTimeOrNil(is.ResolutionDate) })
+	put("priority", func() any {
+		if is.Priority == "" {
+			return nil
+		}
+		return map[string]any{"self": s.URL + "/rest/api/2/priority/" + priorityIDs[is.Priority], "iconUrl": s.URL + "/images/icons/priorities/medium.svg", "name": is.Priority, "id": priorityIDs[is.Priority]}
+	})
+	put("reporter", func() any { return s.renderUser(is.Reporter) })
+	put("comment", func() any {
+		limit := min(len(is.Comments), s.opts.InlineCommentLimit)
+		comments := make([]any, 0, limit)
+		for i := range limit {
+			comments = append(comments, s.renderComment(is, &is.Comments[i], false))
+		}
+		return map[string]any{"comments": comments, "maxResults": s.opts.InlineCommentLimit, "total": len(is.Comments), "startAt": 0}
+	})
+	for _, name := range s.fields.slaOrder {
+		id := s.fields.sla[name]
+		put(id, func() any {
+			if sla := is.sla(name); sla != nil {
+				return s.renderSLA(is, sla, id)
+			}
+			return nil
+		})
+	}
+	put(s.fields.satisfaction, func() any { return s.renderSatisfaction(is) })
+	put(s.fields.satisfactionDate, func() any {
+		if r := is.currentRating(); r != nil {
+			return s.jiraTime(r.At)
+		}
+		return nil
+	})
+	put(s.fields.requestType, func() any { return s.renderRequestType(is) })
+	put(s.fields.participants, func() any { return []any{} })
+	put(s.fields.decoyFirstResp, func() any { return "4h" })
+	put(s.fields.decoySatisfied, func() any { return 1.0 })
+	put(s.fields.decoyRequestType, func() any {
+		return map[string]any{"self": s.URL + "/rest/api/2/customFieldOption/10100", "value": "Other", "id": "10100"}
+	})
+	if len(fields) > 0 {
+		m["fields"] = fields
+	}
+	if expandChangelog {
+		m["changelog"] = s.renderInlineChangelog(is)
+	}
+	return m
+}
+
+// renderInlineChangelog renders expand=changelog, truncated like the real
+// thing: Cloud keeps the most recent N newest first (as its spec says),
+// Data Center the most recent N oldest first with startAt pointing at them.
+func (s *Server) renderInlineChangelog(is *Issue) map[string]any {
+	limit := s.opts.InlineChangelogLimit
+	total := len(is.Histories)
+	first := max(0, total-limit)
+	histories := make([]any, 0, total-first)
+	if s.cloud() {
+		for i := total - 1; i >= first; i-- {
+			histories = append(histories, s.renderHistory(&is.Histories[i], false))
+		}
+		return map[string]any{"startAt": 0, "maxResults": limit, "total": total, "histories": histories}
+	}
+	for i := first; i < total; i++ {
+		histories = append(histories, s.renderHistory(&is.Histories[i], false))
+	}
+	return map[string]any{"startAt": first, "maxResults": limit, "total": total, "histories": histories}
+}
+
+func (is *Issue) statusCategoryChangeDate() time.Time {
+	at := is.Created
+	for _, h := range is.Histories {
+		for _, it := range h.Items {
+			if it.Field == "status" && categoryOf(it.From) != categoryOf(it.To) {
+				at = h.At
+			}
+		}
+	}
+	return at
+}
+
+// fieldDefinitions is the /rest/api/2/field body.
+func (s *Server) fieldDefinitions() []any {
+	system := func(id, name, typ string) map[string]any {
+		return map[string]any{"id": id, "key": id, "name": name, "custom": false, "orderable": true, "navigable": true, "searchable": true,
+			"clauseNames": []string{id}, "schema": map[string]any{"type": typ, "system": id}}
+	}
+	custom := func(id, name, typ, plugin string) map[string]any {
+		n := customIDNumber(id)
+		return map[string]any{"id": id, "key": id, "name": name, "untranslatedName": name, "custom": true, "orderable": true, "navigable": true, "searchable": true,
+			"clauseNames": []string{fmt.Sprintf("cf[%d]", n), name}, "schema": map[string]any{"type": typ, "custom": plugin, "customId": n}}
+	}
+	out := []any{
+		system("summary", "Summary", "string"),
+		system("project", "Project", "project"),
+		system("issuetype", "Issue Type", "issuetype"),
+		system("status", "Status", "status"),
+		system("created", "Created", "datetime"),
+		system("updated", "Updated", "datetime"),
+		system("statuscategorychangedate", "Status Category Changed", "datetime"),
+		system("resolution", "Resolution", "resolution"),
+		system("resolutiondate", "Resolved", "datetime"),
+		system("priority", "Priority", "priority"),
+		system("reporter", "Reporter", "user"),
+		system("comment", "Comment", "comments-page"),
+		custom(s.fields.decoyFirstResp, SLATimeToFirstResponse, "string", "com.atlassian.jira.plugin.system.customfieldtypes:textfield"),
+		custom(s.fields.decoySatisfied, "Satisfaction", "number", "com.atlassian.jira.plugin.system.customfieldtypes:float"),
+		custom(s.fields.decoyRequestType, "Request Type", "option", "com.atlassian.jira.plugin.system.customfieldtypes:select"),
+	}
+	for _, name := range s.fields.slaOrder {
+		out = append(out, custom(s.fields.sla[name], name, "sd-servicelevelagreement", "com.atlassian.servicedesk:sd-sla-field"))
+	}
+	out = append(out,
+		custom(s.fields.satisfaction, "Satisfaction", "sd-feedback", "com.atlassian.servicedesk:sd-request-feedback"),
+		custom(s.fields.satisfactionDate, "Satisfaction date", "datetime", "com.atlassian.servicedesk:sd-request-feedback-date"),
+		custom(s.fields.requestType, "Customer Request Type", "sd-customerrequesttype", "com.atlassian.servicedesk:vp-origin"),
+		custom(s.fields.participants, "Request participants", "array", "com.atlassian.servicedesk:sd-request-participants"),
+	)
+	// Jira lists fields in no useful order; sort by id so decoys and real
+	// fields interleave differently per seed.
+	sortByID(out)
+	return out
+}
+
+func sortByID(fields []any) {
+	sort.Slice(fields, func(i, j int) bool {
+		return fields[i].(map[string]any)["id"].(string) < fields[j].(map[string]any)["id"].(string)
+	})
+}
