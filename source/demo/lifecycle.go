@@ -101,15 +101,15 @@ func (b *builder) resolve(at time.Time) {
 
 func (b *builder) chance(p float64) bool { return b.r.Float64() < p }
 
-// ticketRNG is the RNG of one ticket's lifecycle; it is a separate stream
-// from the slot RNGs (which use the seed itself).
-func ticketRNG(seed uint64, id int64) *rand.Rand {
-	return rand.New(rand.NewPCG(seed^0x9e3779b97f4a7c15, uint64(id)))
+// seedTicketRNG seeds pcg for one ticket's lifecycle: a stream of its own,
+// separate from the slot RNGs (which use the seed itself).
+func seedTicketRNG(pcg *rand.PCG, seed uint64, id int64) {
+	pcg.Seed(seed^0x9e3779b97f4a7c15, uint64(id))
 }
 
-// newLifecycle generates the life of ticket id, created at created on desk.
-func newLifecycle(seed uint64, id int64, keyNumber int64, desk string, created time.Time) *lifecycle {
-	r := ticketRNG(seed, id)
+// newLifecycle generates the life of ticket id, created at created on desk,
+// drawing from r, which must be seeded for this ticket.
+func newLifecycle(r *rand.Rand, id int64, keyNumber int64, desk string, created time.Time) *lifecycle {
 	desk0 := profileOf(desk)
 	rt := pick(r, desk0.types)
 	prio := pick(r, priorities)
@@ -129,6 +129,8 @@ func newLifecycle(seed uint64, id int64, keyNumber int64, desk string, created t
 		priority:    prio,
 		reporter:    "demo-user-" + strconv.Itoa(user),
 		created:     created,
+		statuses:    make([]statusChange, 0, 8),
+		comments:    make([]ticket.Comment, 0, 8),
 	}
 	b := &builder{r: r, lc: lc}
 	b.status(created, statusOpen, ticket.CategoryNew)
@@ -328,7 +330,7 @@ func (c *cycle) breachTime() time.Time {
 func (lc *lifecycle) finish() {
 	slices.SortStableFunc(lc.statuses, func(a, b statusChange) int { return a.at.Compare(b.at) })
 	slices.SortStableFunc(lc.comments, func(a, b ticket.Comment) int { return a.At.Compare(b.At) })
-	var changes []time.Time
+	changes := make([]time.Time, 0, len(lc.statuses)+len(lc.comments)+len(lc.resolutions)+len(lc.ratings)+3)
 	for _, s := range lc.statuses {
 		changes = append(changes, s.at)
 	}
@@ -355,6 +357,9 @@ func (lc *lifecycle) finish() {
 
 // changedIn reports whether the facts change in (after, until].
 func (lc *lifecycle) changedIn(after, until time.Time) bool {
+	if !lc.lastChange.After(after) {
+		return false // the common case: a ticket that has settled down
+	}
 	i, _ := slices.BinarySearchFunc(lc.changes, after, func(c, t time.Time) int {
 		if c.After(t) {
 			return 1
@@ -403,6 +408,8 @@ func (lc *lifecycle) factsAt(t time.Time) ticket.Ticket {
 		Reporter:    lc.reporter,
 		Created:     lc.created,
 		Updated:     lc.created,
+		Comments:    make([]ticket.Comment, 0, len(lc.comments)),
+		SLAs:        make([]ticket.SLA, 0, len(lc.slas)),
 	}
 	touch := func(at time.Time) {
 		if at.After(tk.Updated) {
