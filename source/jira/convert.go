@@ -345,12 +345,16 @@ func authorRole(c comment, reporter string, automation map[string]bool) ticket.A
 	return ticket.AuthorAgent
 }
 
-// commentPublic reads whether customers see a comment: Cloud's jsdPublic, or
-// the sd.public.comment property that marks internal notes. Comments with
-// neither are public, as Jira shows them on the portal.
-func commentPublic(c comment) bool {
+// commentPublic reads whether customers see a comment: Cloud's jsdPublic,
+// or the sd.public.comment property that marks internal notes (present only
+// when properties were expanded). known is false when the comment carries
+// neither, as Data Center comments embedded in search results do.
+func commentPublic(c comment) (public, known bool) {
 	if c.JSDPublic != nil {
-		return *c.JSDPublic
+		return *c.JSDPublic, true
+	}
+	if c.Properties == nil {
+		return true, false
 	}
 	for _, p := range c.Properties {
 		if p.Key != "sd.public.comment" {
@@ -361,52 +365,68 @@ func commentPublic(c comment) bool {
 		}
 		if json.Unmarshal(p.Value, &v) == nil {
 			s := strings.Trim(string(bytes.TrimSpace(v.Internal)), `"`)
-			return !strings.EqualFold(s, "true")
+			return !strings.EqualFold(s, "true"), true
 		}
 	}
-	return true
+	return true, true
 }
 
-// applyComments converts the raw comments to facts and reports whether a
-// first response (a public agent comment) is among them.
-func (p *pending) applyComments(automation map[string]bool) bool {
-	sort.SliceStable(p.comments, func(i, j int) bool {
-		if !p.comments[i].Created.Equal(p.comments[j].Created.Time) {
-			return p.comments[i].Created.Before(p.comments[j].Created.Time)
-		}
-		return numericLess(p.comments[i].ID, p.comments[j].ID)
-	})
-	p.t.Comments = p.t.Comments[:0]
-	answered := false
-	seen := map[string]bool{}
+// commentState is what the comments read so far say about the first response.
+type commentState struct {
+	answered bool // a public agent comment is among them
+	// unsure: an agent comment comes first whose visibility is unknown, so
+	// the comments must be re-read with their properties.
+	unsure bool
+}
+
+// applyComments converts the raw comments to facts (oldest first, each
+// comment once) and reports what they say about the first response.
+func (p *pending) applyComments(automation map[string]bool) commentState {
+	byID := make(map[string]int, len(p.comments))
+	var unique []comment
 	for _, c := range p.comments {
-		if c.ID != "" && seen[c.ID] {
+		if i, ok := byID[c.ID]; ok && c.ID != "" {
+			// A re-read with properties knows more than the search copy.
+			if _, known := commentPublic(c); known {
+				unique[i] = c
+			}
 			continue
 		}
-		seen[c.ID] = true
-		fact := ticket.Comment{At: c.Created.Time, Author: authorRole(c, p.reporter, automation), Public: commentPublic(c)}
-		p.t.Comments = append(p.t.Comments, fact)
-		if fact.Author == ticket.AuthorAgent && fact.Public {
-			answered = true
-		}
+		byID[c.ID] = len(unique)
+		unique = append(unique, c)
 	}
-	return answered
+	sort.SliceStable(unique, func(i, j int) bool {
+		if !unique[i].Created.Equal(unique[j].Created.Time) {
+			return unique[i].Created.Before(unique[j].Created.Time)
+		}
+		return numericLess(unique[i].ID, unique[j].ID)
+	})
+	p.comments = unique
+	p.t.Comments = make([]ticket.Comment, 0, len(unique))
+	var state commentState
+	for _, c := range unique {
+		public, known := commentPublic(c)
+		fact := ticket.Comment{At: c.Created.Time, Author: authorRole(c, p.reporter, automation), Public: public}
+		if fact.Author == ticket.AuthorAgent && !state.answered {
+			if !known {
+				state.unsure = true
+				// Until confirmed, an unknown agent comment is not counted
+				// as a response.
+				fact.Public = false
+			} else if public && !state.unsure {
+				state.answered = true
+			}
+		}
+		p.t.Comments = append(p.t.Comments, fact)
+	}
+	return state
 }
 
 // needsMoreComments says whether the comments seen so far cannot decide the
-// first response and Jira has more.
-func (p *pending) needsMoreComments(answered bool) bool {
-	return p.t.FirstResponseSLA == "" && !answered && p.commentsTotal > len(uniqueComments(p.comments))
-}
-
-func uniqueComments(cs []comment) map[string]bool {
-	out := make(map[string]bool, len(cs))
-	for i, c := range cs {
-		id := c.ID
-		if id == "" {
-			id = "#" + strconv.Itoa(i)
-		}
-		out[id] = true
+// first response and Jira can tell more.
+func (p *pending) needsMoreComments(state commentState) bool {
+	if p.t.FirstResponseSLA != "" || state.answered {
+		return false
 	}
-	return out
+	return state.unsure || p.commentsTotal > len(p.comments)
 }

@@ -300,6 +300,8 @@ func TestCommentRoles(t *testing.T) {
 			Properties: []commentProperty{{Key: "sd.public.comment", Value: json.RawMessage(`{"internal":true}`)}}}, ticket.AuthorAgent, false},
 		{"dc public property", comment{Author: &user{Name: "agent", Key: "JIRAUSER2"},
 			Properties: []commentProperty{{Key: "sd.public.comment", Value: json.RawMessage(`{"internal":false}`)}}}, ticket.AuthorAgent, true},
+		{"dc expanded without property is public", comment{Author: &user{Name: "agent", Key: "JIRAUSER2"}, Properties: []commentProperty{}}, ticket.AuthorAgent, true},
+		{"dc search copy: visibility unknown", comment{Author: &user{Name: "agent", Key: "JIRAUSER2"}}, ticket.AuthorAgent, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -310,8 +312,13 @@ func TestCommentRoles(t *testing.T) {
 			if got := authorRole(tt.c, reporter, automation); got != tt.wantAuthor {
 				t.Errorf("author = %s, want %s", got, tt.wantAuthor)
 			}
-			if got := commentPublic(tt.c); got != tt.wantPublic {
-				t.Errorf("public = %v, want %v", got, tt.wantPublic)
+			public, known := commentPublic(tt.c)
+			if public != tt.wantPublic {
+				t.Errorf("public = %v, want %v", public, tt.wantPublic)
+			}
+			wantKnown := tt.c.JSDPublic != nil || tt.c.Properties != nil
+			if known != wantKnown {
+				t.Errorf("known = %v, want %v", known, wantKnown)
 			}
 		})
 	}

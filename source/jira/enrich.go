@@ -30,7 +30,7 @@ func (src *Source) complete(ctx context.Context, st *site, batch []*pending) err
 	}
 	refreshed := false
 	for _, p := range batch {
-		if p.changelogMore {
+		if p.changelogMore && !src.noIssueChangelog.Load() {
 			if err := src.issueChangelog(ctx, p); err != nil {
 				return err
 			}
@@ -50,8 +50,7 @@ func (src *Source) complete(ctx context.Context, st *site, batch []*pending) err
 		}
 		p.t.Transitions, p.t.Resolutions = trs, res
 
-		answered := p.applyComments(src.automation)
-		if p.needsMoreComments(answered) {
+		if state := p.applyComments(src.automation); p.needsMoreComments(state) {
 			if err := src.moreComments(ctx, p); err != nil {
 				return err
 			}
@@ -111,8 +110,17 @@ func (src *Source) issueChangelog(ctx context.Context, p *pending) error {
 	for range maxFollowUpPages {
 		q := url.Values{"startAt": {strconv.Itoa(startAt)}, "maxResults": {strconv.Itoa(followUpPageSize)}}
 		var page issueChangelogPage
-		if _, err := src.api.do(ctx, request{endpoint: "issue_changelog", method: http.MethodGet,
-			path: "rest/api/2/issue/" + p.t.ID + "/changelog", query: q}, &page); err != nil {
+		_, err := src.api.do(ctx, request{endpoint: "issue_changelog", method: http.MethodGet,
+			path: "rest/api/2/issue/" + p.t.ID + "/changelog", query: q}, &page)
+		if StatusCode(err) == http.StatusNotFound {
+			// Older Data Center versions have no paged changelog: keep the
+			// most recent histories the search returned, and stop asking.
+			src.noIssueChangelog.Store(true)
+			src.logger.Warn("this Jira has no paged issue changelog; tickets with very long histories keep only their most recent changes",
+				"ticket", p.t.Key)
+			return nil
+		}
+		if err != nil {
 			return fmt.Errorf("fetch changelog of %s: %w", p.t.Key, src.explain(err))
 		}
 		all = append(all, page.Values...)
@@ -126,13 +134,14 @@ func (src *Source) issueChangelog(ctx context.Context, p *pending) error {
 }
 
 // moreComments pages the ticket's comments, oldest first, only until a
-// public agent comment appears: later comments cannot change the first response.
+// public agent comment appears: later comments cannot change the first
+// response. When the search copy left an agent comment's visibility open
+// (Data Center), the comments are re-read from the start with properties.
 func (src *Source) moreComments(ctx context.Context, p *pending) error {
-	// Continue after the embedded window when it began at the start;
-	// otherwise read from the start (the window held later comments).
+	state := p.applyComments(src.automation)
 	startAt := 0
-	if p.commentsFrom == 0 {
-		startAt = len(p.comments)
+	if p.commentsFrom == 0 && !state.unsure {
+		startAt = len(p.comments) // continue after the embedded window
 	}
 	for range maxFollowUpPages {
 		q := url.Values{"startAt": {strconv.Itoa(startAt)}, "maxResults": {strconv.Itoa(followUpPageSize)}, "orderBy": {"created"}}
@@ -140,17 +149,20 @@ func (src *Source) moreComments(ctx context.Context, p *pending) error {
 			q.Set("expand", "properties") // sd.public.comment marks internal notes
 		}
 		var page commentPage
-		if _, err := src.api.do(ctx, request{endpoint: "issue_comment", method: http.MethodGet,
-			path: "rest/api/2/issue/" + p.t.ID + "/comment", query: q}, &page); err != nil {
+		_, err := src.api.do(ctx, request{endpoint: "issue_comment", method: http.MethodGet,
+			path: "rest/api/2/issue/" + p.t.ID + "/comment", query: q}, &page)
+		if StatusCode(err) == http.StatusNotFound {
+			src.logger.Debug("ticket vanished while reading its comments", "ticket", p.t.Key)
+			return nil
+		}
+		if err != nil {
 			return fmt.Errorf("fetch comments of %s: %w", p.t.Key, src.explain(err))
 		}
 		p.comments = append(p.comments, page.Comments...)
-		if page.Total > p.commentsTotal {
-			p.commentsTotal = page.Total
-		}
+		p.commentsTotal = max(p.commentsTotal, page.Total)
 		startAt += len(page.Comments)
-		answered := p.applyComments(src.automation)
-		if answered || len(page.Comments) == 0 || startAt >= page.Total {
+		state = p.applyComments(src.automation)
+		if state.answered || len(page.Comments) == 0 || startAt >= page.Total {
 			return nil
 		}
 	}
