@@ -57,8 +57,12 @@
 //	                         issue may continue on the next page; issues without matching
 //	                         history are left out. created is a date-time string (epoch seconds
 //	                         with Options.ChangelogCreatedAsEpoch).
-//	issue_changelog     GET  /rest/api/2/issue/{idOrKey}/changelog?startAt&maxResults (Cloud; page
-//	                         of 100, oldest first, PageBeanChangelog)
+//	issue               GET  /rest/api/2/issue/{idOrKey}?fields&expand=changelog (default fields
+//	                         *all; changelog complete on Data Center, the most recent 100 on
+//	                         Cloud)
+//	issue_changelog     GET  /rest/api/2/issue/{idOrKey}/changelog?startAt&maxResults (Cloud only,
+//	                         as the notes say Data Center lacks it: 404 there; page of 100,
+//	                         oldest first, PageBeanChangelog)
 //	comment             GET  /rest/api/2/issue/{idOrKey}/comment?startAt&maxResults&orderBy&expand=properties
 //	                         (page of 100; Cloud comments carry jsdPublic; with expand=properties
 //	                         internal notes carry sd.public.comment {"internal":true})

@@ -191,6 +191,12 @@ func (s *Server) saveCursor(c *cursor) string {
 	return token
 }
 
+// writeNoRoute is Jira's answer for a path it does not serve, e.g.
+// /issue/{key}/changelog on Data Center 9.x.
+func writeNoRoute(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusNotFound, map[string]any{"message": "null for uri: http://" + r.Host + r.URL.RequestURI(), "status-code": 404})
+}
+
 func writeJQLError(w http.ResponseWriter, err error) {
 	var je *jqlError
 	if errors.As(err, &je) {
@@ -204,7 +210,7 @@ func writeJQLError(w http.ResponseWriter, err error) {
 // fields default to id only.
 func (s *Server) serveSearchJQL(w http.ResponseWriter, r *http.Request, _ []string) {
 	if !s.cloud() {
-		writeErrors(w, http.StatusNotFound, "null for uri: "+r.URL.String())
+		writeNoRoute(w, r)
 		return
 	}
 	p, err := readSearchParams(r)
@@ -254,7 +260,7 @@ func (s *Server) serveSearchJQL(w http.ResponseWriter, r *http.Request, _ []stri
 
 func (s *Server) serveApproximateCount(w http.ResponseWriter, r *http.Request, _ []string) {
 	if !s.cloud() {
-		writeErrors(w, http.StatusNotFound, "null for uri: "+r.URL.String())
+		writeNoRoute(w, r)
 		return
 	}
 	var body struct {
@@ -286,7 +292,7 @@ func (s *Server) serveSearch(w http.ResponseWriter, r *http.Request, _ []string)
 		return
 	}
 	if strings.Contains(r.URL.Path, "/api/3/") {
-		writeErrors(w, http.StatusNotFound, "null for uri: "+r.URL.String())
+		writeNoRoute(w, r)
 		return
 	}
 	p, err := readSearchParams(r)
@@ -334,7 +340,7 @@ func parseBulkfetchToken(tok string) (int, bool) {
 
 func (s *Server) serveBulkfetch(w http.ResponseWriter, r *http.Request, _ []string) {
 	if !s.cloud() {
-		writeErrors(w, http.StatusNotFound, "null for uri: "+r.URL.String())
+		writeNoRoute(w, r)
 		return
 	}
 	var body struct {
@@ -438,10 +444,34 @@ func writeIssueNotFound(w http.ResponseWriter) {
 	writeErrors(w, http.StatusNotFound, "Issue does not exist or you do not have permission to see it.")
 }
 
+// serveIssue is GET issue. Its expand=changelog is how Data Center gets a
+// whole changelog (Data Center has no paged changelog endpoint); Cloud
+// keeps the most recent 100 there.
+func (s *Server) serveIssue(w http.ResponseWriter, r *http.Request, args []string) {
+	q := r.URL.Query()
+	sel := parseFieldSelection(q["fields"], true)
+	expandChangelog := false
+	for _, e := range strings.Split(q.Get("expand"), ",") {
+		expandChangelog = expandChangelog || e == "changelog"
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	is := s.lookup(args[0])
+	if is == nil {
+		writeIssueNotFound(w)
+		return
+	}
+	limit := len(is.Histories)
+	if s.cloud() {
+		limit = 100
+	}
+	writeJSON(w, http.StatusOK, s.renderIssueWithChangelog(is, sel, expandChangelog, limit))
+}
+
 // serveIssueChangelog is Cloud's paged per-issue changelog, oldest first.
 func (s *Server) serveIssueChangelog(w http.ResponseWriter, r *http.Request, args []string) {
 	if !s.cloud() {
-		writeErrors(w, http.StatusNotFound, "null for uri: "+r.URL.String())
+		writeNoRoute(w, r)
 		return
 	}
 	q := r.URL.Query()

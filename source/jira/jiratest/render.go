@@ -298,6 +298,12 @@ func (f fieldSelection) idOnly() bool {
 
 // renderIssue renders an issue for search results.
 func (s *Server) renderIssue(is *Issue, sel fieldSelection, expandChangelog bool) map[string]any {
+	return s.renderIssueWithChangelog(is, sel, expandChangelog, s.opts.InlineChangelogLimit)
+}
+
+// renderIssueWithChangelog renders an issue keeping at most changelogLimit
+// histories of its expanded changelog.
+func (s *Server) renderIssueWithChangelog(is *Issue, sel fieldSelection, expandChangelog bool, changelogLimit int) map[string]any {
 	m := map[string]any{
 		"id":   strconv.FormatInt(is.ID, 10),
 		"self": fmt.Sprintf("%s/rest/api/2/issue/%d", s.URL, is.ID),
@@ -371,7 +377,7 @@ func (s *Server) renderIssue(is *Issue, sel fieldSelection, expandChangelog bool
 		m["fields"] = fields
 	}
 	if expandChangelog {
-		m["changelog"] = s.renderInlineChangelog(is)
+		m["changelog"] = s.renderInlineChangelog(is, changelogLimit)
 	}
 	return m
 }
@@ -379,8 +385,7 @@ func (s *Server) renderIssue(is *Issue, sel fieldSelection, expandChangelog bool
 // renderInlineChangelog renders expand=changelog, truncated like the real
 // thing: Cloud keeps the most recent N newest first (as its spec says),
 // Data Center the most recent N oldest first with startAt pointing at them.
-func (s *Server) renderInlineChangelog(is *Issue) map[string]any {
-	limit := s.opts.InlineChangelogLimit
+func (s *Server) renderInlineChangelog(is *Issue, limit int) map[string]any {
 	total := len(is.Histories)
 	first := max(0, total-limit)
 	histories := make([]any, 0, total-first)

@@ -222,6 +222,7 @@ var routes = []route{
 	{name: "search", method: "GET POST", pattern: regexp.MustCompile(`^/rest/api/(?:2|3|latest)/search$`), handle: (*Server).serveSearch},
 	{name: "changelog_bulkfetch", method: "POST", pattern: regexp.MustCompile(`^/rest/api/(?:2|3|latest)/changelog/bulkfetch$`), handle: (*Server).serveBulkfetch},
 	{name: "issue_changelog", method: "GET", pattern: regexp.MustCompile(`^/rest/api/(?:2|latest)/issue/([^/]+)/changelog$`), handle: (*Server).serveIssueChangelog},
+	{name: "issue", method: "GET", pattern: regexp.MustCompile(`^/rest/api/(?:2|latest)/issue/([^/]+)$`), handle: (*Server).serveIssue},
 	{name: "comment", method: "GET", pattern: regexp.MustCompile(`^/rest/api/(?:2|latest)/issue/([^/]+)/comment$`), handle: (*Server).serveComments},
 	{name: "sd_feedback", method: "GET", pattern: regexp.MustCompile(`^/rest/servicedeskapi/request/([^/]+)/feedback$`), handle: (*Server).serveFeedback},
 	{name: "sd_comment", method: "GET", pattern: regexp.MustCompile(`^/rest/servicedeskapi/request/([^/]+)/comment$`), handle: (*Server).serveSDComments},
@@ -274,7 +275,7 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, matched *route
 		return
 	}
 	if matched == nil {
-		writeErrors(rec, http.StatusNotFound, "null for uri: "+r.URL.String())
+		writeNoRoute(rec, r)
 		return
 	}
 	if !strings.Contains(matched.method, r.Method) {

@@ -199,7 +199,7 @@ func TestCloudSearchGETAndErrors(t *testing.T) {
 		{"bad jql", "POST", "/rest/api/2/search/jql", map[string]any{"jql": "project = IT AND"}, http.StatusBadRequest, "Error in the JQL Query"},
 		{"foreign token", "POST", "/rest/api/2/search/jql", map[string]any{"jql": "project = HR", "nextPageToken": *page.NextPageToken}, http.StatusBadRequest, "next page token"},
 		{"count", "POST", "/rest/api/2/search/approximate-count", map[string]any{"jql": "project = IT"}, http.StatusOK, `"count":`},
-		{"unknown endpoint", "GET", "/rest/api/2/nothing", nil, http.StatusNotFound, "errorMessages"},
+		{"unknown endpoint", "GET", "/rest/api/2/nothing", nil, http.StatusNotFound, "null for uri"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
