@@ -91,10 +91,11 @@ func (b *builder) comment(at time.Time, author ticket.Author, public bool) {
 	b.lc.comments = append(b.lc.comments, ticket.Comment{At: at, Author: author, Public: public})
 }
 
-func (b *builder) resolve(at time.Time) {
+// resolve sets the resolution; mayNote allows a public agent comment with it.
+func (b *builder) resolve(at time.Time, mayNote bool) {
 	b.status(at, statusResolved, ticket.CategoryDone)
 	b.lc.resolutions = append(b.lc.resolutions, ticket.ResolutionChange{At: at, Set: true})
-	if b.r.Float64() < resolveNoteShare {
+	if mayNote && b.r.Float64() < resolveNoteShare {
 		b.comment(at, ticket.AuthorAgent, true)
 	}
 }
@@ -186,7 +187,8 @@ func newLifecycle(r *rand.Rand, id int64, keyNumber int64, desk string, created 
 		}
 		t = t.Add(lognormal(r, scale(profile.workMedian, pace), 1, 5*time.Minute, 10*day))
 	}
-	b.resolve(t)
+	// A silently resolved ticket (a duplicate, spam) gets no reply at all.
+	b.resolve(t, !silent)
 	firstResolved := t
 	if firstResponse.IsZero() || firstResolved.Before(firstResponse) {
 		firstResponse = firstResolved
@@ -201,7 +203,7 @@ func newLifecycle(r *rand.Rand, id int64, keyNumber int64, desk string, created 
 		t = reopened.Add(lognormal(r, 2*time.Hour, 1, 5*time.Minute, day))
 		b.comment(t, ticket.AuthorAgent, true)
 		t = t.Add(lognormal(r, scale(profile.workMedian, pace/2), 1, 5*time.Minute, 10*day))
-		b.resolve(t)
+		b.resolve(t, true)
 	}
 	lc.settled = t
 	b.status(t.Add(closeAfter), statusClosed, ticket.CategoryDone)
