@@ -54,9 +54,10 @@ func newDaemon(ctx context.Context, st *store.Store, logger *slog.Logger) *daemo
 		collector.New(st.Snapshot),
 	)
 	f := promauto.With(reg)
+	pollerMetrics := poller.NewMetrics(reg)
 	return &daemon{
 		ctx: ctx, store: st, logger: logger, registry: reg,
-		pollerMetrics: poller.NewMetrics(reg),
+		pollerMetrics: pollerMetrics,
 		sources:       newSourceFactory(reg, logger),
 		reloadOK: f.NewGauge(prometheus.GaugeOpts{
 			Name: "servicedesk_config_last_reload_successful",
@@ -131,7 +132,6 @@ func (d *daemon) apply(cfg *config.Config) error {
 			d.stopSource(r)
 			delete(d.running, name)
 			d.pollerMetrics.Forget(name)
-			d.sources.forget(name)
 			d.logger.Info("source removed", "source", name)
 		}
 	}
