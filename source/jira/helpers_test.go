@@ -96,7 +96,7 @@ func newTestEnv(t *testing.T, handler http.Handler, mutate func(*config.JiraConf
 	m := NewMetrics(reg)
 	clock := newFakeTime(time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC))
 	src, err := New("test", cfg, promconfig.HTTPClientConfig{}, slog.New(slog.NewTextHandler(io.Discard, nil)), m,
-		WithClock(clock.Now), withSleep(clock.Sleep), withJitter(func() float64 { return 0.5 }))
+		WithClock(clock.Now), withTimers(clock.Now, clock.Sleep), withJitter(func() float64 { return 0.5 }))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

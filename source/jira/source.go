@@ -47,9 +47,11 @@ type Source struct {
 // Option configures a Source.
 type Option func(*Source)
 
-// WithClock replaces time.Now (pass start times, reconciliation, backoff).
+// WithClock replaces time.Now for the data side: pass start times (and so
+// the next incremental bound) and reconciliation. Request pacing and
+// Retry-After penalties keep real time.
 func WithClock(now func() time.Time) Option {
-	return func(s *Source) { s.now = now; s.api.now = now }
+	return func(s *Source) { s.now = now }
 }
 
 // WithHTTPClient replaces the client built from the http_client config.
@@ -62,9 +64,10 @@ func WithHTTPClient(c *http.Client) Option {
 	}
 }
 
-// withSleep replaces the sleeps of backoff and the penalty gate (tests).
-func withSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
-	return func(s *Source) { s.api.sleep = sleep }
+// withTimers replaces the clock and sleep of backoff and the penalty gate
+// (tests: a sleep that advances the clock makes waits instant and visible).
+func withTimers(now func() time.Time, sleep func(ctx context.Context, d time.Duration) error) Option {
+	return func(s *Source) { s.api.now, s.api.sleep = now, sleep }
 }
 
 // withJitter replaces the backoff jitter source (tests).
@@ -162,9 +165,16 @@ func (s *Source) explain(err error) error {
 	switch apiErr.StatusCode {
 	case http.StatusUnauthorized:
 		hint = "authentication failed: check the http_client credentials (Cloud: basic_auth username is the account email and password_file holds the API token; Data Center: authorization credentials_file holds a personal access token)"
-		if u, perr := url.Parse(s.cfg.URL); perr == nil && strings.HasSuffix(strings.ToLower(u.Hostname()), ".atlassian.net") {
+		u, perr := url.Parse(s.cfg.URL)
+		onSite := perr == nil && strings.HasSuffix(strings.ToLower(u.Hostname()), ".atlassian.net")
+		scopeMismatch := strings.Contains(strings.ToLower(strings.Join(apiErr.Messages, " ")), "scope does not match")
+		if onSite || scopeMismatch {
+			tenantInfo := "https://<site>.atlassian.net/_edge/tenant_info"
+			if onSite {
+				tenantInfo = u.Scheme + "://" + u.Host + "/_edge/tenant_info"
+			}
 			hint += "; a scoped API token or a service account's token is refused by the site URL: set jira.url to https://api.atlassian.com/ex/jira/<cloudId> (cloudId from " +
-				u.Scheme + "://" + u.Host + "/_edge/tenant_info)"
+				tenantInfo + ")"
 		}
 	case http.StatusForbidden:
 		hint = "permission denied: the API user needs Browse Projects on the projects in jira.jql, and must be a service desk agent to read SLA and Satisfaction values"
