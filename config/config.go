@@ -4,7 +4,9 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 	"time"
@@ -126,8 +128,12 @@ func (d Date) MarshalYAML() (any, error) {
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		// Not a file:line error: there is no line yet, and the OS message names the path.
-		return nil, fmt.Errorf("cannot read config file: %w", err)
+		var pathErr *fs.PathError
+		if errors.As(err, &pathErr) {
+			err = pathErr.Err
+		}
+		// No line to point at yet; the file name still comes first.
+		return nil, fmt.Errorf("%s: cannot read the config file: %w", path, err)
 	}
 	return Parse(data, path)
 }

@@ -270,7 +270,7 @@ func (p *parser) typeMismatch(node *yaml.Node, path []string, goType string) err
 	if len(path) > 0 {
 		last = path[len(path)-1]
 	}
-	if scalar && node.Kind == yaml.ScalarNode && !secretKeys[last] {
+	if scalar && node.Kind == yaml.ScalarNode && !secretKeys[last] && p.redact(node.Value) == node.Value {
 		got = strconv.Quote(node.Value)
 	}
 	scope, rest := p.split(path)
@@ -550,6 +550,7 @@ func collectSecrets(doc *yaml.Node) []string {
 	var secrets []string
 	var addAll func(n *yaml.Node)
 	addAll = func(n *yaml.Node) {
+		n = resolve(n)
 		if n.Kind == yaml.ScalarNode && n.Value != "" {
 			secrets = append(secrets, n.Value)
 		}
