@@ -45,6 +45,7 @@ func TestLoadInvalid(t *testing.T) {
 		{"invalid-label-value-limit-type.yml", `testdata/invalid-label-value-limit-type.yml:2: metrics.label_value_limit must be an integer, got "lots"`},
 		{"invalid-label-value-limit.yml", `testdata/invalid-label-value-limit.yml:2: metrics.label_value_limit must be at least 1, got 0`},
 		{"invalid-lookback-and-since.yml", `testdata/invalid-lookback-and-since.yml:5: source "demo": set lookback or since, not both`},
+		{"invalid-merged-password-file.yml", `testdata/invalid-merged-password-file.yml:7: source "it": http_client.basic_auth.password_file: cannot read "testdata/secrets/missing-token": no such file or directory`},
 		{"invalid-missing-name.yml", `testdata/invalid-missing-name.yml:2: sources[0]: name is required`},
 		{"invalid-missing-type.yml", `testdata/invalid-missing-type.yml:2: source "demo": type is required (demo or jira)`},
 		{"invalid-name-shape.yml", `testdata/invalid-name-shape.yml:2: sources[0]: name "it desk" may only contain letters, digits, '_', '.' and '-'`},
@@ -190,6 +191,29 @@ func TestLoadFull(t *testing.T) {
 	}
 }
 
+// YAML merge keys are honoured by the decoder, and the checks see the merged keys too.
+func TestLoadMergeKeys(t *testing.T) {
+	cfg, err := Load("testdata/valid-merge-keys.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hr := cfg.Sources[1]
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"names", sourceNames(cfg), []string{"it", "hr"}},
+		{"own jira section", hr.Jira.JQL, "project = HR"},
+		{"merged lookback", hr.Lookback, parseDurations("90d")[0]},
+		{"merged http_client", hr.HTTPClient.BasicAuth.PasswordFile, filepath.Join("testdata", "secrets", "jira-token")},
+	}
+	for _, c := range checks {
+		if !reflect.DeepEqual(c.got, c.want) {
+			t.Errorf("%s: got %#v, want %#v", c.name, c.got, c.want)
+		}
+	}
+}
+
 func sourceNames(cfg *Config) []string {
 	var names []string
 	for _, s := range cfg.Sources {
@@ -259,7 +283,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 
 // String() output is itself a valid config that loads to the same thing.
 func TestStringRoundTrip(t *testing.T) {
-	for _, file := range []string{"testdata/valid-minimal.yml", "testdata/valid-full.yml", "../config.yaml"} {
+	for _, file := range []string{"testdata/valid-minimal.yml", "testdata/valid-full.yml", "testdata/valid-merge-keys.yml", "../config.yaml"} {
 		t.Run(file, func(t *testing.T) {
 			abs, err := filepath.Abs(file)
 			if err != nil {

@@ -600,29 +600,40 @@ func isSet(n *yaml.Node) bool {
 }
 
 func mappingKey(n *yaml.Node, key string) *yaml.Node {
-	n = resolve(n)
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i]
-		}
-	}
-	return nil
+	k, _ := mappingPair(n, key)
+	return k
 }
 
 func mappingValue(n *yaml.Node, key string) *yaml.Node {
+	_, v := mappingPair(n, key)
+	return resolve(v)
+}
+
+// mappingPair finds key in mapping n, also through "<<" merge keys, as the decoder does.
+func mappingPair(n *yaml.Node, key string) (k, v *yaml.Node) {
 	n = resolve(n)
 	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
+		return nil, nil
 	}
+	var merged []*yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return resolve(n.Content[i+1])
+		switch n.Content[i].Value {
+		case key:
+			return n.Content[i], n.Content[i+1]
+		case "<<":
+			if m := resolve(n.Content[i+1]); m.Kind == yaml.SequenceNode {
+				merged = append(merged, m.Content...)
+			} else {
+				merged = append(merged, m)
+			}
 		}
 	}
-	return nil
+	for _, m := range merged {
+		if k, v := mappingPair(m, key); k != nil {
+			return k, v
+		}
+	}
+	return nil, nil
 }
 
 // lineOf is the key's line, or the enclosing node's when the key is absent.

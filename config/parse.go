@@ -318,9 +318,9 @@ func (p *parser) horizon(raw *rawSource, scope string, src *Source) error {
 }
 
 func (p *parser) demoSource(raw *rawSource, node *yaml.Node, scope string, src *Source) error {
-	for _, section := range []string{"jira", "http_client"} {
-		if key := mappingKey(node, section); key != nil {
-			return p.errorf(key.Line, scope, "%s: does not apply to type demo; remove it or set type: jira", section)
+	for section, present := range map[string]bool{"jira": raw.Jira != nil, "http_client": raw.HTTPClient != nil} {
+		if present {
+			return p.errorf(lineOf(mappingKey(node, section), node), scope, "%s: does not apply to type demo; remove it or set type: jira", section)
 		}
 	}
 	src.PollInterval = DefaultDemoPoll
@@ -385,8 +385,8 @@ func (p *parser) desks(f field) ([]string, error) {
 }
 
 func (p *parser) jiraSource(raw *rawSource, node *yaml.Node, scope string, src *Source) error {
-	if key := mappingKey(node, "demo"); key != nil {
-		return p.errorf(key.Line, scope, "demo: does not apply to type jira; remove it or set type: demo")
+	if raw.Demo != nil {
+		return p.errorf(lineOf(mappingKey(node, "demo"), node), scope, "demo: does not apply to type jira; remove it or set type: demo")
 	}
 	src.PollInterval = DefaultJiraPoll
 	jiraKey := mappingKey(node, "jira")
@@ -403,7 +403,7 @@ func (p *parser) jiraSource(raw *rawSource, node *yaml.Node, scope string, src *
 	if raw.HTTPClient != nil {
 		clientNode := mappingValue(node, "http_client")
 		if raw.HTTPClient.err != nil {
-			return p.sectionError(raw.HTTPClient.err, clientNode, clientKey.Line, scope, "http_client")
+			return p.sectionError(raw.HTTPClient.err, clientNode, lineOf(clientKey, node), scope, "http_client")
 		}
 		src.HTTPClient = raw.HTTPClient.cfg
 		src.HTTPClient.SetDirectory(p.dir)
@@ -424,6 +424,9 @@ func (p *parser) jiraSource(raw *rawSource, node *yaml.Node, scope string, src *
 // Only the path is ever reported, never what the file holds.
 func (p *parser) checkFiles(node *yaml.Node, scope, path string) error {
 	node = resolve(node)
+	if node == nil {
+		return nil
+	}
 	switch node.Kind {
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(node.Content); i += 2 {
