@@ -3,7 +3,6 @@ package jira
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -476,15 +475,18 @@ func TestNewYorkUserAcrossAutumnDST(t *testing.T) {
 	pollOnce(t, site.source(t, nil), store)
 
 	site.clock.Advance(10 * time.Minute)
-	answered, resolved, reopened, rated := mutateSite(t, site.srv)
+	// The changes happen at 01:08 EST. The incremental bound, 01:53 EDT, is
+	// a wall time New York shows twice; read as EST it would lie after the
+	// changes, so the literal has to step back to 00:53.
+	mutateSite(t, site.srv)
+	site.srv.ResetCounts()
 	pollOnce(t, site.source(t, nil), store)
 	compareObserved(t, store.observed(site.clock.Now()), truthObserved(site.srv.Truth(store.horizon, jiratest.SLATimeToFirstResponse)))
 	for _, r := range site.srv.Requests() {
-		if r.Endpoint == "search_jql" && !strings.Contains(r.Query, "2026-11-01") && !strings.Contains(r.Query, "2026-10-") {
-			t.Errorf("search without a New York date literal: %s", r.Query)
+		if r.Endpoint == "search_jql" && !strings.Contains(r.Query, "%222026-11-01+00%3A53%22") {
+			t.Errorf("incremental search does not start at 00:53 New York time: %s", r.Query)
 		}
 	}
-	_ = fmt.Sprint(answered, resolved, reopened, rated)
 }
 
 func TestRateLimitedSyncHonoursRetryAfter(t *testing.T) {
