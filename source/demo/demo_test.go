@@ -235,12 +235,15 @@ func TestCursorOfAnInterruptedPollResumes(t *testing.T) {
 	full := poll(t, newSource(t, defaultConfig, &clock{pinned}), nil)
 	later := &clock{pinned.Add(2 * time.Hour)}
 	reference := poll(t, newSource(t, defaultConfig, later), nil)
+	// One restarted source serves all three resumptions: its memo does not
+	// change what it delivers.
+	restarted := newSource(t, defaultConfig, later)
 	for _, k := range []int{0, len(full) / 2, len(full) - 2} {
 		held := map[string]ticket.Ticket{}
 		for _, tk := range tickets(full[:k+1]) {
 			held[tk.ID] = tk
 		}
-		for _, tk := range tickets(poll(t, newSource(t, defaultConfig, later), lastCursor(nil, full[:k+1]))) {
+		for _, tk := range tickets(poll(t, restarted, lastCursor(nil, full[:k+1]))) {
 			held[tk.ID] = tk
 		}
 		assertHeldMatches(t, held, reference)
