@@ -4,14 +4,6 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 )
 
-// Panels whose metrics only a Jira source exports; the proof test in
-// test/prometheus reads these titles to know which panels may be empty
-// against the demo source.
-const (
-	APIRequestsPanelTitle    = "API requests by code"
-	APIRateLimitedPanelTitle = "API responses rate limited"
-)
-
 func healthDashboard() *dashboard.DashboardBuilder {
 	return newDashboard("servicedesk-exporter-health", "Service desk / Exporter health",
 		"Is the exporter polling its sources successfully, how fast, and how hard does it press the ticketing API.",
@@ -40,13 +32,13 @@ func healthDashboard() *dashboard.DashboardBuilder {
 			query(`sum by (instance, source) (rate(servicedesk_poll_errors_total{`+sourceMatchers+`}[$__rate_interval]))`, "{{instance}} · {{source}}"),
 		)).
 		WithRow(dashboard.NewRowBuilder("Ticketing API (Jira sources)")).
-		WithPanel(timeSeries(APIRequestsPanelTitle,
+		WithPanel(timeSeries("API requests by code",
 			"Requests the exporter sent to the Jira API per second, by endpoint and HTTP status code. Only Jira sources export this.",
 			"reqps",
 			query(`sum by (source, endpoint, code) (rate(servicedesk_api_requests_total{`+sourceMatchers+`}[$__rate_interval]))`, "{{source}} · {{endpoint}} · {{code}}"),
 		)).
-		WithPanel(timeSeries(APIRateLimitedPanelTitle,
-			"Jira API responses per second that told the exporter to back off (HTTP 429). Sustained values mean polls fall behind; see the ServiceDeskAPIRateLimited alert. Only Jira sources export this.",
+		WithPanel(timeSeries("API responses rate limited",
+			"Jira API responses per second that told the exporter to back off (HTTP 429, or 503 with Retry-After). Sustained values mean polls fall behind; see the ServiceDeskAPIRateLimited alert. Only Jira sources export this.",
 			"reqps",
 			query(`sum by (source) (rate(servicedesk_api_rate_limited_total{`+sourceMatchers+`}[$__rate_interval]))`, "{{source}}"),
 		)).

@@ -1,0 +1,554 @@
+// Package prometheus proves the dashboards and rules against a real
+// Prometheus: it runs the exporter on the demo desk, lets the Debian
+// Prometheus scrape it every second with the rules loaded, then runs every
+// dashboard query (variables substituted as Grafana would for "All") and
+// every variable's label_values lookup through the HTTP API, and checks that
+// every rule group evaluates without error.
+//
+// "Returns data" means a non-empty result: the selectors match series the
+// exporter really exposes and the recording rules really produce. Within a
+// test lasting seconds a ratio or quantile over a short window may still be
+// NaN (no ticket finished in that window); such a sample counts as data,
+// because it proves the query is right and only the traffic is missing.
+package prometheus
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+const (
+	// overallBudget bounds the whole test once the processes are started.
+	overallBudget = 75 * time.Second
+	pollEvery     = 500 * time.Millisecond
+	// Substitutions for Grafana's built-in variables. The rate window must
+	// hold at least two 1 s scrapes; the range only needs to cover the test.
+	rateInterval = "1m"
+	queryRange   = "1h"
+)
+
+// jiraOnlyPanels are panels whose metrics only a Jira source exports
+// (servicedesk_api_requests_total, servicedesk_api_rate_limited_total). The
+// demo source never exports them, so these queries must parse and execute
+// without error but may return nothing.
+var jiraOnlyPanels = map[string]string{
+	"API requests by code":       "servicedesk_api_requests_total is exported by Jira sources only",
+	"API responses rate limited": "servicedesk_api_rate_limited_total is exported by Jira sources only",
+}
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
+		t.Fatalf("repository root not found at %s: %v", root, err)
+	}
+	return root
+}
+
+func TestDashboardsAndRulesAgainstRealPrometheus(t *testing.T) {
+	prometheusBinary, err := exec.LookPath("prometheus")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("prometheus is not on PATH and CI is set; install the Debian prometheus package (scripts/check-rules.sh does)")
+		}
+		t.Skip("prometheus is not on PATH; install the Debian prometheus package to run this proof")
+	}
+	root := repoRoot(t)
+	workDir := t.TempDir()
+
+	exporterBinary := buildExporter(t, root, workDir)
+	exporterAddress := freeAddress(t)
+	startExporter(t, exporterBinary, workDir, exporterAddress)
+
+	prometheusAddress := freeAddress(t)
+	ruleFiles := ruleFilePaths(t, root)
+	startPrometheus(t, prometheusBinary, workDir, prometheusAddress, exporterAddress, ruleFiles)
+
+	api := &prometheusAPI{base: "http://" + prometheusAddress}
+	deadline := time.Now().Add(overallBudget)
+
+	waitFor(t, deadline, "Prometheus to be ready", func() error { return api.ready() })
+	waitFor(t, deadline, "a successful scrape of the exporter", func() error {
+		return api.expectData(`up{job="servicedesk"} == 1`)
+	})
+	// Rates and histogram_quantile over rate() need two samples in the window.
+	waitFor(t, deadline, "several scrapes of the exporter", func() error {
+		return api.expectData(`count_over_time(servicedesk_up{job="servicedesk"}[` + rateInterval + `]) >= 4`)
+	})
+
+	t.Run("rules evaluate without error", func(t *testing.T) {
+		want := expectedRuleGroups(t, ruleFiles)
+		waitFor(t, deadline, "every rule group to evaluate healthily", func() error {
+			return api.rulesHealthy(want)
+		})
+	})
+
+	dashboardFiles, err := filepath.Glob(filepath.Join(root, "dashboards", "json", "*.json"))
+	if err != nil || len(dashboardFiles) == 0 {
+		t.Fatalf("no committed dashboards under dashboards/json (err %v)", err)
+	}
+	seenJiraOnly := map[string]bool{}
+	for _, path := range dashboardFiles {
+		board := readDashboard(t, path)
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			for _, variable := range board.Templating.List {
+				if variable.Type != "query" {
+					continue
+				}
+				t.Run("variable "+variable.Name, func(t *testing.T) {
+					checkVariable(t, api, deadline, board, variable)
+				})
+			}
+			for _, panel := range board.allPanels() {
+				if _, ok := jiraOnlyPanels[panel.Title]; ok {
+					seenJiraOnly[panel.Title] = true
+				}
+				for _, target := range panel.Targets {
+					t.Run(panel.Title+" "+target.RefID, func(t *testing.T) {
+						checkPanelQuery(t, api, deadline, board, panel.Title, target.Expr)
+					})
+				}
+			}
+		})
+	}
+	for title := range jiraOnlyPanels {
+		if !seenJiraOnly[title] {
+			t.Errorf("jiraOnlyPanels lists %q, which no dashboard has; update the list", title)
+		}
+	}
+}
+
+func checkPanelQuery(t *testing.T, api *prometheusAPI, deadline time.Time, board dashboardJSON, panelTitle, expr string) {
+	query, err := board.substitute(expr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An error (bad syntax, unknown function) will not go away by waiting.
+	if _, err := api.query(query); err != nil {
+		t.Fatalf("query %s failed: %v", query, err)
+	}
+	if reason, jiraOnly := jiraOnlyPanels[panelTitle]; jiraOnly {
+		t.Logf("not requiring data: %s", reason)
+		return
+	}
+	waitFor(t, deadline, "data for "+query, func() error { return api.expectData(query) })
+	if result, err := api.query(query); err == nil && result.allNaN {
+		t.Logf("returns only NaN so far (no ticket finished within the window): %s", query)
+	}
+}
+
+// labelValuesCall is the Grafana label_values(selector, label) template query.
+var labelValuesCall = regexp.MustCompile(`^label_values\((.+),\s*([a-zA-Z_][a-zA-Z0-9_]*)\)$`)
+
+func checkVariable(t *testing.T, api *prometheusAPI, deadline time.Time, board dashboardJSON, variable variableJSON) {
+	match := labelValuesCall.FindStringSubmatch(variable.Query)
+	if match == nil {
+		t.Fatalf("variable %s: query %q is not label_values(selector, label)", variable.Name, variable.Query)
+	}
+	selector, err := board.substitute(match[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, deadline, "values of "+match[2]+" for "+selector, func() error {
+		values, err := api.labelValues(match[2], selector)
+		if err != nil {
+			return err
+		}
+		if len(values) == 0 {
+			return fmt.Errorf("no values")
+		}
+		return nil
+	})
+}
+
+// waitFor retries check until it succeeds or the deadline passes.
+func waitFor(t *testing.T, deadline time.Time, what string, check func() error) {
+	t.Helper()
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s: %v", what, err)
+		}
+		time.Sleep(pollEvery)
+	}
+}
+
+func buildExporter(t *testing.T, root, workDir string) string {
+	t.Helper()
+	binary := filepath.Join(workDir, "servicedesk_exporter")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	build := exec.CommandContext(ctx, "go", "build", "-o", binary, "./cmd/servicedesk_exporter")
+	build.Dir = root
+	if output, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the exporter: %v\n%s", err, output)
+	}
+	return binary
+}
+
+// freeAddress asks the kernel for a free 127.0.0.1 port. Another process
+// could take it before ours binds; the start-up checks would then fail loudly.
+func freeAddress(t *testing.T) string {
+	t.Helper()
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	address := listener.Addr().String()
+	if err := listener.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return address
+}
+
+func startExporter(t *testing.T, binary, workDir, address string) {
+	t.Helper()
+	configPath := filepath.Join(workDir, "exporter.yml")
+	config := fmt.Sprintf(`store:
+  path: %s
+sources:
+  - name: demo
+    type: demo
+    poll_interval: 1s
+    lookback: 30d
+    demo: { seed: 1, desks: [IT, HR, FAC], tickets_per_day: 150 }
+`, filepath.Join(workDir, "servicedesk.db"))
+	if err := os.WriteFile(configPath, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	startProcess(t, "exporter", workDir, binary,
+		"--config.file="+configPath,
+		"--web.listen-address="+address)
+}
+
+func startPrometheus(t *testing.T, binary, workDir, address, exporterAddress string, ruleFiles []string) {
+	t.Helper()
+	quoted := make([]string, len(ruleFiles))
+	for i, f := range ruleFiles {
+		quoted[i] = fmt.Sprintf("%q", f)
+	}
+	config := fmt.Sprintf(`global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files: [%s]
+scrape_configs:
+  - job_name: servicedesk
+    scrape_timeout: 1s
+    static_configs:
+      - targets: [%q]
+`, strings.Join(quoted, ", "), exporterAddress)
+	configPath := filepath.Join(workDir, "prometheus.yml")
+	if err := os.WriteFile(configPath, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	startProcess(t, "prometheus", workDir, binary,
+		"--config.file="+configPath,
+		"--storage.tsdb.path="+filepath.Join(workDir, "tsdb"),
+		"--web.listen-address="+address)
+}
+
+// startProcess runs a long-lived child whose output goes to a log file in
+// workDir. Cleanup stops exactly that PID: SIGTERM, then SIGKILL if it has
+// not exited within a few seconds. On failure the log's tail is printed.
+func startProcess(t *testing.T, name, workDir, binary string, args ...string) {
+	t.Helper()
+	logPath := filepath.Join(workDir, name+".log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = workDir
+	cmd.Stdout = logFile
+	cmd.Stderr = logFile
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		t.Fatalf("starting %s: %v", name, err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(5 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		logFile.Close()
+		if t.Failed() {
+			t.Logf("%s log (pid %d), last lines:\n%s", name, cmd.Process.Pid, tail(logPath, 30))
+		}
+	})
+}
+
+func tail(path string, lines int) string {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	all := strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
+	return strings.Join(all[max(0, len(all)-lines):], "\n")
+}
+
+func ruleFilePaths(t *testing.T, root string) []string {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(root, "rules", "*.yml"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no rule files under rules/ (err %v)", err)
+	}
+	return paths
+}
+
+// expectedRuleGroups maps each rule group in the rule files to its number of rules.
+func expectedRuleGroups(t *testing.T, ruleFiles []string) map[string]int {
+	t.Helper()
+	groups := map[string]int{}
+	for _, path := range ruleFiles {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var file struct {
+			Groups []struct {
+				Name  string           `yaml:"name"`
+				Rules []map[string]any `yaml:"rules"`
+			} `yaml:"groups"`
+		}
+		if err := yaml.Unmarshal(raw, &file); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		for _, g := range file.Groups {
+			groups[g.Name] = len(g.Rules)
+		}
+	}
+	return groups
+}
+
+// Dashboard JSON, only the parts the proof needs.
+type (
+	targetJSON struct {
+		Expr  string `json:"expr"`
+		RefID string `json:"refId"`
+	}
+	panelJSON struct {
+		Title   string       `json:"title"`
+		Targets []targetJSON `json:"targets"`
+		Panels  []panelJSON  `json:"panels"` // panels inside a collapsed row
+	}
+	variableJSON struct {
+		Name     string `json:"name"`
+		Type     string `json:"type"`
+		Query    string `json:"query"`
+		AllValue string `json:"allValue"`
+	}
+	dashboardJSON struct {
+		Title      string      `json:"title"`
+		Panels     []panelJSON `json:"panels"`
+		Templating struct {
+			List []variableJSON `json:"list"`
+		} `json:"templating"`
+	}
+)
+
+func readDashboard(t *testing.T, path string) dashboardJSON {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var board dashboardJSON
+	if err := json.Unmarshal(raw, &board); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return board
+}
+
+func (d dashboardJSON) allPanels() []panelJSON {
+	var panels []panelJSON
+	for _, p := range d.Panels {
+		panels = append(panels, p)
+		panels = append(panels, p.Panels...)
+	}
+	return panels
+}
+
+// grafanaVariable matches $name and ${name}.
+var grafanaVariable = regexp.MustCompile(`\$\{?([a-zA-Z_][a-zA-Z0-9_]*)\}?`)
+
+// substitute replaces the dashboard's variables the way Grafana does when
+// "All" is selected (each variable's allValue regex) and the built-in range
+// variables with fixed windows. A variable the dashboard does not define is
+// an error: Grafana would send it verbatim and the panel would break.
+func (d dashboardJSON) substitute(expr string) (string, error) {
+	values := map[string]string{
+		"__rate_interval": rateInterval,
+		"__interval":      rateInterval,
+		"__range":         queryRange,
+	}
+	for _, v := range d.Templating.List {
+		if v.Type == "query" {
+			values[v.Name] = v.AllValue
+		}
+	}
+	var unknown []string
+	result := grafanaVariable.ReplaceAllStringFunc(expr, func(reference string) string {
+		name := grafanaVariable.FindStringSubmatch(reference)[1]
+		value, ok := values[name]
+		if !ok {
+			unknown = append(unknown, reference)
+			return reference
+		}
+		return value
+	})
+	if len(unknown) > 0 {
+		return "", fmt.Errorf("dashboard %q: %s uses undefined variables %v", d.Title, expr, unknown)
+	}
+	return result, nil
+}
+
+type prometheusAPI struct{ base string }
+
+var httpClient = &http.Client{Timeout: 10 * time.Second}
+
+func (a *prometheusAPI) get(path string, params url.Values, into any) error {
+	response, err := httpClient.Get(a.base + path + "?" + params.Encode())
+	if err != nil {
+		return err
+	}
+	defer response.Body.Close()
+	body, err := io.ReadAll(response.Body)
+	if err != nil {
+		return err
+	}
+	var envelope struct {
+		Status string          `json:"status"`
+		Error  string          `json:"error"`
+		Data   json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(body, &envelope); err != nil {
+		return fmt.Errorf("%s: HTTP %d, undecodable body %q", path, response.StatusCode, bytes.TrimSpace(body))
+	}
+	if envelope.Status != "success" {
+		return fmt.Errorf("%s: %s", path, envelope.Error)
+	}
+	return json.Unmarshal(envelope.Data, into)
+}
+
+func (a *prometheusAPI) ready() error {
+	response, err := httpClient.Get(a.base + "/-/ready")
+	if err != nil {
+		return err
+	}
+	defer response.Body.Close()
+	if response.StatusCode != http.StatusOK {
+		return fmt.Errorf("/-/ready: HTTP %d", response.StatusCode)
+	}
+	return nil
+}
+
+// queryResult summarises an instant query's result.
+type queryResult struct {
+	series int
+	// allNaN is true when every returned value is NaN.
+	allNaN bool
+}
+
+func (a *prometheusAPI) query(promql string) (queryResult, error) {
+	var data struct {
+		ResultType string          `json:"resultType"`
+		Result     json.RawMessage `json:"result"`
+	}
+	if err := a.get("/api/v1/query", url.Values{"query": {promql}}, &data); err != nil {
+		return queryResult{}, err
+	}
+	if data.ResultType != "vector" {
+		return queryResult{}, fmt.Errorf("result type %q, want vector", data.ResultType)
+	}
+	var series []struct {
+		Value [2]any `json:"value"` // [timestamp, "value"]
+	}
+	if err := json.Unmarshal(data.Result, &series); err != nil {
+		return queryResult{}, err
+	}
+	result := queryResult{series: len(series), allNaN: len(series) > 0}
+	for _, s := range series {
+		if s.Value[1] != "NaN" {
+			result.allNaN = false
+		}
+	}
+	return result, nil
+}
+
+func (a *prometheusAPI) expectData(promql string) error {
+	result, err := a.query(promql)
+	if err != nil {
+		return err
+	}
+	if result.series == 0 {
+		return fmt.Errorf("empty result")
+	}
+	return nil
+}
+
+func (a *prometheusAPI) labelValues(label, selector string) ([]string, error) {
+	var values []string
+	err := a.get("/api/v1/label/"+label+"/values", url.Values{"match[]": {selector}}, &values)
+	return values, err
+}
+
+// rulesHealthy checks that Prometheus loaded exactly the expected groups and
+// rule counts, and that every rule has been evaluated with health "ok".
+func (a *prometheusAPI) rulesHealthy(want map[string]int) error {
+	var data struct {
+		Groups []struct {
+			Name  string `json:"name"`
+			Rules []struct {
+				Name      string `json:"name"`
+				Health    string `json:"health"`
+				LastError string `json:"lastError"`
+			} `json:"rules"`
+		} `json:"groups"`
+	}
+	if err := a.get("/api/v1/rules", url.Values{}, &data); err != nil {
+		return err
+	}
+	got := map[string]int{}
+	for _, g := range data.Groups {
+		got[g.Name] = len(g.Rules)
+		for _, r := range g.Rules {
+			if r.Health != "ok" || r.LastError != "" {
+				return fmt.Errorf("group %s rule %s: health %q, lastError %q", g.Name, r.Name, r.Health, r.LastError)
+			}
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		return fmt.Errorf("loaded rule groups %v, want %v", got, want)
+	}
+	return nil
+}
