@@ -36,6 +36,7 @@ type ledgerStore struct {
 	crashAt   int // emit fails (nothing committed) on this batch number; 0 never
 	delivered int
 	invalid   []error
+	progress  []ticket.Progress
 }
 
 type countedEvent struct {
@@ -60,6 +61,9 @@ func (s *ledgerStore) emit(_ context.Context, b ticket.Batch) error {
 		return errCrash
 	}
 	s.batches++
+	if b.Progress != nil {
+		s.progress = append(s.progress, *b.Progress)
+	}
 	for _, t := range b.Tickets {
 		s.delivered++
 		if err := ticket.Validate(t); err != nil {
@@ -460,6 +464,14 @@ func TestCrashMidSyncResumesFromCommittedCursor(t *testing.T) {
 	store.crashAt = 0
 	site.srv.ResetCounts()
 	pollOnce(t, site.source(t, nil), store)
+	for i, p := range store.progress {
+		if p.Total == 0 || p.Done > p.Total || (i > 0 && p.Done < store.progress[i-1].Done) {
+			t.Errorf("progress %d = %+v after %+v", i, p, store.progress[max(i-1, 0)])
+		}
+	}
+	if last := store.progress[len(store.progress)-1]; last.Done != last.Total {
+		t.Errorf("final progress %+v is not complete", last)
+	}
 	if store.delivered > len(store.tickets)+0 {
 		t.Errorf("%d tickets delivered for %d distinct: the resumed sync re-read committed pages", store.delivered, len(store.tickets))
 	}

@@ -140,6 +140,12 @@ func (s *Source) runPass(ctx context.Context, st *site, horizon time.Time, cur c
 		if cur.Pages++; cur.Pages > s.cfg.MaxPages {
 			return fmt.Errorf("search needed more than %d pages in one pass (jira.max_pages); narrow jira.jql or raise the cap", s.cfg.MaxPages)
 		}
+		if cur.Total == 0 && initial {
+			if tp, ok := pg.(interface{ remaining() int }); ok && tp.remaining() > 0 {
+				// Data Center counts the query; on resume that is what is left.
+				cur.Total = cur.Done + tp.remaining()
+			}
+		}
 		cur.Done += len(issues)
 		for _, raw := range issues {
 			p, id := s.decodeOrSkip(st, raw)
@@ -170,7 +176,10 @@ func (s *Source) runPass(ctx context.Context, st *site, horizon time.Time, cur c
 		}
 		out := ticket.Batch{Tickets: tickets}
 		if initial {
-			out.Progress = &ticket.Progress{Done: cur.Done, Total: max(cur.Total, cur.Done)}
+			out.Progress = &ticket.Progress{Done: cur.Done}
+			if cur.Total > 0 {
+				out.Progress.Total = max(cur.Total, cur.Done)
+			}
 		}
 		if done {
 			cur = s.finishPass(cur, initial)
@@ -297,7 +306,7 @@ func (s *Source) newPager(st *site, base string, afterID int64, fields []string,
 		return &cloudPager{src: s, base: base, afterID: afterID, fields: fields, pageSize: pageSize}
 	}
 	return &dcPager{src: s, base: base, afterID: afterID, fields: fields, pageSize: pageSize,
-		window: s.cfg.MaxResultWindow, changelog: len(fields) > 1}
+		window: s.cfg.MaxResultWindow, changelog: len(fields) > 1, first: -1}
 }
 
 // cloudPager follows search/jql's nextPageToken; total is never relied on.
@@ -341,7 +350,11 @@ type dcPager struct {
 	window    int
 	changelog bool
 	startAt   int
+	first     int // total reported by the first page, -1 before it
 }
+
+// remaining is how many tickets the first page said the query matched.
+func (p *dcPager) remaining() int { return p.first }
 
 func (p *dcPager) next(ctx context.Context) ([]json.RawMessage, bool, error) {
 	size := p.pageSize
@@ -360,6 +373,9 @@ func (p *dcPager) next(ctx context.Context) ([]json.RawMessage, bool, error) {
 	var page searchPage
 	if _, err := p.src.api.do(ctx, request{endpoint: "search", method: http.MethodGet, path: "rest/api/2/search", query: q}, &page); err != nil {
 		return nil, false, fmt.Errorf("search: %w", p.src.explain(err))
+	}
+	if p.first < 0 {
+		p.first = page.Total
 	}
 	if len(page.Issues) == 0 {
 		return nil, true, nil
