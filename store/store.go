@@ -128,7 +128,7 @@ func Open(path string, opts Options) (*Store, error) {
 }
 
 func damaged(path string, err error) error {
-	return fmt.Errorf("store %s is damaged (%v); move it away or start with --store.rebuild to rebuild it from the sources", path, err)
+	return fmt.Errorf("store %s is damaged (%w); move it away or start with --store.rebuild to rebuild it from the sources", path, err)
 }
 
 func (s *Store) checkFormat() error {

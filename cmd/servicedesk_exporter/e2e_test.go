@@ -35,7 +35,7 @@ func binary(t *testing.T) string {
 		binPath = filepath.Join(dir, "servicedesk_exporter")
 		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
 		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+			buildErr = fmt.Errorf("go build: %w\n%s", err, out)
 		}
 	})
 	if buildErr != nil {
@@ -62,6 +62,7 @@ type exporterProcess struct {
 	dir    string
 	stderr *syncBuffer
 	exited chan error
+	killed error
 }
 
 type syncBuffer struct {
@@ -104,7 +105,7 @@ func startExporter(t *testing.T, extraArgs ...string) *exporterProcess {
 	go func() { p.exited <- p.cmd.Wait() }()
 	t.Cleanup(func() {
 		_ = p.cmd.Process.Kill()
-		<-p.exited
+		p.killed = <-p.exited // a killed process's status says nothing; kept for debugging
 		if t.Failed() {
 			t.Logf("exporter stderr:\n%s", p.stderr.String())
 		}
