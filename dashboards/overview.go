@@ -16,12 +16,19 @@ func histogramQuantile(quantile, metric, by string) string {
 	return `histogram_quantile(` + quantile + `, sum by (le` + by + `) (rate(` + metric + `_bucket{` + ticketMatchers + `}[$__rate_interval])))`
 }
 
+// ratingBucketMatcher selects the satisfaction bucket le=rating. Prometheus 2
+// stores le as exposed ("2"); Prometheus 3 normalises it to a float ("2.0"),
+// so the matcher accepts both.
+func ratingBucketMatcher(rating int) string {
+	return `le=~"` + strconv.Itoa(rating) + `(\\.0)?"`
+}
+
 // ratingCount is the number of ratings equal to rating in the selected range:
 // the satisfaction histogram is cumulative (le="1".."5"), so a rating's count
 // is its bucket minus the one below it.
 func ratingCount(rating int) string {
 	bucket := func(le int) string {
-		return `sum(increase(servicedesk_satisfaction_rating_bucket{` + requestTypeMatchers + `, le="` + strconv.Itoa(le) + `"}[$__range]))`
+		return `sum(increase(servicedesk_satisfaction_rating_bucket{` + requestTypeMatchers + `, ` + ratingBucketMatcher(le) + `}[$__range]))`
 	}
 	if rating == 1 {
 		return bucket(1)

@@ -21,7 +21,7 @@ func satisfactionDashboard() *dashboard.DashboardBuilder {
 		WithPanel(statPanel("Low ratings (selected range)",
 			"Ratings of 1 or 2 given in the selected time range.",
 			"short", instantQuery(
-				`sum(increase(servicedesk_satisfaction_rating_bucket{`+requestTypeMatchers+`, le="2"}[$__range]))`, "low ratings"))).
+				`sum(increase(servicedesk_satisfaction_rating_bucket{`+requestTypeMatchers+`, `+ratingBucketMatcher(2)+`}[$__range]))`, "low ratings"))).
 		WithPanel(timeSeries("Average rating by desk (trailing 7 days)",
 			"Mean rating over the trailing 7 days, per desk (recording rule shared with the ServiceDeskSatisfactionLow alert). Request type filter does not apply.",
 			"short",
@@ -36,7 +36,7 @@ func satisfactionDashboard() *dashboard.DashboardBuilder {
 		WithPanel(timeSeries("Low ratings (1–2) over time",
 			"Ratings of 1 or 2, as a per-day rate: each is an unhappy internal customer worth a follow-up.",
 			"short",
-			query(`sum(rate(servicedesk_satisfaction_rating_bucket{`+requestTypeMatchers+`, le="2"}[$__rate_interval])) * `+secondsPerDay, "low ratings per day"),
+			query(`sum(rate(servicedesk_satisfaction_rating_bucket{`+requestTypeMatchers+`, `+ratingBucketMatcher(2)+`}[$__rate_interval])) * `+secondsPerDay, "low ratings per day"),
 		).Interval(dayScaleInterval)).
 		WithPanel(timeSeries("Average rating by request type",
 			"Mean rating per request type for the ratings given in each window (at least an hour).",
