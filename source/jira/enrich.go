@@ -14,8 +14,8 @@ import (
 const (
 	bulkChangelogIssues  = 1000  // changelog/bulkfetch: issueIdsOrKeys max
 	bulkChangelogResults = 10000 // changelog/bulkfetch: maxResults max
-	followUpPageSize     = 100   // comment and per-issue changelog pages
-	maxFollowUpPages     = 200   // per ticket: 20,000 comments or histories
+	followUpPageSize     = 100   // comment pages
+	maxFollowUpPages     = 200   // per ticket: 20,000 comments
 )
 
 // complete fills in what search results leave out, with as few requests as
@@ -30,7 +30,7 @@ func (src *Source) complete(ctx context.Context, st *site, batch []*pending) err
 	}
 	refreshed := false
 	for _, p := range batch {
-		if p.changelogMore && !src.noIssueChangelog.Load() {
+		if p.changelogMore {
 			if err := src.issueChangelog(ctx, p); err != nil {
 				return err
 			}
@@ -102,35 +102,32 @@ func (src *Source) bulkChangelogs(ctx context.Context, batch []*pending) error {
 	return nil
 }
 
-// issueChangelog pages /issue/{id}/changelog when the embedded changelog
-// (Data Center expand=changelog) is shorter than its total.
+// issueChangelog completes a changelog that Data Center's search embedded
+// only in part (its most recent histories): the issue resource with
+// expand=changelog carries the whole history there. Cloud never needs this,
+// bulkfetch is complete.
 func (src *Source) issueChangelog(ctx context.Context, p *pending) error {
-	var all []changelogHistory
-	startAt := 0
-	for range maxFollowUpPages {
-		q := url.Values{"startAt": {strconv.Itoa(startAt)}, "maxResults": {strconv.Itoa(followUpPageSize)}}
-		var page issueChangelogPage
-		_, err := src.api.do(ctx, request{endpoint: "issue_changelog", method: http.MethodGet,
-			path: "rest/api/2/issue/" + p.t.ID + "/changelog", query: q}, &page)
-		if StatusCode(err) == http.StatusNotFound {
-			// Older Data Center versions have no paged changelog: keep the
-			// most recent histories the search returned, and stop asking.
-			src.noIssueChangelog.Store(true)
-			src.logger.Warn("this Jira has no paged issue changelog; tickets with very long histories keep only their most recent changes",
-				"ticket", p.t.Key)
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("fetch changelog of %s: %w", p.t.Key, src.explain(err))
-		}
-		all = append(all, page.Values...)
-		startAt += len(page.Values)
-		if len(page.Values) == 0 || page.IsLast || (page.Total > 0 && startAt >= page.Total) {
-			p.histories = append(all, p.histories...)
-			return nil
-		}
+	q := url.Values{"fields": {"status"}, "expand": {"changelog"}}
+	var is rawIssue
+	_, err := src.api.do(ctx, request{endpoint: "issue", method: http.MethodGet,
+		path: "rest/api/2/issue/" + p.t.ID, query: q}, &is)
+	if StatusCode(err) == http.StatusNotFound {
+		src.logger.Debug("ticket vanished while reading its changelog", "ticket", p.t.Key)
+		return nil
 	}
-	return fmt.Errorf("changelog of %s: more than %d pages", p.t.Key, maxFollowUpPages)
+	if err != nil {
+		return fmt.Errorf("fetch changelog of %s: %w", p.t.Key, src.explain(err))
+	}
+	if is.Changelog == nil {
+		return nil
+	}
+	if is.Changelog.Total > len(is.Changelog.Histories) {
+		src.logger.Warn("jira returned a shortened changelog; this ticket keeps only its most recent changes",
+			"ticket", p.t.Key, "histories", len(is.Changelog.Histories), "total", is.Changelog.Total)
+	}
+	// changeFacts drops the histories the search copy already held.
+	p.histories = append(is.Changelog.Histories, p.histories...)
+	return nil
 }
 
 // moreComments pages the ticket's comments, oldest first, only until a

@@ -218,3 +218,27 @@ func TestSecretsStayOutOfLogsAndErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestDataCenterLongChangelogReadWhole(t *testing.T) {
+	site := newSite(t, jiratest.Options{Deployment: jiratest.DeploymentDataCenter, Seed: 97, Now: func() time.Time { return fixedStart }}, 0,
+		func(c *config.JiraConfig) { c.JQL = "project = IT" })
+	busy := site.srv.CreateIssue(jiratest.NewIssue{Project: "IT", RequestType: "Get IT help"})
+	quiet := site.srv.CreateIssue(jiratest.NewIssue{Project: "IT", RequestType: "Get IT help"})
+	for range 70 { // 140 histories: more than the 100 search embeds
+		site.clock.Advance(time.Minute)
+		for _, status := range []string{jiratest.StatusResolved, jiratest.StatusInProgress} {
+			if err := site.srv.Transition(busy, status); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := site.srv.Transition(quiet, jiratest.StatusResolved); err != nil {
+		t.Fatal(err)
+	}
+	store := newLedgerStore(fixedStart.Add(-time.Hour))
+	pollOnce(t, site.source(t, nil), store)
+	if n := site.srv.Count("issue"); n != 1 {
+		t.Errorf("%d issue requests, want 1 (only the ticket whose changelog overflowed)", n)
+	}
+	compareObserved(t, store.observed(site.clock.Now()), truthObserved(site.srv.Truth(store.horizon, jiratest.SLATimeToFirstResponse)))
+}

@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	gojira "github.com/andygrunwald/go-jira"
@@ -35,10 +34,6 @@ type Source struct {
 	api        *apiClient
 	automation map[string]bool
 	now        func() time.Time
-
-	// noIssueChangelog is set once the site answered 404 to the paged
-	// per-issue changelog (Data Center), so no ticket asks again.
-	noIssueChangelog atomic.Bool
 
 	mu   sync.Mutex
 	site *site // discovered on first use, then kept for the process

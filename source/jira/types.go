@@ -106,15 +106,6 @@ type changelogItem struct {
 	ToString   flexString `json:"toString"`
 }
 
-// issueChangelogPage is /rest/api/2/issue/{id}/changelog.
-type issueChangelogPage struct {
-	StartAt    int                `json:"startAt"`
-	MaxResults int                `json:"maxResults"`
-	Total      int                `json:"total"`
-	IsLast     bool               `json:"isLast"`
-	Values     []changelogHistory `json:"values"`
-}
-
 type bulkChangelogRequest struct {
 	IssueIDsOrKeys []string `json:"issueIdsOrKeys"`
 	FieldIDs       []string `json:"fieldIds"`
