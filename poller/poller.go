@@ -30,6 +30,8 @@ type Store interface {
 	Cursor(source string) ([]byte, error)
 	Apply(ctx context.Context, source string, b ticket.Batch) (store.Result, error)
 	Publish()
+	MarkSynced(source string, t time.Time) error
+	LastSynced(source string) (time.Time, error)
 }
 
 // Metrics are the per-source self-metrics, shared by all pollers.
@@ -109,13 +111,22 @@ func New(name string, src Source, st Store, interval time.Duration, horizon time
 	m.errors.WithLabelValues(name)
 	m.skipped.WithLabelValues(name)
 	m.progress.WithLabelValues(name)
+	// A source that completed a poll before a restart is ready at once: its
+	// data is complete up to its committed cursor and the next poll only
+	// catches up, so a restart costs no API request before /-/ready.
+	if last, err := st.LastSynced(name); err == nil && !last.IsZero() {
+		p.ready.Store(true)
+		m.lastSuccess.WithLabelValues(name).Set(float64(last.UnixMilli()) / 1e3)
+		m.progress.WithLabelValues(name).Set(1)
+	}
 	return p
 }
 
 // Name is the source name.
 func (p *Poller) Name() string { return p.name }
 
-// Ready reports whether a poll of the source has completed successfully.
+// Ready reports whether a poll of the source has completed successfully, in
+// this process or, with the same store, before a restart.
 func (p *Poller) Ready() bool { return p.ready.Load() }
 
 // Run polls right away and then every interval until ctx is done.
@@ -142,8 +153,12 @@ func (p *Poller) PollOnce(ctx context.Context) error {
 	p.store.Publish()
 	switch {
 	case err == nil:
+		end := p.now()
+		if merr := p.store.MarkSynced(p.name, end); merr != nil {
+			p.logger.Warn("cannot record the completed poll; the next start waits for a poll before ready", "err", merr)
+		}
 		p.metrics.up.WithLabelValues(p.name).Set(1)
-		p.metrics.lastSuccess.WithLabelValues(p.name).Set(float64(p.now().UnixMilli()) / 1e3)
+		p.metrics.lastSuccess.WithLabelValues(p.name).Set(float64(end.UnixMilli()) / 1e3)
 		p.metrics.progress.WithLabelValues(p.name).Set(1)
 		if !p.ready.Swap(true) {
 			p.logger.Info("source ready", "duration", p.now().Sub(start).Round(time.Millisecond))

@@ -157,3 +157,35 @@ func TestRunStopsWithContext(t *testing.T) {
 		t.Fatal("Run did not return after cancel")
 	}
 }
+
+func TestReadyAtOnceAfterRestartWithASyncedStore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sd.db")
+	open := func() *store.Store {
+		st, err := store.Open(path, store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	st := open()
+	p := New("demo", &scriptedSource{}, st, time.Minute, t0, promslog.NewNopLogger(), NewMetrics(prometheus.NewRegistry()), WithClock(func() time.Time { return t0 }))
+	if p.Ready() {
+		t.Fatal("ready before any poll ever completed")
+	}
+	if err := p.PollOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	_ = st.Close()
+
+	st = open()
+	defer st.Close()
+	src := &scriptedSource{}
+	reg := prometheus.NewRegistry()
+	p = New("demo", src, st, time.Minute, t0, promslog.NewNopLogger(), NewMetrics(reg))
+	if !p.Ready() || len(src.cursors) != 0 {
+		t.Fatalf("after restart ready=%v polls=%d; want ready before polling", p.Ready(), len(src.cursors))
+	}
+	if got := testutil.ToFloat64(p.metrics.lastSuccess.WithLabelValues("demo")); got != float64(t0.Unix()) {
+		t.Fatalf("last success restored as %v, want %v", got, t0.Unix())
+	}
+}

@@ -44,6 +44,7 @@ var (
 	keyFormat     = []byte("format")
 	keyHorizon    = []byte("horizon")
 	keyCursor     = []byte("cursor")
+	keySynced     = []byte("synced")
 )
 
 // Label names subject to the value limit.
@@ -287,6 +288,37 @@ func (s *Store) Cursor(source string) ([]byte, error) {
 		return nil
 	})
 	return out, err
+}
+
+// MarkSynced records that a poll of the source completed at t, so that after
+// a restart the source is ready at once: its committed data is complete up
+// to its cursor, and the next poll only catches up.
+func (s *Store) MarkSynced(source string, t time.Time) error {
+	b, err := t.UTC().MarshalText()
+	if err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		sb, err := tx.Bucket(bucketSources).CreateBucketIfNotExists([]byte(source))
+		if err != nil {
+			return err
+		}
+		return sb.Put(keySynced, b)
+	})
+}
+
+// LastSynced returns when a poll of the source last completed, zero if never.
+func (s *Store) LastSynced(source string) (time.Time, error) {
+	var t time.Time
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if sb := tx.Bucket(bucketSources).Bucket([]byte(source)); sb != nil {
+			if v := sb.Get(keySynced); v != nil {
+				return t.UnmarshalText(v)
+			}
+		}
+		return nil
+	})
+	return t, err
 }
 
 // SetActiveSources limits snapshots to the configured sources, so a source
