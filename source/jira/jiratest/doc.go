@@ -73,7 +73,16 @@
 //	unknown             anything else: 404
 //
 // Users render with accountId and accountType (atlassian, customer, app) on
-// Cloud and with name/key on Data Center.
+// Cloud and with name/key (= User.AccountID) on Data Center, where nothing
+// marks automation: an adapter has to be told DefaultAutomation.AccountID,
+// and cannot tell a second customer from an agent (the generator never
+// lets one comment).
+//
+// Opt-in ugliness: Options.IndexLag makes search eventually consistent (a
+// change is invisible to search, and the old version is served, for the
+// lag); Options.ShortPages makes Cloud pages shorter than they could be
+// without being the last; Options.ChangelogCreatedAsEpoch renders bulkfetch
+// created as epoch seconds like the spec example.
 //
 // # Authentication
 //

@@ -364,3 +364,63 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+func TestSearchIsEventuallyConsistentWithIndexLag(t *testing.T) {
+	clock := &testClock{now: fixedNow}
+	srv := newTestServer(t, Options{Now: clock.Now, IndexLag: time.Minute})
+	key := srv.CreateIssue(NewIssue{Project: "IT"})
+	found := func(jql string) []string {
+		t.Helper()
+		var page searchPage
+		call(t, srv, "POST", "/rest/api/2/search/jql", map[string]any{"jql": jql, "fields": []string{"updated"}}).decode(t, &page)
+		var got []string
+		for _, is := range page.Issues {
+			got = append(got, is.Key+"@"+strings.Trim(string(is.Fields["updated"]), `"`))
+		}
+		return got
+	}
+	if got := found("project = IT"); len(got) != 0 {
+		t.Errorf("a new issue is found before the index caught up: %v", got)
+	}
+	clock.now = fixedNow.Add(time.Minute)
+	if got := found("project = IT"); !slices.Equal(got, []string{key + "@2026-01-15T07:00:00.000-0500"}) {
+		t.Errorf("after the lag: %v", got)
+	}
+	clock.now = fixedNow.Add(2 * time.Minute)
+	if err := srv.AddComment(key, RoleAgent, true); err != nil {
+		t.Fatal(err)
+	}
+	clock.now = fixedNow.Add(2*time.Minute + 30*time.Second)
+	if got := found(`updated >= "2026-01-15 07:02"`); len(got) != 0 {
+		t.Errorf("the change is visible before the index caught up: %v", got)
+	}
+	if got := found("project = IT"); !slices.Equal(got, []string{key + "@2026-01-15T07:00:00.000-0500"}) {
+		t.Errorf("search must show the old version while lagging: %v", got)
+	}
+	if is, _ := srv.Issue(key); len(is.Comments) != 1 {
+		t.Error("the data itself changed at once")
+	}
+	clock.now = fixedNow.Add(3 * time.Minute)
+	if got := found(`updated >= "2026-01-15 07:02"`); !slices.Equal(got, []string{key + "@2026-01-15T07:02:00.000-0500"}) {
+		t.Errorf("after the lag: %v", got)
+	}
+}
+
+func TestShortPagesAreNotTheEnd(t *testing.T) {
+	srv := newTestServer(t, Options{ShortPages: true})
+	srv.Add(Generate(5, 250, GenerateOptions{End: fixedNow})...)
+	var sizes []int
+	body := map[string]any{"jql": "project in (IT, HR, FAC)", "fields": []string{"summary"}, "maxResults": 100}
+	for {
+		var page searchPage
+		call(t, srv, "POST", "/rest/api/2/search/jql", body).decode(t, &page)
+		sizes = append(sizes, len(page.Issues))
+		if page.NextPageToken == nil {
+			break
+		}
+		body["nextPageToken"] = *page.NextPageToken
+	}
+	if !slices.Equal(sizes, []int{66, 66, 66, 52}) {
+		t.Errorf("page sizes %v", sizes)
+	}
+}

@@ -152,11 +152,18 @@ func (s *Server) query(jql string) ([]*Issue, *jqlQuery, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if c, ok := s.queryCache[jql]; ok && c.version == s.version {
+	lagging := s.opts.IndexLag > 0
+	if c, ok := s.queryCache[jql]; ok && c.version == s.version && !lagging {
 		return c.issues, q, nil
 	}
+	now := s.opts.Now()
 	var matches []*Issue
 	for _, is := range s.issues {
+		if lagging && now.Before(is.indexedUntil) {
+			if is = is.indexed; is == nil {
+				continue
+			}
+		}
 		if q.where == nil || q.where(is) {
 			matches = append(matches, is)
 		}
@@ -224,6 +231,9 @@ func (s *Server) serveSearchJQL(w http.ResponseWriter, r *http.Request, _ []stri
 		limit = 5000
 	}
 	size := pageSize(p.maxResults, 50, limit)
+	if s.opts.ShortPages {
+		size = max(1, size*2/3)
+	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -70,6 +70,11 @@ type Issue struct {
 	// SatisfactionRaw, when set, replaces the rendered Satisfaction field
 	// value verbatim (a bare number, garbage) so tests can check tolerance.
 	SatisfactionRaw json.RawMessage
+
+	// With Options.IndexLag, search sees indexed instead of this issue
+	// until indexedUntil; a nil indexed means not searchable yet.
+	indexed      *Issue
+	indexedUntil time.Time
 }
 
 // History is one changelog entry.

@@ -131,6 +131,9 @@ func (s *Server) CreateIssue(n NewIssue) string {
 	for _, name := range sortedKeys(goals) {
 		is.SLAs = append(is.SLAs, SLA{Name: name, Ongoing: &SLAOngoing{Start: now, Goal: goals[name], WithinCalendarHours: true}})
 	}
+	if s.opts.IndexLag > 0 {
+		is.indexedUntil = now.Add(s.opts.IndexLag)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.insert(&is)
@@ -146,6 +149,14 @@ func (s *Server) mutate(key string, fn func(is *Issue, now time.Time) error) err
 	is := s.lookup(key)
 	if is == nil {
 		return fmt.Errorf("jiratest: no issue %s", key)
+	}
+	if lag := s.opts.IndexLag; lag > 0 {
+		// The index keeps the version it last saw until it catches up.
+		if !now.Before(is.indexedUntil) {
+			prev := cloneIssue(is)
+			is.indexed = &prev
+		}
+		is.indexedUntil = now.Add(lag)
 	}
 	if err := fn(is, now); err != nil {
 		return err
@@ -340,6 +351,7 @@ func (s *Server) Len() int {
 
 func cloneIssue(is *Issue) Issue {
 	cp := *is
+	cp.indexed, cp.indexedUntil = nil, time.Time{}
 	cp.Histories = slices.Clone(is.Histories)
 	cp.Comments = slices.Clone(is.Comments)
 	cp.Ratings = slices.Clone(is.Ratings)

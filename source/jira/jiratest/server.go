@@ -77,6 +77,18 @@ type Options struct {
 	// as the spec example does, instead of the schema's date-time string.
 	ChangelogCreatedAsEpoch bool
 
+	// ShortPages makes Cloud search return a third fewer issues than it
+	// could on every page that is not the last, as Jira may "where a large
+	// number of fields are requested": pages are never to be assumed full.
+	ShortPages bool
+
+	// IndexLag makes search eventually consistent, as Jira Cloud's is: for
+	// IndexLag (of Now) after a change, searches match and render the issue
+	// as it was before it (a new issue is not found at all). Other endpoints
+	// are current at once. Zero means searches see every change at once.
+	// With a lag the query cache is off, so keep such sites small.
+	IndexLag time.Duration
+
 	// SLANames are the sd-sla-field custom fields the site has. Default
 	// "Time to first response" and "Time to resolution".
 	SLANames []string
