@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/servicedesk-exporter/servicedesk_exporter/ticket"
@@ -127,7 +128,8 @@ func (s *Source) runPass(ctx context.Context, st *site, horizon time.Time, cur c
 	if !initial {
 		base = jql.updatedSince(cur.PassSince)
 	}
-	pg := s.newPager(st, base, cur.AfterID, st.searchFields(), s.cfg.PageSize)
+	pg := newPrefetcher(ctx, s.newPager(st, base, cur.AfterID, st.searchFields(), s.cfg.PageSize))
+	defer pg.stop()
 	progress := newProgressLog(s, cur)
 
 	var batch []*pending
@@ -141,7 +143,7 @@ func (s *Source) runPass(ctx context.Context, st *site, horizon time.Time, cur c
 			return fmt.Errorf("search needed more than %d pages in one pass (jira.max_pages); narrow jira.jql or raise the cap", s.cfg.MaxPages)
 		}
 		if cur.Total == 0 && initial {
-			if tp, ok := pg.(interface{ remaining() int }); ok && tp.remaining() > 0 {
+			if tp, ok := pg.inner.(interface{ remaining() int }); ok && tp.remaining() > 0 {
 				// Data Center counts the query; on resume that is what is left.
 				cur.Total = cur.Done + tp.remaining()
 			}
@@ -438,4 +440,62 @@ func (l *progressLog) log(cur cursorState, done bool) {
 		}
 	}
 	l.src.logger.Info("initial sync progress", args...)
+}
+
+// prefetcher fetches the next search page while the caller completes and
+// emits the current one, so a long initial sync waits on Jira once per page
+// instead of twice. It never fetches past the last page, so an idle poll
+// stays one request; all its requests share the source's pacing and
+// Retry-After gate.
+type prefetcher struct {
+	inner   pager
+	ctx     context.Context
+	cancel  context.CancelFunc
+	pending chan pageResult
+	wait    sync.WaitGroup
+}
+
+type pageResult struct {
+	issues []json.RawMessage
+	done   bool
+	err    error
+}
+
+func newPrefetcher(ctx context.Context, inner pager) *prefetcher {
+	ctx, cancel := context.WithCancel(ctx)
+	return &prefetcher{inner: inner, ctx: ctx, cancel: cancel}
+}
+
+func (p *prefetcher) fetch() {
+	ch := make(chan pageResult, 1)
+	p.pending = ch
+	p.wait.Go(func() {
+		issues, done, err := p.inner.next(p.ctx)
+		ch <- pageResult{issues: issues, done: done, err: err}
+	})
+}
+
+// next returns the page fetched in the background (fetching it now on the
+// first call) and starts fetching the one after it.
+func (p *prefetcher) next(ctx context.Context) ([]json.RawMessage, bool, error) {
+	if p.pending == nil {
+		p.fetch()
+	}
+	var r pageResult
+	select {
+	case r = <-p.pending:
+	case <-ctx.Done():
+		return nil, false, ctx.Err()
+	}
+	p.pending = nil
+	if r.err == nil && !r.done {
+		p.fetch()
+	}
+	return r.issues, r.done, r.err
+}
+
+// stop abandons a fetch in flight and waits for it to end.
+func (p *prefetcher) stop() {
+	p.cancel()
+	p.wait.Wait()
 }
