@@ -49,6 +49,12 @@ func TestDataCenterSearchPagesWithStartAtInsideTheWindow(t *testing.T) {
 	if resp := search(200, 50); resp.status != http.StatusOK {
 		t.Errorf("up to the window: got %d %s", resp.status, resp.body)
 	}
+	// maxResults=0 is how Data Center counts.
+	var count searchPage
+	call(t, srv, "GET", "/rest/api/2/search?jql=project%3DIT&maxResults=0&fields=id", nil).decode(t, &count)
+	if count.Total == nil || *count.Total == 0 || len(count.Issues) != 0 {
+		t.Errorf("count search: total %v with %d issues", count.Total, len(count.Issues))
+	}
 	// Cloud-only endpoints do not exist on Data Center.
 	for _, path := range []string{"/rest/api/2/search/jql?jql=project%3DIT", "/rest/api/2/issue/IT-1/changelog"} {
 		if resp := call(t, srv, "GET", path, nil); resp.status != http.StatusNotFound {

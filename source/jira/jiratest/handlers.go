@@ -184,11 +184,13 @@ type cursor struct {
 	offset int
 }
 
-const maxCursors = 256
+// maxCursors bounds the tokens kept. Tokens stay valid after use, since a
+// client retrying a failed page sends the same token again.
+const maxCursors = 64
 
 func (s *Server) saveCursor(c *cursor) string {
-	token := base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "page:%d:%d", s.version, len(s.cursorOrder)+int(s.nextChildID)))
-	s.nextChildID++
+	s.cursorSeq++
+	token := base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "page:%d:%d:%d", s.version, s.cursorSeq, c.offset))
 	s.cursors[token] = c
 	s.cursorOrder = append(s.cursorOrder, token)
 	if len(s.cursorOrder) > maxCursors {
@@ -312,6 +314,9 @@ func (s *Server) serveSearch(w http.ResponseWriter, r *http.Request, _ []string)
 	}
 	sel := parseFieldSelection(p.fields, true)
 	size := pageSize(p.maxResults, 50, 100)
+	if p.maxResults == "0" {
+		size = 0 // a count: total without issues
+	}
 	if p.startAt+size > s.opts.SearchWindow {
 		writeErrors(w, http.StatusBadRequest, fmt.Sprintf("Search limit exceeded. The search request asked for %d results, which exceeded the search platform limit of %d. Refine the search or use a smaller page.", p.startAt+size, s.opts.SearchWindow))
 		return

@@ -150,16 +150,20 @@ func (s *Server) mutate(key string, fn func(is *Issue, now time.Time) error) err
 	if is == nil {
 		return fmt.Errorf("jiratest: no issue %s", key)
 	}
-	if lag := s.opts.IndexLag; lag > 0 {
-		// The index keeps the version it last saw until it catches up.
-		if !now.Before(is.indexedUntil) {
-			prev := cloneIssue(is)
-			is.indexed = &prev
-		}
-		is.indexedUntil = now.Add(lag)
+	// With a lag the index keeps the version it last saw until it catches up.
+	var before *Issue
+	if s.opts.IndexLag > 0 && !now.Before(is.indexedUntil) {
+		prev := cloneIssue(is)
+		before = &prev
 	}
 	if err := fn(is, now); err != nil {
 		return err
+	}
+	if s.opts.IndexLag > 0 {
+		if before != nil {
+			is.indexed = before
+		}
+		is.indexedUntil = now.Add(s.opts.IndexLag)
 	}
 	is.Updated = now
 	s.version++
@@ -254,6 +258,9 @@ func (s *Server) Transition(key, statusID string) error {
 		return fmt.Errorf("jiratest: unknown status %s", statusID)
 	}
 	return s.mutate(key, func(is *Issue, now time.Time) error {
+		if is.StatusID == to.ID {
+			return fmt.Errorf("jiratest: %s is already in %s", is.Key, to.Name)
+		}
 		transition(is, to, DefaultAgent, now, s.childID())
 		return nil
 	})
@@ -300,8 +307,13 @@ func (s *Server) Rate(key string, rating int) error {
 }
 
 // SetSatisfactionRaw makes the Satisfaction field render as raw (a bare
-// number, a string, garbage); nil restores the normal rendering.
+// number, a string, an object without rating); nil restores the normal
+// rendering. raw must be valid JSON: Jira never sends a broken document
+// (use FaultTruncate for that).
 func (s *Server) SetSatisfactionRaw(key string, raw json.RawMessage) error {
+	if raw != nil && !json.Valid(raw) {
+		return fmt.Errorf("jiratest: satisfaction %q is not JSON", raw)
+	}
 	return s.mutate(key, func(is *Issue, _ time.Time) error {
 		is.SatisfactionRaw = raw
 		return nil

@@ -120,6 +120,7 @@ type Server struct {
 	queryCache   map[string]cachedQuery
 	cursors      map[string]*cursor
 	cursorOrder  []string
+	cursorSeq    int
 
 	acct accounting
 }

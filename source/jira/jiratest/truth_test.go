@@ -135,6 +135,12 @@ func TestMutationsShowInTheAPI(t *testing.T) {
 	}
 
 	clock.now = t0.Add(13 * time.Hour)
+	if err := srv.Transition("IT-2", StatusResolved); err == nil {
+		t.Error("a transition to the current status must fail")
+	}
+	if err := srv.SetSatisfactionRaw("IT-2", json.RawMessage(`{"rating":`)); err == nil {
+		t.Error("broken JSON accepted as a field value")
+	}
 	if err := srv.SetSatisfactionRaw("IT-2", json.RawMessage(`"five stars"`)); err != nil {
 		t.Fatal(err)
 	}
