@@ -448,11 +448,13 @@ func (l *progressLog) log(cur cursorState, done bool) {
 // stays one request; all its requests share the source's pacing and
 // Retry-After gate.
 type prefetcher struct {
-	inner   pager
-	ctx     context.Context
-	cancel  context.CancelFunc
-	pending chan pageResult
-	wait    sync.WaitGroup
+	inner pager
+	// ctx bounds the background fetches, which outlive a single next call;
+	// stop cancels it.
+	ctx      context.Context
+	cancel   context.CancelFunc
+	inflight chan pageResult
+	wait     sync.WaitGroup
 }
 
 type pageResult struct {
@@ -468,7 +470,7 @@ func newPrefetcher(ctx context.Context, inner pager) *prefetcher {
 
 func (p *prefetcher) fetch() {
 	ch := make(chan pageResult, 1)
-	p.pending = ch
+	p.inflight = ch
 	p.wait.Go(func() {
 		issues, done, err := p.inner.next(p.ctx)
 		ch <- pageResult{issues: issues, done: done, err: err}
@@ -478,16 +480,16 @@ func (p *prefetcher) fetch() {
 // next returns the page fetched in the background (fetching it now on the
 // first call) and starts fetching the one after it.
 func (p *prefetcher) next(ctx context.Context) ([]json.RawMessage, bool, error) {
-	if p.pending == nil {
+	if p.inflight == nil {
 		p.fetch()
 	}
 	var r pageResult
 	select {
-	case r = <-p.pending:
+	case r = <-p.inflight:
 	case <-ctx.Done():
 		return nil, false, ctx.Err()
 	}
-	p.pending = nil
+	p.inflight = nil
 	if r.err == nil && !r.done {
 		p.fetch()
 	}

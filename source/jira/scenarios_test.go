@@ -242,3 +242,19 @@ func TestDataCenterLongChangelogReadWhole(t *testing.T) {
 	}
 	compareObserved(t, store.observed(site.clock.Now()), truthObserved(site.srv.Truth(store.horizon, jiratest.SLATimeToFirstResponse)))
 }
+
+func TestCheckDataCenter(t *testing.T) {
+	site := newSite(t, jiratest.Options{Deployment: jiratest.DeploymentDataCenter, Seed: 99, TimeZone: "Europe/Berlin",
+		Now: func() time.Time { return fixedStart }}, 80, func(c *config.JiraConfig) { c.FirstResponse = config.JiraFirstResponseComment })
+	report, err := site.source(t, nil).Check(context.Background())
+	if err != nil {
+		t.Fatalf("check: %v", err)
+	}
+	if report.Deployment != config.JiraDeploymentDataCenter || report.TimeZone != "Europe/Berlin" || report.MatchingApproximately ||
+		report.MatchingTickets != site.srv.Len() || report.FirstResponseMode != "comment" || len(report.Fields) < 4 {
+		t.Errorf("report %+v", report)
+	}
+	if n := site.srv.Count("approximate_count"); n != 0 {
+		t.Errorf("Data Center check used approximate-count %d times", n)
+	}
+}
