@@ -1,0 +1,376 @@
+// Package jira_test checks the whole pipeline against a fake Jira: the real
+// adapter, derivation, store and collector produce /metrics, and every value
+// is compared with the fake's ground truth, which is computed from its own
+// data model and not by any exporter code.
+package jira_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/promslog"
+
+	"github.com/servicedesk-exporter/servicedesk_exporter/collector"
+	"github.com/servicedesk-exporter/servicedesk_exporter/config"
+	"github.com/servicedesk-exporter/servicedesk_exporter/poller"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/jira"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/jira/jiratest"
+	"github.com/servicedesk-exporter/servicedesk_exporter/store"
+)
+
+const tickets = 700
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// exporter is the in-process pipeline the binary wires up, on one store file.
+type exporter struct {
+	cfg    *config.Config
+	store  *store.Store
+	poller *poller.Poller
+	reg    *prometheus.Registry
+	clock  *clock
+}
+
+func configFor(t *testing.T, srv *jiratest.Server, dc bool) *config.Config {
+	t.Helper()
+	auth := fmt.Sprintf("basic_auth: { username: %s, password: %s }", jiratest.DefaultEmail, jiratest.DefaultAPIToken)
+	if dc {
+		auth = fmt.Sprintf("authorization: { type: Bearer, credentials: %s }", jiratest.DefaultPAT)
+	}
+	yaml := fmt.Sprintf(`
+store: { path: unused.db }
+sources:
+  - name: jira
+    type: jira
+    lookback: 60d
+    jira:
+      url: %s
+      jql: project in (IT, HR, FAC)
+    http_client:
+      %s
+`, srv.URL, auth)
+	cfg, err := config.Parse([]byte(yaml), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func startExporter(t *testing.T, cfg *config.Config, path string, c *clock) *exporter {
+	t.Helper()
+	opts := store.Options{LabelValueLimit: cfg.Metrics.LabelValueLimit, Now: c.Now}
+	for _, b := range cfg.Metrics.FirstResponseBuckets {
+		opts.FirstResponseBuckets = append(opts.FirstResponseBuckets, time.Duration(b).Seconds())
+	}
+	for _, b := range cfg.Metrics.ResolutionBuckets {
+		opts.ResolutionBuckets = append(opts.ResolutionBuckets, time.Duration(b).Seconds())
+	}
+	st, err := store.Open(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewPedanticRegistry()
+	pm := poller.NewMetrics(reg)
+	sc := cfg.Sources[0]
+	src, err := jira.New(sc.Name, *sc.Jira, sc.HTTPClient, promslog.NewNopLogger(), jira.NewMetrics(reg), jira.WithClock(c.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg.MustRegister(collector.New(st.Snapshot, collector.WithClock(c.Now)))
+	p := poller.New(sc.Name, src, st, time.Minute, sc.Horizon(c.Now()), promslog.NewNopLogger(), pm, poller.WithClock(c.Now))
+	return &exporter{cfg: cfg, store: st, poller: p, reg: reg, clock: c}
+}
+
+func (e *exporter) poll(t *testing.T) {
+	t.Helper()
+	if err := e.poller.PollOnce(context.Background()); err != nil {
+		t.Fatalf("poll: %v", err)
+	}
+}
+
+// sample is one gathered series: labels rendered canonically, and value
+// (counter/gauge) or histogram.
+type sample struct {
+	value float64
+	hist  *dto.Histogram
+}
+
+func (e *exporter) gather(t *testing.T) map[string]map[string]sample {
+	t.Helper()
+	mfs, err := e.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]map[string]sample{}
+	for _, mf := range mfs {
+		series := map[string]sample{}
+		for _, m := range mf.GetMetric() {
+			var parts []string
+			for _, lp := range m.GetLabel() {
+				parts = append(parts, lp.GetName()+"="+lp.GetValue())
+			}
+			key := strings.Join(parts, ",")
+			switch {
+			case m.GetCounter() != nil:
+				series[key] = sample{value: m.GetCounter().GetValue()}
+			case m.GetGauge() != nil:
+				series[key] = sample{value: m.GetGauge().GetValue()}
+			case m.GetHistogram() != nil:
+				series[key] = sample{hist: m.GetHistogram()}
+			}
+		}
+		out[mf.GetName()] = series
+	}
+	return out
+}
+
+func ticketKey(l jiratest.Labels) string {
+	return fmt.Sprintf("desk=%s,priority=%s,request_type=%s,source=%s", l.Desk, l.Priority, l.RequestType, l.Source)
+}
+
+// compareCounts checks that every series in want has its value and every
+// exported series not in want is zero.
+func compareCounts(t *testing.T, name string, got map[string]sample, want map[string]float64) {
+	t.Helper()
+	for k, w := range want {
+		if g := got[k].value; g != w {
+			t.Errorf("%s{%s} = %v, want %v", name, k, g, w)
+		}
+	}
+	for k, g := range got {
+		if _, ok := want[k]; !ok && g.value != 0 {
+			t.Errorf("%s{%s} = %v, want 0 (absent from the ground truth)", name, k, g.value)
+		}
+	}
+}
+
+func compareHistograms(t *testing.T, name string, got map[string]sample, want map[string][]float64) {
+	t.Helper()
+	for k, obs := range want {
+		h := got[k].hist
+		if h == nil {
+			t.Errorf("%s{%s} missing, want %d observations", name, k, len(obs))
+			continue
+		}
+		sum := 0.0
+		for _, o := range obs {
+			sum += o
+		}
+		if h.GetSampleCount() != uint64(len(obs)) || math.Abs(h.GetSampleSum()-sum) > 0.001*float64(len(obs))+1e-9 {
+			t.Errorf("%s{%s}: count %d sum %.3f, want count %d sum %.3f", name, k, h.GetSampleCount(), h.GetSampleSum(), len(obs), sum)
+			continue
+		}
+		for _, b := range h.GetBucket() {
+			n := 0
+			for _, o := range obs {
+				if o <= b.GetUpperBound() {
+					n++
+				}
+			}
+			if b.GetCumulativeCount() != uint64(n) {
+				t.Errorf("%s{%s} bucket le=%v: %d, want %d", name, k, b.GetUpperBound(), b.GetCumulativeCount(), n)
+			}
+		}
+	}
+	for k, s := range got {
+		if _, ok := want[k]; !ok && s.hist.GetSampleCount() != 0 {
+			t.Errorf("%s{%s} has %d observations, want none", name, k, s.hist.GetSampleCount())
+		}
+	}
+}
+
+// assertMatchesTruth compares every ticket family with the fake's truth.
+func assertMatchesTruth(t *testing.T, e *exporter, srv *jiratest.Server, firstResponseSLA string) {
+	t.Helper()
+	horizon, err := e.store.Horizon("jira", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	truth := srv.Truth(horizon, firstResponseSLA)
+	got := e.gather(t)
+
+	counts := func(m map[jiratest.Labels]int) map[string]float64 {
+		out := map[string]float64{}
+		for l, n := range m {
+			out[ticketKey(l)] = float64(n)
+		}
+		return out
+	}
+	compareCounts(t, "created", got["servicedesk_tickets_created_total"], counts(truth.Created))
+	compareCounts(t, "resolved", got["servicedesk_tickets_resolved_total"], counts(truth.Resolved))
+	compareCounts(t, "reopened", got["servicedesk_tickets_reopened_total"], counts(truth.Reopened))
+	compareCounts(t, "awaiting", got["servicedesk_tickets_awaiting_first_response"], counts(truth.AwaitingFirstResponse))
+
+	obs := func(m map[jiratest.Labels][]float64) map[string][]float64 {
+		out := map[string][]float64{}
+		for l, v := range m {
+			out[ticketKey(l)] = v
+		}
+		return out
+	}
+	compareHistograms(t, "first_response", got["servicedesk_first_response_seconds"], obs(truth.FirstResponseSeconds))
+	compareHistograms(t, "resolution", got["servicedesk_resolution_seconds"], obs(truth.ResolutionSeconds))
+
+	sla := map[string]float64{}
+	for l, o := range truth.SLACycles {
+		base := fmt.Sprintf("desk=%s,outcome=%%s,priority=%s,request_type=%s,sla=%s,source=%s", l.Desk, l.Priority, l.RequestType, l.SLA, l.Source)
+		sla[fmt.Sprintf(base, "met")] = float64(o.Met)
+		sla[fmt.Sprintf(base, "breached")] = float64(o.Breached)
+	}
+	compareCounts(t, "sla_cycles", got["servicedesk_sla_cycles_total"], sla)
+
+	ratings := map[string][]float64{}
+	for l, rs := range truth.Satisfaction {
+		k := fmt.Sprintf("desk=%s,request_type=%s,source=%s", l.Desk, l.RequestType, l.Source)
+		for _, r := range rs {
+			ratings[k] = append(ratings[k], float64(r))
+		}
+	}
+	compareHistograms(t, "satisfaction", got["servicedesk_satisfaction_rating"], ratings)
+
+	open := map[string]float64{}
+	for l, n := range truth.Open {
+		open[fmt.Sprintf("desk=%s,priority=%s,request_type=%s,source=%s,status_category=%s", l.Desk, l.Priority, l.RequestType, l.Source, l.StatusCategory)] = float64(n)
+	}
+	compareCounts(t, "open", got["servicedesk_open_tickets"], open)
+
+	now := e.clock.Now()
+	ages := func(m map[string]time.Time) map[string]float64 {
+		out := map[string]float64{}
+		for desk, created := range m {
+			out["desk="+desk+",source=jira"] = now.Sub(created).Seconds()
+		}
+		return out
+	}
+	compareCounts(t, "oldest_open", got["servicedesk_oldest_open_ticket_age_seconds"], ages(truth.OldestOpenCreated))
+	compareCounts(t, "oldest_awaiting", got["servicedesk_oldest_awaiting_first_response_seconds"], ages(truth.OldestAwaitingCreated))
+
+	breached := map[string]float64{}
+	for k, n := range truth.BreachedOpen {
+		breached["desk="+k.Desk+",sla="+k.SLA+",source=jira"] = float64(n)
+	}
+	compareCounts(t, "breached_open", got["servicedesk_sla_breached_open_tickets"], breached)
+
+	if jiratest.Sum(truth.Created) == 0 || jiratest.Sum(truth.Resolved) == 0 || len(truth.SLACycles) == 0 || len(truth.Open) == 0 {
+		t.Fatalf("ground truth too thin to prove anything: %d created, %d resolved", jiratest.Sum(truth.Created), jiratest.Sum(truth.Resolved))
+	}
+}
+
+// openUnanswered returns keys of open issues with no comment at all.
+func openUnanswered(srv *jiratest.Server, n int) []string {
+	var keys []string
+	for _, is := range srv.Issues() {
+		if len(keys) == n {
+			break
+		}
+		if is.Resolution == "" && len(is.Comments) == 0 {
+			keys = append(keys, is.Key)
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func TestMetricsEqualGroundTruth(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		dep  jiratest.Deployment
+	}{
+		{"cloud", jiratest.DeploymentCloud},
+		{"datacenter", jiratest.DeploymentDataCenter},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &clock{t: jiratest.DefaultGenerateEnd}
+			srv := jiratest.New(jiratest.Options{Deployment: tc.dep, Now: c.Now, Seed: 42})
+			defer srv.Close()
+			srv.Add(jiratest.Generate(7, tickets, jiratest.GenerateOptions{End: c.Now(), Desks: []string{"IT", "HR", "FAC"}})...)
+			cfg := configFor(t, srv, tc.dep == jiratest.DeploymentDataCenter)
+			path := filepath.Join(t.TempDir(), "sd.db")
+
+			e := startExporter(t, cfg, path, c)
+			e.poll(t)
+			// The default first_response mode is auto and the site has the
+			// SLA, so the SLA's first completed cycle is the first response.
+			assertMatchesTruth(t, e, srv, "Time to first response")
+			if tc.dep == jiratest.DeploymentCloud {
+				counts := srv.Counts()
+				pages := (tickets + 99) / 100
+				if counts["search_jql"] > pages {
+					t.Errorf("full sync used %d search pages, budget %d", counts["search_jql"], pages)
+				}
+				if counts["changelog_bulkfetch"] > 1 {
+					t.Errorf("full sync used %d bulkfetch calls, budget 1", counts["changelog_bulkfetch"])
+				}
+				if counts["sd_sla"] != 0 {
+					t.Errorf("%d per-ticket SLA requests", counts["sd_sla"])
+				}
+				t.Logf("full Cloud sync of %d tickets: %d requests %v", tickets, srv.Total(), counts)
+			}
+
+			// An idle poll costs one search request.
+			srv.ResetCounts()
+			c.Advance(time.Minute)
+			e.poll(t)
+			if total := srv.Total(); total != 1 {
+				t.Errorf("idle incremental poll sent %d requests (%v), want 1", total, srv.Counts())
+			}
+
+			// Live mutations: answer, resolve, reopen, rate, create.
+			keys := openUnanswered(srv, 3)
+			if len(keys) < 3 {
+				t.Fatalf("generator gave only %d open unanswered tickets", len(keys))
+			}
+			c.Advance(5 * time.Minute)
+			must(t, srv.AddComment(keys[0], jiratest.RoleAgent, true))
+			must(t, srv.AddComment(keys[1], jiratest.RoleAgent, false)) // internal: no response
+			c.Advance(5 * time.Minute)
+			must(t, srv.Transition(keys[0], jiratest.StatusResolved))
+			must(t, srv.Rate(keys[0], 2))
+			c.Advance(5 * time.Minute)
+			must(t, srv.Transition(keys[0], jiratest.StatusInProgress))
+			newKey := srv.CreateIssue(jiratest.NewIssue{Project: "HR", RequestType: "Ask an HR question", Priority: "High"})
+			c.Advance(5 * time.Minute)
+			e.poll(t)
+			assertMatchesTruth(t, e, srv, "Time to first response")
+
+			// Restart on the same store: nothing is counted twice.
+			_ = e.store.Close()
+			c.Advance(5 * time.Minute)
+			must(t, srv.AddComment(newKey, jiratest.RoleAgent, true))
+			e = startExporter(t, cfg, path, c)
+			defer e.store.Close()
+			if !e.poller.Ready() {
+				t.Error("not ready straight after a restart with a synced store")
+			}
+			e.poll(t)
+			e.poll(t)
+			assertMatchesTruth(t, e, srv, "Time to first response")
+		})
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
