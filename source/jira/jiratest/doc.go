@@ -73,8 +73,9 @@
 //	unknown             anything else: 404
 //
 // Users render with accountId and accountType (atlassian, customer, app) on
-// Cloud and with name/key (= User.AccountID) on Data Center, where nothing
-// marks automation: an adapter has to be told DefaultAutomation.AccountID,
+// Cloud and with name (= User.AccountID) and key (JIRAUSER<n>, not the name)
+// on Data Center. Data Center changelog items have no fieldId, comments no
+// jsdPublic; nothing there marks automation: an adapter has to be told DefaultAutomation.AccountID,
 // and cannot tell a second customer from an agent (the generator never
 // lets one comment).
 //

@@ -84,6 +84,19 @@ func TestDataCenterInlineChangelogIsTruncatedButIssueGetIsNot(t *testing.T) {
 	if cl.Total != 5 || len(cl.Histories) != 3 || cl.StartAt != 2 {
 		t.Errorf("inline changelog: total %d, %d histories from %d; want 5, 3 from 2", cl.Total, len(cl.Histories), cl.StartAt)
 	}
+	var dcHistory struct {
+		Author map[string]any   `json:"author"`
+		Items  []map[string]any `json:"items"`
+	}
+	if err := json.Unmarshal(cl.Histories[0], &dcHistory); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := dcHistory.Items[0]["fieldId"]; ok || dcHistory.Items[0]["field"] != "status" {
+		t.Errorf("DC changelog item: %v", dcHistory.Items[0])
+	}
+	if key, _ := dcHistory.Author["key"].(string); !strings.HasPrefix(key, "JIRAUSER") || dcHistory.Author["name"] != DefaultAgent.AccountID || dcHistory.Author["accountType"] != nil {
+		t.Errorf("DC user: %v", dcHistory.Author)
+	}
 	var issue struct {
 		Changelog struct {
 			Total     int               `json:"total"`

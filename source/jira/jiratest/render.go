@@ -3,6 +3,7 @@ package jiratest
 import (
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"sort"
 	"strconv"
 	"strings"
@@ -27,10 +28,18 @@ func (s *Server) renderUser(u User) map[string]any {
 	} else {
 		m["self"] = s.URL + "/rest/api/2/user?username=" + u.AccountID
 		m["name"] = u.AccountID
-		m["key"] = u.AccountID
+		m["key"] = dcUserKey(u)
 		m["emailAddress"] = u.AccountID + "@example.com"
 	}
 	return m
+}
+
+// dcUserKey is the Data Center user key: since Jira 8 new users get
+// JIRAUSER<n>, unrelated to their name.
+func dcUserKey(u User) string {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(u.AccountID))
+	return fmt.Sprintf("JIRAUSER%d", 10000+h.Sum32()%90000)
 }
 
 func (s *Server) renderStatus(st Status) map[string]any {
@@ -83,7 +92,11 @@ func (s *Server) renderComment(is *Issue, c *Comment, withProperties bool) map[s
 func (s *Server) renderHistory(h *History, epochCreated bool) map[string]any {
 	items := make([]any, 0, len(h.Items))
 	for _, it := range h.Items {
-		items = append(items, renderHistoryItem(it))
+		item := renderHistoryItem(it)
+		if !s.cloud() {
+			delete(item, "fieldId") // Data Center items have no fieldId
+		}
+		items = append(items, item)
 	}
 	var created any = s.jiraTime(h.At)
 	if epochCreated {
