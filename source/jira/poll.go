@@ -412,10 +412,14 @@ func lastIssueID(issues []json.RawMessage) (int64, error) {
 	return id, nil
 }
 
+// progressLogEvery spaces progress lines of a long initial sync.
+const progressLogEvery = 30 * time.Second
+
 // progressLog reports the initial sync's pace.
 type progressLog struct {
 	src       *Source
 	started   time.Time
+	lastLine  time.Time
 	doneAtRun int
 }
 
@@ -430,6 +434,11 @@ func (l *progressLog) log(cur cursorState, done bool) {
 		l.src.logger.Info("initial sync complete", "tickets", cur.Done, "duration", elapsed.Round(time.Second))
 		return
 	}
+	now := l.src.now()
+	if !l.lastLine.IsZero() && now.Sub(l.lastLine) < progressLogEvery {
+		return
+	}
+	l.lastLine = now
 	args := []any{"tickets", cur.Done, "pages", cur.Pages}
 	if elapsed > 0 && fetched > 0 {
 		perSecond := float64(fetched) / elapsed.Seconds()
