@@ -14,8 +14,11 @@ type FaultKind int
 
 // Fault kinds.
 const (
-	// FaultStatus answers with Fault.Status (default 503) and, for 429 and
-	// for a 503 with RetryAfter, Jira's rate-limit headers.
+	// FaultStatus answers with Fault.Status (default 503); 429 carries
+	// Retry-After and the deployment's rate-limit headers (Cloud
+	// X-RateLimit-Limit/Remaining/Reset and RateLimit-Reason; Data Center
+	// X-RateLimit-Limit/Remaining/Interval-Seconds/FillRate), a 503 with
+	// RetryAfter carries Retry-After.
 	FaultStatus FaultKind = iota
 	// FaultDrop hijacks the connection and closes it without a response.
 	FaultDrop
@@ -64,6 +67,7 @@ type accounting struct {
 	latency      time.Duration
 	penaltyUntil time.Time
 	penaltyReply Fault
+	dataCenter   bool // rate-limit headers differ
 }
 
 // FailNext makes the next n requests matching f.Endpoint fail with f.
@@ -205,17 +209,26 @@ func (a *accounting) admit(name string, r *http.Request, w *statusRecorder) (pro
 		_, _ = w.Write([]byte("<!DOCTYPE html><html><head><title>Atlassian Cloud Notifications - Page Unavailable</title></head><body><h1>Something went wrong</h1><p>This site is temporarily unavailable.</p></body></html>"))
 		return false, false
 	}
-	writeFaultStatus(w, *fault, now)
+	writeFaultStatus(w, *fault, now, a.dataCenter)
 	return false, false
 }
 
-func writeFaultStatus(w http.ResponseWriter, f Fault, now time.Time) {
+func writeFaultStatus(w http.ResponseWriter, f Fault, now time.Time, dataCenter bool) {
 	status := f.Status
 	if status == 0 {
 		status = http.StatusServiceUnavailable
 	}
 	if f.RetryAfter > 0 && (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) {
 		w.Header().Set("Retry-After", strconv.Itoa(ceilSeconds(f.RetryAfter)))
+	}
+	if status == http.StatusTooManyRequests && dataCenter {
+		// Data Center's per-user token bucket.
+		w.Header().Set("X-RateLimit-Limit", "20")
+		w.Header().Set("X-RateLimit-Remaining", "0")
+		w.Header().Set("X-RateLimit-Interval-Seconds", "1")
+		w.Header().Set("X-RateLimit-FillRate", "10")
+		writeErrors(w, status, "Rate limit exceeded.")
+		return
 	}
 	if status == http.StatusTooManyRequests {
 		reason := f.Reason

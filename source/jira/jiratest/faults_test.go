@@ -55,31 +55,38 @@ func TestRateLimitPenaltyIsEnforcedAndRecorded(t *testing.T) {
 func TestFaultKinds(t *testing.T) {
 	tests := []struct {
 		name  string
+		opts  Options
 		fault Fault
 		check func(t *testing.T, resp *http.Response, err error, body []byte)
 	}{
-		{"503 burst", Fault{Kind: FaultStatus, Status: 503, RetryAfter: 2 * time.Second}, func(t *testing.T, resp *http.Response, err error, body []byte) {
+		{"Data Center 429", Options{Deployment: DeploymentDataCenter}, Fault{Kind: FaultStatus, Status: 429, RetryAfter: 500 * time.Millisecond}, func(t *testing.T, resp *http.Response, err error, body []byte) {
+			if err != nil || resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "1" || resp.Header.Get("X-RateLimit-FillRate") == "" || resp.Header.Get("RateLimit-Reason") != "" {
+				t.Errorf("got %v %v", resp, err)
+			}
+			time.Sleep(time.Second) // let the penalty (rounded up to 1s) pass before the second request
+		}},
+		{"503 burst", Options{}, Fault{Kind: FaultStatus, Status: 503, RetryAfter: 2 * time.Second}, func(t *testing.T, resp *http.Response, err error, body []byte) {
 			if err != nil || resp.StatusCode != 503 || resp.Header.Get("Retry-After") != "2" {
 				t.Errorf("got %v %v", resp, err)
 			}
 		}},
-		{"500", Fault{Kind: FaultStatus, Status: 500}, func(t *testing.T, resp *http.Response, err error, body []byte) {
+		{"500", Options{}, Fault{Kind: FaultStatus, Status: 500}, func(t *testing.T, resp *http.Response, err error, body []byte) {
 			if err != nil || resp.StatusCode != 500 || !strings.Contains(string(body), "errorMessages") {
 				t.Errorf("got %v %v", resp, err)
 			}
 		}},
-		{"dropped connection", Fault{Kind: FaultDrop}, func(t *testing.T, resp *http.Response, err error, body []byte) {
+		{"dropped connection", Options{}, Fault{Kind: FaultDrop}, func(t *testing.T, resp *http.Response, err error, body []byte) {
 			if err == nil {
 				t.Errorf("want a transport error, got %d", resp.StatusCode)
 			}
 		}},
-		{"truncated JSON", Fault{Kind: FaultTruncate}, func(t *testing.T, resp *http.Response, err error, body []byte) {
+		{"truncated JSON", Options{}, Fault{Kind: FaultTruncate}, func(t *testing.T, resp *http.Response, err error, body []byte) {
 			var v any
 			if err != nil || resp.StatusCode != 200 || json.Unmarshal(body, &v) == nil || len(body) == 0 {
 				t.Errorf("want 200 with broken JSON, got %v %q", err, body)
 			}
 		}},
-		{"HTML with 200", Fault{Kind: FaultHTML}, func(t *testing.T, resp *http.Response, err error, body []byte) {
+		{"HTML with 200", Options{}, Fault{Kind: FaultHTML}, func(t *testing.T, resp *http.Response, err error, body []byte) {
 			if err != nil || resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || !strings.Contains(string(body), "<html>") {
 				t.Errorf("got %v %q", err, body)
 			}
@@ -87,7 +94,7 @@ func TestFaultKinds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newTestServer(t, Options{})
+			srv := newTestServer(t, tt.opts)
 			srv.FailNext(1, tt.fault)
 			req := must(http.NewRequest("GET", srv.URL+"/rest/api/2/statuscategory", nil))
 			req.SetBasicAuth(DefaultEmail, DefaultAPIToken)

@@ -197,6 +197,7 @@ func New(opts Options) *Server {
 	}
 	s.fields = newCustomFields(opts.Seed, opts.SLANames)
 	s.acct.counts = map[string]int{}
+	s.acct.dataCenter = opts.Deployment != DeploymentCloud
 	s.http = httptest.NewServer(s)
 	s.URL = s.http.URL
 	return s
