@@ -50,10 +50,10 @@ func (s *Server) serveMyself(w http.ResponseWriter, _ *http.Request, _ []string)
 	if !s.cloud() {
 		bot.AccountID = "exporter"
 	}
-	m := s.renderUser(bot)
-	m["emailAddress"] = s.opts.Email
-	m["locale"] = "en_US"
-	writeJSON(w, http.StatusOK, m)
+	me := s.renderUser(bot)
+	me.EmailAddress = s.opts.Email
+	me.Locale = "en_US"
+	writeJSON(w, http.StatusOK, me)
 }
 
 func (s *Server) serveFields(w http.ResponseWriter, _ *http.Request, _ []string) {

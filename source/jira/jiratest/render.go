@@ -15,23 +15,34 @@ import (
 
 func (s *Server) cloud() bool { return s.opts.Deployment == DeploymentCloud }
 
-func (s *Server) renderUser(u User) map[string]any {
-	m := map[string]any{
-		"displayName": u.DisplayName,
-		"active":      true,
-		"timeZone":    s.opts.TimeZone,
-	}
+// userJSON is a user as Jira renders it; Cloud and Data Center fill
+// different fields.
+type userJSON struct {
+	Self         string `json:"self"`
+	AccountID    string `json:"accountId,omitempty"`
+	AccountType  string `json:"accountType,omitempty"`
+	Name         string `json:"name,omitempty"`
+	Key          string `json:"key,omitempty"`
+	EmailAddress string `json:"emailAddress,omitempty"`
+	DisplayName  string `json:"displayName"`
+	Active       bool   `json:"active"`
+	TimeZone     string `json:"timeZone"`
+	Locale       string `json:"locale,omitempty"`
+}
+
+func (s *Server) renderUser(u User) userJSON {
+	out := userJSON{DisplayName: u.DisplayName, Active: true, TimeZone: s.opts.TimeZone}
 	if s.cloud() {
-		m["self"] = s.URL + "/rest/api/2/user?accountId=" + u.AccountID
-		m["accountId"] = u.AccountID
-		m["accountType"] = u.accountType()
+		out.Self = s.URL + "/rest/api/2/user?accountId=" + u.AccountID
+		out.AccountID = u.AccountID
+		out.AccountType = u.accountType()
 	} else {
-		m["self"] = s.URL + "/rest/api/2/user?username=" + u.AccountID
-		m["name"] = u.AccountID
-		m["key"] = dcUserKey(u)
-		m["emailAddress"] = u.AccountID + "@example.com"
+		out.Self = s.URL + "/rest/api/2/user?username=" + u.AccountID
+		out.Name = u.AccountID
+		out.Key = dcUserKey(u)
+		out.EmailAddress = u.AccountID + "@example.com"
 	}
-	return m
+	return out
 }
 
 // dcUserKey is the Data Center user key: since Jira 8 new users get
@@ -42,91 +53,131 @@ func dcUserKey(u User) string {
 	return fmt.Sprintf("JIRAUSER%d", 10000+h.Sum32()%90000)
 }
 
-func (s *Server) renderStatus(st Status) map[string]any {
-	return map[string]any{
-		"self":             s.URL + "/rest/api/2/status/" + st.ID,
-		"description":      "",
-		"iconUrl":          s.URL + "/images/icons/statuses/generic.png",
-		"name":             st.Name,
-		"untranslatedName": st.Name,
-		"id":               st.ID,
-		"statusCategory":   s.renderCategory(categoryByKey(st.Category)),
+type categoryJSON struct {
+	Self      string `json:"self"`
+	ID        int    `json:"id"`
+	Key       string `json:"key"`
+	ColorName string `json:"colorName"`
+	Name      string `json:"name"`
+}
+
+type statusJSON struct {
+	Self             string       `json:"self"`
+	Description      string       `json:"description"`
+	IconURL          string       `json:"iconUrl"`
+	Name             string       `json:"name"`
+	UntranslatedName string       `json:"untranslatedName"`
+	ID               string       `json:"id"`
+	StatusCategory   categoryJSON `json:"statusCategory"`
+}
+
+func (s *Server) renderStatus(st Status) statusJSON {
+	return statusJSON{
+		Self:             s.URL + "/rest/api/2/status/" + st.ID,
+		IconURL:          s.URL + "/images/icons/statuses/generic.png",
+		Name:             st.Name,
+		UntranslatedName: st.Name,
+		ID:               st.ID,
+		StatusCategory:   s.renderCategory(categoryByKey(st.Category)),
 	}
 }
 
-func (s *Server) renderCategory(c statusCategory) map[string]any {
-	return map[string]any{
-		"self":      s.URL + "/rest/api/2/statuscategory/" + strconv.Itoa(c.id),
-		"id":        c.id,
-		"key":       c.key,
-		"colorName": c.color,
-		"name":      c.name,
-	}
+func (s *Server) renderCategory(c statusCategory) categoryJSON {
+	return categoryJSON{Self: s.URL + "/rest/api/2/statuscategory/" + strconv.Itoa(c.id), ID: c.id, Key: c.key, ColorName: c.color, Name: c.name}
 }
 
-func (s *Server) renderComment(is *Issue, c *Comment, withProperties bool) map[string]any {
-	m := map[string]any{
-		"self":         fmt.Sprintf("%s/rest/api/2/issue/%d/comment/%d", s.URL, is.ID, c.ID),
-		"id":           strconv.FormatInt(c.ID, 10),
-		"author":       s.renderUser(c.Author),
-		"body":         c.Body,
-		"updateAuthor": s.renderUser(c.Author),
-		"created":      s.jiraTime(c.Created),
-		"updated":      s.jiraTime(c.Created),
+type propertyJSON struct {
+	Key   string         `json:"key"`
+	Value map[string]any `json:"value"`
+}
+
+type commentJSON struct {
+	Self         string   `json:"self"`
+	ID           string   `json:"id"`
+	Author       userJSON `json:"author"`
+	Body         string   `json:"body"`
+	UpdateAuthor userJSON `json:"updateAuthor"`
+	Created      string   `json:"created"`
+	Updated      string   `json:"updated"`
+	JSDPublic    *bool    `json:"jsdPublic,omitempty"`
+	// Properties is nil unless expanded; then a (possibly empty) list.
+	Properties []propertyJSON `json:"properties,omitempty"`
+	expanded   bool
+}
+
+// MarshalJSON keeps an expanded but empty properties list as [].
+func (c commentJSON) MarshalJSON() ([]byte, error) {
+	type plain commentJSON
+	if c.expanded && len(c.Properties) == 0 {
+		return json.Marshal(struct {
+			plain
+			Properties []propertyJSON `json:"properties"`
+		}{plain(c), []propertyJSON{}})
+	}
+	return json.Marshal(plain(c))
+}
+
+func (s *Server) renderComment(is *Issue, c *Comment, withProperties bool) commentJSON {
+	author := s.renderUser(c.Author)
+	out := commentJSON{
+		Self:         fmt.Sprintf("%s/rest/api/2/issue/%d/comment/%d", s.URL, is.ID, c.ID),
+		ID:           strconv.FormatInt(c.ID, 10),
+		Author:       author,
+		Body:         c.Body,
+		UpdateAuthor: author,
+		Created:      s.jiraTime(c.Created),
+		Updated:      s.jiraTime(c.Created),
+		expanded:     withProperties,
 	}
 	if s.cloud() {
-		m["jsdPublic"] = c.Public
+		public := c.Public
+		out.JSDPublic = &public
 	}
-	if withProperties {
-		props := []any{}
-		if !c.Public {
-			props = append(props, map[string]any{"key": "sd.public.comment", "value": map[string]any{"internal": true}})
-		}
-		m["properties"] = props
+	if withProperties && !c.Public {
+		out.Properties = []propertyJSON{{Key: "sd.public.comment", Value: map[string]any{"internal": true}}}
 	}
-	return m
+	return out
 }
 
-// renderHistory renders one changelog entry; fieldIDs, when non-empty,
-// keeps only items of those fields (bulkfetch's fieldIds).
-func (s *Server) renderHistory(h *History, epochCreated bool) map[string]any {
-	items := make([]any, 0, len(h.Items))
-	for _, it := range h.Items {
-		item := renderHistoryItem(it)
-		if !s.cloud() {
-			delete(item, "fieldId") // Data Center items have no fieldId
-		}
-		items = append(items, item)
-	}
-	var created any = s.jiraTime(h.At)
-	if epochCreated {
-		created = h.At.Unix()
-	}
-	return map[string]any{
-		"id":      strconv.FormatInt(h.ID, 10),
-		"author":  s.renderUser(h.Author),
-		"created": created,
-		"items":   items,
-	}
+type historyItemJSON struct {
+	Field      string  `json:"field"`
+	FieldID    string  `json:"fieldId,omitempty"` // Cloud only
+	FieldType  string  `json:"fieldtype"`
+	From       *string `json:"from"`
+	FromString *string `json:"fromString"`
+	To         *string `json:"to"`
+	ToString   *string `json:"toString"`
 }
 
-func renderHistoryItem(it HistoryItem) map[string]any {
-	nullable := func(v string) any {
+type historyJSON struct {
+	ID      string            `json:"id"`
+	Author  userJSON          `json:"author"`
+	Created any               `json:"created"` // string, or epoch seconds on request
+	Items   []historyItemJSON `json:"items"`
+}
+
+// renderHistory renders one changelog entry.
+func (s *Server) renderHistory(h *History, epochCreated bool) historyJSON {
+	nullable := func(v string) *string {
 		if v == "" {
 			return nil
 		}
-		return v
+		return &v
 	}
-	fieldType := "jira"
-	return map[string]any{
-		"field":      it.Field,
-		"fieldId":    it.Field,
-		"fieldtype":  fieldType,
-		"from":       nullable(it.From),
-		"fromString": nullable(it.FromString),
-		"to":         nullable(it.To),
-		"toString":   nullable(it.ToString),
+	out := historyJSON{ID: strconv.FormatInt(h.ID, 10), Author: s.renderUser(h.Author), Created: s.jiraTime(h.At),
+		Items: make([]historyItemJSON, 0, len(h.Items))}
+	if epochCreated {
+		out.Created = h.At.Unix()
 	}
+	for _, it := range h.Items {
+		item := historyItemJSON{Field: it.Field, FieldType: "jira", From: nullable(it.From), FromString: nullable(it.FromString),
+			To: nullable(it.To), ToString: nullable(it.ToString)}
+		if s.cloud() {
+			item.FieldID = it.Field
+		}
+		out.Items = append(out.Items, item)
+	}
+	return out
 }
 
 func historyTouches(h *History, fieldIDs map[string]bool) bool {
@@ -156,62 +207,102 @@ func filterHistory(h *History, fieldIDs map[string]bool) *History {
 }
 
 // dateDTO is JSM's DateDTO.
-func (s *Server) dateDTO(t time.Time) map[string]any {
+type dateDTO struct {
+	ISO8601     string `json:"iso8601"`
+	Jira        string `json:"jira"`
+	Friendly    string `json:"friendly"`
+	EpochMillis int64  `json:"epochMillis"`
+}
+
+func (s *Server) dateDTO(t time.Time) dateDTO {
 	local := t.In(s.loc)
-	return map[string]any{
-		"iso8601":     local.Format("2006-01-02T15:04:05-0700"),
-		"jira":        local.Format("2006-01-02T15:04:05.000-0700"),
-		"friendly":    local.Format("02/Jan/06 3:04 PM"),
-		"epochMillis": t.UnixMilli(),
+	return dateDTO{
+		ISO8601:     local.Format("2006-01-02T15:04:05-0700"),
+		Jira:        local.Format("2006-01-02T15:04:05.000-0700"),
+		Friendly:    local.Format("02/Jan/06 3:04 PM"),
+		EpochMillis: t.UnixMilli(),
 	}
 }
 
-// durationDTO is JSM's DurationDTO; friendly mimics "4h 30m" / "-1h -83m".
-func durationDTO(d time.Duration) map[string]any {
+// durationDTO is JSM's DurationDTO; friendly mimics "4h 30m" / "-1h -23m".
+type durationDTO struct {
+	Millis   int64  `json:"millis"`
+	Friendly string `json:"friendly"`
+}
+
+func newDurationDTO(d time.Duration) durationDTO {
 	ms := d.Milliseconds()
-	h := ms / 3600000
-	m := (ms / 60000) % 60
-	return map[string]any{"millis": ms, "friendly": fmt.Sprintf("%dh %dm", h, m)}
+	return durationDTO{Millis: ms, Friendly: fmt.Sprintf("%dh %dm", ms/3600000, (ms/60000)%60)}
 }
 
-func (s *Server) renderSLA(is *Issue, sla *SLA, fieldID string) map[string]any {
+type cycleJSON struct {
+	StartTime     dateDTO     `json:"startTime"`
+	StopTime      dateDTO     `json:"stopTime"`
+	BreachTime    dateDTO     `json:"breachTime"`
+	Breached      bool        `json:"breached"`
+	GoalDuration  durationDTO `json:"goalDuration"`
+	ElapsedTime   durationDTO `json:"elapsedTime"`
+	RemainingTime durationDTO `json:"remainingTime"`
+}
+
+type ongoingJSON struct {
+	StartTime           dateDTO     `json:"startTime"`
+	BreachTime          *dateDTO    `json:"breachTime,omitempty"`
+	Breached            bool        `json:"breached"`
+	Paused              bool        `json:"paused"`
+	WithinCalendarHours bool        `json:"withinCalendarHours"`
+	GoalDuration        durationDTO `json:"goalDuration"`
+	ElapsedTime         durationDTO `json:"elapsedTime"`
+	RemainingTime       durationDTO `json:"remainingTime"`
+}
+
+type slaJSON struct {
+	ID               string            `json:"id"`
+	Name             string            `json:"name"`
+	Links            map[string]string `json:"_links"`
+	CompletedCycles  []cycleJSON       `json:"completedCycles"`
+	OngoingCycle     *ongoingJSON      `json:"ongoingCycle,omitempty"`
+	SLADisplayFormat string            `json:"slaDisplayFormat"`
+}
+
+func (s *Server) renderSLA(is *Issue, sla *SLA, fieldID string) slaJSON {
 	now := s.opts.Now()
-	completed := make([]any, 0, len(sla.Completed))
-	for _, c := range sla.Completed {
-		completed = append(completed, map[string]any{
-			"startTime":     s.dateDTO(c.Start),
-			"stopTime":      s.dateDTO(c.Stop),
-			"breachTime":    s.dateDTO(c.Start.Add(c.Goal)),
-			"breached":      c.Breached,
-			"goalDuration":  durationDTO(c.Goal),
-			"elapsedTime":   durationDTO(c.Elapsed),
-			"remainingTime": durationDTO(c.Goal - c.Elapsed),
-		})
+	out := slaJSON{
+		ID:               strconv.Itoa(customIDNumber(fieldID)),
+		Name:             sla.Name,
+		Links:            map[string]string{"self": fmt.Sprintf("%s/rest/servicedeskapi/request/%d/sla/%d", s.URL, is.ID, customIDNumber(fieldID))},
+		CompletedCycles:  make([]cycleJSON, 0, len(sla.Completed)),
+		SLADisplayFormat: "NEW_SLA_FORMAT",
 	}
-	m := map[string]any{
-		"id":               strconv.Itoa(customIDNumber(fieldID)),
-		"name":             sla.Name,
-		"_links":           map[string]any{"self": fmt.Sprintf("%s/rest/servicedeskapi/request/%d/sla/%d", s.URL, is.ID, customIDNumber(fieldID))},
-		"completedCycles":  completed,
-		"slaDisplayFormat": "NEW_SLA_FORMAT",
+	for _, c := range sla.Completed {
+		out.CompletedCycles = append(out.CompletedCycles, cycleJSON{
+			StartTime:     s.dateDTO(c.Start),
+			StopTime:      s.dateDTO(c.Stop),
+			BreachTime:    s.dateDTO(c.Start.Add(c.Goal)),
+			Breached:      c.Breached,
+			GoalDuration:  newDurationDTO(c.Goal),
+			ElapsedTime:   newDurationDTO(c.Elapsed),
+			RemainingTime: newDurationDTO(c.Goal - c.Elapsed),
+		})
 	}
 	if o := sla.Ongoing; o != nil {
 		elapsed := o.Elapsed(now)
-		ongoing := map[string]any{
-			"startTime":           s.dateDTO(o.Start),
-			"breached":            o.Breached(now),
-			"paused":              o.Paused,
-			"withinCalendarHours": o.WithinCalendarHours,
-			"goalDuration":        durationDTO(o.Goal),
-			"elapsedTime":         durationDTO(elapsed),
-			"remainingTime":       durationDTO(o.Goal - elapsed),
+		ongoing := &ongoingJSON{
+			StartTime:           s.dateDTO(o.Start),
+			Breached:            o.Breached(now),
+			Paused:              o.Paused,
+			WithinCalendarHours: o.WithinCalendarHours,
+			GoalDuration:        newDurationDTO(o.Goal),
+			ElapsedTime:         newDurationDTO(elapsed),
+			RemainingTime:       newDurationDTO(o.Goal - elapsed),
 		}
 		if !o.Paused {
-			ongoing["breachTime"] = s.dateDTO(o.Start.Add(o.Goal))
+			breach := s.dateDTO(o.Start.Add(o.Goal))
+			ongoing.BreachTime = &breach
 		}
-		m["ongoingCycle"] = ongoing
+		out.OngoingCycle = ongoing
 	}
-	return m
+	return out
 }
 
 func (s *Server) renderRequestType(is *Issue) any {
