@@ -54,7 +54,8 @@ type generator struct {
 // options: automation acknowledgements, internal notes before replies,
 // customers chasing, unanswered tickets, SLA breaches (met, breached,
 // running, paused), resolutions, a few reopens and cancellations, CSAT
-// skewed to 4-5 with some 1-2 and the odd changed rating. Per ticket it
+// skewed to 4-5 with some 1-2 and the odd changed rating, a few tickets
+// without priority or request type, a few raised by an agent. Per ticket it
 // keeps a handful of comments and histories, so 100k tickets fit easily.
 func Generate(seed uint64, n int, opts GenerateOptions) []Issue {
 	if len(opts.Desks) == 0 {
@@ -136,6 +137,9 @@ func (g *generator) fill(is *Issue, created time.Time) {
 		types = genericRequestTypes
 	}
 	is.RequestType = types[g.rng.IntN(len(types))]
+	if g.chance(0.02) {
+		is.RequestType = "" // raised by an agent in Jira, not through the portal
+	}
 	is.Priority = []string{"Highest", "High", "Medium", "Low", ""}[g.weighted([]float64{3, 15, 60, 17, 5})]
 	is.Summary = is.RequestType + " (" + is.Key + ")"
 	is.Reporter = User{AccountID: fmt.Sprintf("qm:%08x", g.rng.Uint32()%500), Role: RoleCustomer}

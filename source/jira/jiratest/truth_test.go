@@ -253,6 +253,12 @@ func TestGenerateIsDeterministicAndRealistic(t *testing.T) {
 		if is.Reporter.Role == RoleAgent {
 			stats["agent reporter"]++
 		}
+		if is.RequestType == "" {
+			stats["no request type"]++
+		}
+		if is.Priority == "" {
+			stats["no priority"]++
+		}
 		for _, sla := range is.SLAs {
 			if sla.Ongoing != nil && sla.Ongoing.Paused {
 				stats["paused"]++
@@ -271,7 +277,7 @@ func TestGenerateIsDeterministicAndRealistic(t *testing.T) {
 		stats["cycle breached"] += o.Breached
 	}
 	for _, name := range []string{"automation comment", "internal note", "changed rating", "rating 1", "rating 2", "rating 4", "rating 5",
-		"agent reporter", "paused", "closed", "reopened", "awaiting", "breached now", "cycle met", "cycle breached"} {
+		"agent reporter", "no request type", "no priority", "paused", "closed", "reopened", "awaiting", "breached now", "cycle met", "cycle breached"} {
 		if stats[name] == 0 {
 			t.Errorf("no %s in 3000 generated tickets: %v", name, stats)
 		}
