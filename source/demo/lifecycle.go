@@ -383,11 +383,6 @@ func (lc *lifecycle) lastChangeUntil(t time.Time) time.Time {
 	return last
 }
 
-// openAt reports whether the ticket is not done at t.
-func (lc *lifecycle) openAt(t time.Time) bool {
-	return lc.statusAt(t).category != ticket.CategoryDone
-}
-
 func (lc *lifecycle) statusAt(t time.Time) statusChange {
 	current := lc.statuses[0]
 	for _, s := range lc.statuses[1:] {

@@ -95,7 +95,7 @@ func newTestEnv(t *testing.T, handler http.Handler, mutate func(*config.JiraConf
 	reg := prometheus.NewRegistry()
 	m := NewMetrics(reg)
 	clock := newFakeTime(time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC))
-	src, err := New("test", cfg, promconfig.HTTPClientConfig{}, slog.New(slog.NewTextHandler(io.Discard, nil)), m,
+	src, err := New("test", cfg, promconfig.HTTPClientConfig{}, slog.New(slog.DiscardHandler), m,
 		WithClock(clock.Now), withTimers(clock.Now, clock.Sleep), withJitter(func() float64 { return 0.5 }))
 	if err != nil {
 		t.Fatalf("New: %v", err)
