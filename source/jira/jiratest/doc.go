@@ -35,10 +35,11 @@
 //	statuscategory      GET  /rest/api/2/statuscategory
 //	search_jql          GET|POST /rest/api/2/search/jql (Cloud only): jql, nextPageToken,
 //	                         maxResults (default 50; capped at 100, or 5000 when only id/key are
-//	                         asked for), fields (default id only: then issues carry just id and
-//	                         self), expand=changelog (inline changelog: the 20 most recent,
-//	                         newest first, {startAt:0,maxResults:20,total,histories}). The
-//	                         comment field holds the first 20 comments with total. Response
+//	                         asked for and changelog is not expanded), fields (default id only:
+//	                         then issues carry just id and self), expand=changelog (inline
+//	                         changelog: the 20 most recent, newest first,
+//	                         {startAt:0,maxResults:20,total,histories}). The comment field holds
+//	                         the first 20 comments (Options.InlineCommentLimit) with total. Response
 //	                         {issues, isLast, nextPageToken?}; no total. The result is a
 //	                         snapshot taken on the first page; a token must come back with the
 //	                         same jql. A query without restriction is a 400.
@@ -74,10 +75,10 @@
 //
 // Users render with accountId and accountType (atlassian, customer, app) on
 // Cloud and with name (= User.AccountID) and key (JIRAUSER<n>, not the name)
-// on Data Center. Data Center changelog items have no fieldId, comments no
-// jsdPublic; nothing there marks automation: an adapter has to be told DefaultAutomation.AccountID,
-// and cannot tell a second customer from an agent (the generator never
-// lets one comment).
+// on Data Center. Data Center changelog items have no fieldId and comments
+// no jsdPublic, and nothing there marks automation: an adapter has to be
+// told DefaultAutomation.AccountID, and cannot tell a second customer from
+// an agent (the generator never lets one comment).
 //
 // Opt-in ugliness: Options.IndexLag makes search eventually consistent (a
 // change is invisible to search, and the old version is served, for the

@@ -108,18 +108,17 @@ func readSearchParams(r *http.Request) (searchParams, error) {
 	var expand []string
 	if r.Method == http.MethodPost {
 		var body struct {
-			JQL           string          `json:"jql"`
-			NextPageToken string          `json:"nextPageToken"`
-			StartAt       int             `json:"startAt"`
-			MaxResults    json.Number     `json:"maxResults"`
-			Fields        []string        `json:"fields"`
-			Expand        stringOrList    `json:"expand"`
-			Extra         json.RawMessage `json:"-"`
+			JQL           string       `json:"jql"`
+			NextPageToken string       `json:"nextPageToken"`
+			StartAt       int          `json:"startAt"`
+			MaxResults    json.Number  `json:"maxResults"`
+			Fields        []string     `json:"fields"`
+			Expand        stringOrList `json:"expand"`
 		}
 		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
 			return p, errors.New("Unexpected character in the request body: " + err.Error())
 		}
-		p = searchParams{jql: body.JQL, nextPageToken: body.NextPageToken, startAt: body.StartAt, maxResults: body.MaxResults.String(), fields: body.Fields}
+		p = searchParams{jql: body.JQL, nextPageToken: body.NextPageToken, startAt: max(0, body.StartAt), maxResults: body.MaxResults.String(), fields: body.Fields}
 		expand = body.Expand
 	} else {
 		q := r.URL.Query()
@@ -144,9 +143,10 @@ type cachedQuery struct {
 // changes, so paging through a large result costs one evaluation.
 // Called with s.mu held.
 func (s *Server) query(jql string) ([]*Issue, *jqlQuery, error) {
-	projects := make(map[string]bool, len(s.projects))
-	for k := range s.projects {
-		projects[k] = true
+	projects := make(map[string]string, 2*len(s.projects))
+	for k, p := range s.projects {
+		projects[k] = k
+		projects[strconv.FormatInt(p.id, 10)] = k
 	}
 	q, err := parseJQL(jql, jqlEnv{loc: s.loc, projects: projects})
 	if err != nil {

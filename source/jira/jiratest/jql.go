@@ -105,8 +105,8 @@ type jqlQuery struct {
 
 // jqlEnv is what parsing needs to know about the site.
 type jqlEnv struct {
-	loc      *time.Location  // the API user's time zone
-	projects map[string]bool // known project keys, upper case
+	loc      *time.Location    // the API user's time zone
+	projects map[string]string // project key (upper case) or id -> key
 }
 
 type jqlParser struct {
@@ -429,8 +429,8 @@ func (p *jqlParser) projectClause(op string, vals []token) (issuePredicate, erro
 	}
 	set := map[string]bool{}
 	for _, v := range vals {
-		key := strings.ToUpper(v.text)
-		if !p.env.projects[key] {
+		key, ok := p.env.projects[strings.ToUpper(v.text)]
+		if !ok {
 			return nil, jqlErrorf("The value '%s' does not exist for the field 'project'.", v.text)
 		}
 		set[key] = true

@@ -32,7 +32,7 @@ func runJQL(t *testing.T, jql string) ([]string, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := parseJQL(jql, jqlEnv{loc: ny, projects: map[string]bool{"IT": true, "HR": true}})
+	q, err := parseJQL(jql, jqlEnv{loc: ny, projects: map[string]string{"IT": "IT", "HR": "HR", "10001": "HR"}})
 	if err != nil {
 		return nil, err
 	}
@@ -77,6 +77,7 @@ func TestJQLMatchesAndOrders(t *testing.T) {
 		{`id < 10002`, []string{"IT-1"}},
 		{`id = 10004`, []string{"HR-2"}},
 		{`project = it ORDER BY key ASC`, []string{"IT-1", "IT-2", "IT-10"}},
+		{`project = 10001 ORDER BY key`, []string{"HR-1", "HR-2"}},
 		{`project in (HR, "IT") ORDER BY key`, []string{"HR-1", "HR-2", "IT-1", "IT-2", "IT-10"}},
 		{`project not in (HR)`, []string{"IT-10", "IT-2", "IT-1"}},
 		{`project = IT OR project = HR AND statusCategory = Done ORDER BY id`, []string{"IT-1", "IT-2", "HR-2", "IT-10"}},

@@ -359,7 +359,10 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	body, err := json.Marshal(v)
 	if err != nil {
-		panic(fmt.Sprintf("jiratest: encoding response: %v", err))
+		// Only bad test data (e.g. an Issue.SatisfactionRaw that is not
+		// JSON) gets here; say so instead of sending a broken document.
+		body, _ = json.Marshal(map[string]any{"errorMessages": []string{"jiratest: encoding response: " + err.Error()}, "errors": map[string]string{}})
+		status = http.StatusInternalServerError
 	}
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 	w.WriteHeader(status)
