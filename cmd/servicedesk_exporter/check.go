@@ -17,20 +17,22 @@ func runCheck(ctx context.Context, cfg *config.Config, out io.Writer, logger *sl
 	factory := newSourceFactory(prometheus.NewRegistry(), logger)
 	exit := 0
 	for _, sc := range cfg.Sources {
-		fmt.Fprintf(out, "source %s (type %s)\n", sc.Name, sc.Type)
 		src, err := factory.build(ctx, sc)
 		if err != nil {
-			fmt.Fprintf(out, "  FAIL: %v\n", err)
+			fmt.Fprintf(out, "source %s (%s)\n  FAIL: %v\n", sc.Name, sc.Type, err)
 			exit = 1
 			continue
 		}
 		c, ok := src.(checker)
 		if !ok {
-			fmt.Fprintln(out, "  OK: built-in simulated desk, nothing to connect to")
+			fmt.Fprintf(out, "source %s (%s)\n  OK: built-in simulated desk, nothing to connect to\n", sc.Name, sc.Type)
 			continue
 		}
 		report, err := c.Check(ctx)
-		if report != nil {
+		if report == nil || (err != nil && report.Deployment == "") {
+			// Nothing was learned: the header alone, then the error.
+			fmt.Fprintf(out, "source %s (%s)\n", sc.Name, sc.Type)
+		} else {
 			if werr := report.WriteText(out); werr != nil {
 				return 1
 			}

@@ -177,7 +177,7 @@ func (r *CheckReport) WriteText(w io.Writer) error {
 		b.WriteString("  jsm fields:      none found\n")
 	}
 	for i, f := range r.Fields {
-		label := "                 "
+		label := "                  "
 		if i == 0 {
 			label = "  jsm fields:     "
 		}
