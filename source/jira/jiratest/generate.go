@@ -170,7 +170,6 @@ func (g *generator) fill(is *Issue, created time.Time) {
 		transition(is, st, by, t, g.nextID())
 	}
 	comment := func(by User, public bool) { addComment(is, by, public, t, g.nextID()) }
-	defer g.pauseWaitingForCustomer(is)
 
 	if g.chance(0.5) && at(5*time.Second) {
 		comment(DefaultAutomation, true) // "We have received your request"
@@ -238,18 +237,5 @@ func (g *generator) fill(is *Issue, created time.Time) {
 	}
 	if g.chance(0.3) && at(48*time.Hour) {
 		move(StatusClosed, DefaultAutomation) // done to done: no event
-	}
-}
-
-// pauseWaitingForCustomer pauses the resolution clock of tickets that are
-// waiting for the customer, as the default JSM SLA does.
-func (g *generator) pauseWaitingForCustomer(is *Issue) {
-	if is.StatusID != StatusWaitingForCustomer {
-		return
-	}
-	if ttr := is.sla(SLATimeToResolution); ttr != nil && ttr.Ongoing != nil {
-		o := ttr.Ongoing
-		o.PausedElapsed = is.Updated.Sub(o.Start)
-		o.Paused = true
 	}
 }

@@ -121,23 +121,42 @@ type SLACycle struct {
 	Breached bool
 }
 
-// SLAOngoing is the running cycle. A running clock counts wall time from
-// Start (a 24x7 calendar); a paused one is frozen at PausedElapsed.
+// SLAOngoing is the running cycle. Its clock runs on a 24x7 calendar from
+// Start, except while paused: Excluded is the paused time already behind
+// it, PausedAt when the current pause began.
 type SLAOngoing struct {
-	Start         time.Time
-	Goal          time.Duration
-	Paused        bool
-	PausedElapsed time.Duration
-	// WithinCalendarHours is rendered as is; the fake's calendar is 24x7.
+	Start    time.Time
+	Goal     time.Duration
+	Paused   bool
+	PausedAt time.Time
+	Excluded time.Duration
+	// WithinCalendarHours is rendered as is.
 	WithinCalendarHours bool
 }
 
 // Elapsed is the cycle's elapsed time at now.
 func (o *SLAOngoing) Elapsed(now time.Time) time.Duration {
 	if o.Paused {
-		return o.PausedElapsed
+		now = o.PausedAt
 	}
-	return now.Sub(o.Start)
+	return now.Sub(o.Start) - o.Excluded
+}
+
+// BreachAt is when a running clock reaches the goal.
+func (o *SLAOngoing) BreachAt() time.Time { return o.Start.Add(o.Excluded + o.Goal) }
+
+// pause stops the clock at now; resume restarts it.
+func (o *SLAOngoing) pause(now time.Time) {
+	if !o.Paused {
+		o.Paused, o.PausedAt = true, now
+	}
+}
+
+func (o *SLAOngoing) resume(now time.Time) {
+	if o.Paused {
+		o.Excluded += now.Sub(o.PausedAt)
+		o.Paused, o.PausedAt = false, time.Time{}
+	}
 }
 
 // Breached reports whether the running cycle is past its goal at now.

@@ -243,6 +243,7 @@ func completeCycle(sla *SLA, now time.Time) {
 		return
 	}
 	o := sla.Ongoing
+	o.resume(now)
 	elapsed := o.Elapsed(now)
 	sla.Completed = append(sla.Completed, SLACycle{Start: o.Start, Stop: now, Goal: o.Goal, Elapsed: elapsed, Breached: elapsed > o.Goal})
 	sla.Ongoing = nil
@@ -250,8 +251,10 @@ func completeCycle(sla *SLA, now time.Time) {
 
 // Transition moves an issue to a status at Now, writing the changelog like
 // Jira: entering a done status sets resolution "Done" and resolutiondate,
-// leaving done clears both. Resolving stops the running first-response and
-// resolution SLA cycles; reopening starts a new resolution cycle.
+// leaving done clears both. The SLAs follow JSM's defaults: "Waiting for
+// customer" pauses the resolution clock, resolving completes the running
+// first-response and resolution cycles, reopening starts a new resolution
+// cycle.
 func (s *Server) Transition(key, statusID string) error {
 	to, ok := StatusByID(statusID)
 	if !ok {
@@ -273,6 +276,13 @@ func transition(is *Issue, to Status, author User, now time.Time, historyID int6
 		return
 	}
 	h := History{ID: historyID, At: now, Author: author, Items: []HistoryItem{{Field: "status", From: from.ID, FromString: from.Name, To: to.ID, ToString: to.Name}}}
+	if ttr := is.sla(SLATimeToResolution); ttr != nil && ttr.Ongoing != nil {
+		if to.ID == StatusWaitingForCustomer {
+			ttr.Ongoing.pause(now)
+		} else {
+			ttr.Ongoing.resume(now)
+		}
+	}
 	wasDone, isDone := from.Category == CategoryDone, to.Category == CategoryDone
 	switch {
 	case !wasDone && isDone:

@@ -297,7 +297,7 @@ func (s *Server) renderSLA(is *Issue, sla *SLA, fieldID string) slaJSON {
 			RemainingTime:       newDurationDTO(o.Goal - elapsed),
 		}
 		if !o.Paused {
-			breach := s.dateDTO(o.Start.Add(o.Goal))
+			breach := s.dateDTO(o.BreachAt())
 			ongoing.BreachTime = &breach
 		}
 		out.OngoingCycle = ongoing

@@ -294,3 +294,53 @@ func TestGenerateIsDeterministicAndRealistic(t *testing.T) {
 }
 
 func itoa(n int) string { return string(must(json.Marshal(n))) }
+
+func TestSLAClocksFollowTheWorkflow(t *testing.T) {
+	tests := []struct {
+		name        string
+		steps       []string // status ids, one per hour after creation
+		wantElapsed time.Duration
+		wantRunning bool
+		wantCycles  int
+	}{
+		{"resolved straight away", []string{StatusInProgress, StatusResolved}, 2 * time.Hour, false, 1},
+		{"paused while waiting for the customer", []string{StatusWaitingForCustomer, StatusInProgress, StatusInProgress, StatusResolved}, 3 * time.Hour, false, 1},
+		{"resolved from waiting", []string{StatusWaitingForCustomer, StatusResolved}, time.Hour, false, 1},
+		{"still waiting", []string{StatusInProgress, StatusWaitingForCustomer, StatusWaitingForCustomer}, 2 * time.Hour, true, 0},
+		{"reopened starts a new cycle", []string{StatusResolved, StatusInProgress, StatusWaitingForCustomer}, time.Hour, true, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := &testClock{now: fixedNow}
+			srv := newTestServer(t, Options{Now: clock.Now})
+			key := srv.CreateIssue(NewIssue{Project: "IT"})
+			for i, status := range tt.steps {
+				clock.now = fixedNow.Add(time.Duration(i+1) * time.Hour)
+				if is, _ := srv.Issue(key); is.StatusID == status {
+					continue // staying put for an hour
+				}
+				if err := srv.Transition(key, status); err != nil {
+					t.Fatal(err)
+				}
+			}
+			clock.now = clock.now.Add(time.Hour) // one more hour passes
+			is, _ := srv.Issue(key)
+			ttr := is.sla(SLATimeToResolution)
+			if len(ttr.Completed) != tt.wantCycles || (ttr.Ongoing != nil) != tt.wantRunning {
+				t.Fatalf("cycles %d, ongoing %v", len(ttr.Completed), ttr.Ongoing)
+			}
+			var elapsed time.Duration
+			if tt.wantRunning {
+				elapsed = ttr.Ongoing.Elapsed(clock.now)
+			} else {
+				elapsed = ttr.Completed[0].Elapsed
+				if ttr.Completed[0].Start != fixedNow {
+					t.Errorf("cycle start moved: %v", ttr.Completed[0].Start)
+				}
+			}
+			if elapsed != tt.wantElapsed {
+				t.Errorf("elapsed %v, want %v", elapsed, tt.wantElapsed)
+			}
+		})
+	}
+}
