@@ -104,8 +104,8 @@ func (s *Server) SetLatency(d time.Duration) {
 // Count is the number of requests to one endpoint since the last
 // ResetCounts. Names: serverInfo, myself, field, status, statuscategory,
 // search_jql, approximate_count, search (old search: 410 on Cloud),
-// changelog_bulkfetch, issue_changelog, comment, sd_feedback, sd_comment,
-// sd_sla, unknown.
+// changelog_bulkfetch, issue, issue_changelog, comment, sd_feedback,
+// sd_comment, sd_sla, unknown.
 func (s *Server) Count(endpoint string) int {
 	s.acct.mu.Lock()
 	defer s.acct.mu.Unlock()

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -243,10 +244,9 @@ var routes = []route{
 	{name: "sd_sla", method: "GET", pattern: regexp.MustCompile(`^/rest/servicedeskapi/request/([^/]+)/sla$`), handle: (*Server).serveSDSLA},
 }
 
-// Endpoint names used for counting and faults.
-const (
-	EndpointUnknown = "unknown"
-)
+// EndpointUnknown is the Count name of requests to paths the fake does not
+// serve.
+const EndpointUnknown = "unknown"
 
 // ServeHTTP dispatches like Jira: authentication, then the endpoint.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -284,20 +284,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, matched *route, args []string, viaGateway bool) {
-	rec := w
-	if !s.authorized(rec, r, viaGateway, matched != nil && matched.anon) {
+	if !s.authorized(w, r, viaGateway, matched != nil && matched.anon) {
 		return
 	}
 	if matched == nil {
-		writeNoRoute(rec, r)
+		writeNoRoute(w, r)
 		return
 	}
-	if !strings.Contains(matched.method, r.Method) {
-		rec.Header().Set("Allow", matched.method)
-		writeErrors(rec, http.StatusMethodNotAllowed, "Method Not Allowed")
+	if !slices.Contains(strings.Fields(matched.method), r.Method) {
+		w.Header().Set("Allow", strings.ReplaceAll(matched.method, " ", ", "))
+		writeErrors(w, http.StatusMethodNotAllowed, "Method Not Allowed")
 		return
 	}
-	matched.handle(s, rec, r, args)
+	matched.handle(s, w, r, args)
 }
 
 // authorized checks credentials; on failure it has answered 401.
