@@ -1,0 +1,261 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/servicedesk-exporter/servicedesk_exporter/collector"
+	"github.com/servicedesk-exporter/servicedesk_exporter/config"
+	"github.com/servicedesk-exporter/servicedesk_exporter/poller"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/jira"
+	"github.com/servicedesk-exporter/servicedesk_exporter/store"
+)
+
+// childEnv names the environment variable that turns the process into the
+// exporter side of a run; its value is the config file to load. An
+// environment variable rather than a flag lets the smoke test re-execute its
+// own test binary, whose flag set belongs to package testing.
+const childEnv = "SERVICEDESK_BENCH_CHILD"
+
+// Commands the parent writes to the child's stdin, one per line.
+const (
+	cmdPoll        = "poll"       // run one poll and report
+	cmdStats       = "stats"      // report process figures only
+	cmdCPUProfile  = "cpuprofile" // cpuprofile <path>: profile until cpuprofile-stop
+	cmdCPUStop     = "cpuprofile-stop"
+	cmdHeapProfile = "heapprofile" // heapprofile <path>
+	cmdQuit        = "quit"        // close the store and exit
+)
+
+// childReport is the child's answer to its start and to every command.
+type childReport struct {
+	Addr string `json:"addr,omitempty"` // the /metrics listener, on the start report
+	// OpenSeconds is store.Open: bbolt open plus rebuilding aggregates and
+	// the open-ticket index from every record.
+	OpenSeconds float64 `json:"open_seconds,omitempty"`
+	// ReadySeconds runs from just before store.Open to the poller being
+	// ready (a restart with a completed poll is ready at once); -1 if not.
+	ReadySeconds float64 `json:"ready_seconds"`
+	Ready        bool    `json:"ready"`
+
+	PollSeconds float64 `json:"poll_seconds,omitempty"`
+	Err         string  `json:"err,omitempty"`
+	// CPUSeconds is user+system CPU of this process during the command.
+	CPUSeconds float64 `json:"cpu_seconds"`
+	// VmHWMKiB is the peak resident set of the process so far; VmRSSKiB
+	// the current one (both from /proc/self/status).
+	VmHWMKiB  int64  `json:"vm_hwm_kib"`
+	VmRSSKiB  int64  `json:"vm_rss_kib"`
+	HeapInuse uint64 `json:"heap_inuse"`
+	Tracked   int    `json:"tracked"`
+}
+
+// childMain is the exporter side: the same wiring as the daemon (store,
+// Jira source, poller, collector with the Go and process collectors behind
+// promhttp) in its own process, so its CPU and RSS exclude the fake Jira
+// and the scrapers. It polls only when told, which lets the parent count the
+// requests of each poll exactly.
+func childMain(configPath string) error {
+	cfg, err := config.Load(configPath)
+	if err != nil {
+		return err
+	}
+	sc := cfg.Sources[0]
+	cpuBefore := cpuSeconds()
+
+	openStart := time.Now()
+	st, err := store.Open(cfg.Store.Path, storeOptions(cfg))
+	if err != nil {
+		return err
+	}
+	openSeconds := time.Since(openStart).Seconds()
+
+	logger := slog.New(slog.DiscardHandler)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collector.New(st.Snapshot),
+	)
+	pm := poller.NewMetrics(reg)
+	src, err := jira.New(sc.Name, *sc.Jira, sc.HTTPClient, logger, jira.NewMetrics(reg))
+	if err != nil {
+		return err
+	}
+	p := poller.New(sc.Name, src, st, time.Duration(sc.PollInterval), sc.Horizon(time.Now()), logger, pm)
+	ready := -1.0
+	if p.Ready() {
+		ready = time.Since(openStart).Seconds()
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	maxInFlight, _ := strconv.Atoi(os.Getenv(childMaxRequestsEnv))
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{MaxRequestsInFlight: maxInFlight, Registry: reg}))
+	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
+		if !p.Ready() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = io.WriteString(w, "Ready\n")
+	})
+	httpSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = httpSrv.Serve(ln) }()
+	defer httpSrv.Close()
+
+	out := json.NewEncoder(os.Stdout)
+	hello := processReport(st, sc.Name, cpuSeconds()-cpuBefore)
+	hello.Addr, hello.OpenSeconds, hello.ReadySeconds, hello.Ready = ln.Addr().String(), openSeconds, ready, p.Ready()
+	if err := out.Encode(hello); err != nil {
+		return err
+	}
+
+	var profile *os.File
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		fields := strings.Fields(in.Text())
+		if len(fields) == 0 {
+			continue
+		}
+		before := cpuSeconds()
+		var rep childReport
+		switch fields[0] {
+		case cmdPoll:
+			pollStart := time.Now()
+			err := p.PollOnce(context.Background())
+			rep = processReport(st, sc.Name, 0)
+			rep.PollSeconds = time.Since(pollStart).Seconds()
+			if err != nil {
+				rep.Err = err.Error()
+			}
+		case cmdStats:
+			rep = processReport(st, sc.Name, 0)
+		case cmdCPUProfile:
+			if profile, err = os.Create(fields[1]); err == nil {
+				err = pprof.StartCPUProfile(profile)
+			}
+			rep = processReport(st, sc.Name, 0)
+			if err != nil {
+				rep.Err = err.Error()
+			}
+		case cmdCPUStop:
+			pprof.StopCPUProfile()
+			if profile != nil {
+				_ = profile.Close()
+			}
+			rep = processReport(st, sc.Name, 0)
+		case cmdHeapProfile:
+			rep = processReport(st, sc.Name, 0)
+			if err := writeHeapProfile(fields[1]); err != nil {
+				rep.Err = err.Error()
+			}
+		case cmdQuit:
+			rep = processReport(st, sc.Name, 0)
+			if err := st.Close(); err != nil {
+				rep.Err = err.Error()
+			}
+			rep.CPUSeconds = cpuSeconds() - before
+			return out.Encode(rep)
+		default:
+			rep.Err = fmt.Sprintf("unknown command %q", fields[0])
+		}
+		rep.CPUSeconds = cpuSeconds() - before
+		if err := out.Encode(rep); err != nil {
+			return err
+		}
+	}
+	_ = st.Close()
+	return in.Err()
+}
+
+// childMaxRequestsEnv carries the /metrics in-flight limit (the daemon's
+// --web.max-requests) to the child.
+const childMaxRequestsEnv = "SERVICEDESK_BENCH_MAX_REQUESTS"
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func processReport(st *store.Store, source string, cpu float64) childReport {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	hwm, rss := procStatus()
+	return childReport{
+		ReadySeconds: -1, CPUSeconds: cpu,
+		VmHWMKiB: hwm, VmRSSKiB: rss, HeapInuse: ms.HeapInuse,
+		Tracked: st.Snapshot().Tracked[source],
+	}
+}
+
+// cpuSeconds is this process's user+system CPU time.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+}
+
+// procStatus reads VmHWM (peak RSS) and VmRSS in KiB from /proc/self/status.
+func procStatus() (hwm, rss int64) {
+	raw, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, 0
+	}
+	for line := range strings.SplitSeq(string(raw), "\n") {
+		name, value, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		kib, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(value), " kB"), 10, 64)
+		switch name {
+		case "VmHWM":
+			hwm = kib
+		case "VmRSS":
+			rss = kib
+		}
+	}
+	return hwm, rss
+}
+
+// storeOptions mirrors the daemon's: label limit and histogram buckets from
+// the metrics section.
+func storeOptions(cfg *config.Config) store.Options {
+	opts := store.Options{LabelValueLimit: cfg.Metrics.LabelValueLimit}
+	for _, b := range cfg.Metrics.FirstResponseBuckets {
+		opts.FirstResponseBuckets = append(opts.FirstResponseBuckets, time.Duration(b).Seconds())
+	}
+	for _, b := range cfg.Metrics.ResolutionBuckets {
+		opts.ResolutionBuckets = append(opts.ResolutionBuckets, time.Duration(b).Seconds())
+	}
+	return opts
+}
