@@ -1,6 +1,7 @@
 package jira
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -517,4 +518,18 @@ func TestRateLimitedSyncHonoursRetryAfter(t *testing.T) {
 		t.Errorf("429 requests counted %v, want 1", got)
 	}
 	compareObserved(t, store.observed(site.clock.Now()), truthObserved(site.srv.Truth(store.horizon, jiratest.SLATimeToFirstResponse)))
+}
+
+// A cursor this build cannot read must not wedge the source: it logs and
+// runs a full sync, which the store de-duplicates.
+func TestUnreadableCursorStartsAFullSync(t *testing.T) {
+	env := newSite(t, jiratest.Options{Seed: 3}, 150, nil)
+	store := newLedgerStore(env.clock.Now().Add(-60 * 24 * time.Hour))
+	store.cursor = []byte(`{"v":99,"phase":"from the future"}`)
+	var logs bytes.Buffer
+	pollOnce(t, env.source(t, &logs), store)
+	if !strings.Contains(logs.String(), "starting a full sync") {
+		t.Errorf("no warning about the unreadable cursor in:\n%s", logs.String())
+	}
+	compareObserved(t, store.observed(env.clock.Now()), truthObserved(env.srv.Truth(store.horizon, "Time to first response")))
 }

@@ -88,7 +88,11 @@ func (s *Source) Poll(ctx context.Context, horizon time.Time, cursor []byte, emi
 	}
 	cur, err := decodeCursor(cursor)
 	if err != nil {
-		return err
+		// A cursor this build cannot read (another version, damage) must
+		// not wedge the source: a full sync is safe because the store
+		// never counts a re-delivered event twice.
+		s.logger.Warn("cannot read the stored cursor; starting a full sync", "err", err)
+		cur, _ = decodeCursor(nil)
 	}
 	if cur.Phase == phaseIncremental && !cur.Active && s.reconcileDue(cur) {
 		if cur, err = s.reconcile(ctx, st, horizon, cur, emit); err != nil {

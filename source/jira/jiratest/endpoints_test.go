@@ -443,3 +443,67 @@ func TestShortPagesAreNotTheEnd(t *testing.T) {
 		t.Errorf("page sizes %v", sizes)
 	}
 }
+
+func TestCloudChangelogEndpoints(t *testing.T) {
+	tests := []struct {
+		name string
+		opts Options
+		path string
+		body any
+		want func(t *testing.T, resp response)
+	}{
+		{"issue changelog pages oldest first", Options{}, "/rest/api/2/issue/IT-1/changelog?startAt=2&maxResults=2", nil, func(t *testing.T, resp response) {
+			var page struct {
+				StartAt, MaxResults, Total int
+				IsLast                     bool
+				NextPage                   string
+				Values                     []struct {
+					Items []struct {
+						ToString string `json:"toString"`
+					} `json:"items"`
+				} `json:"values"`
+			}
+			resp.decode(t, &page)
+			if page.StartAt != 2 || page.MaxResults != 2 || page.Total != 5 || page.IsLast || !strings.Contains(page.NextPage, "startAt=4") ||
+				len(page.Values) != 2 || page.Values[0].Items[0].ToString != "Resolved" {
+				t.Errorf("page: %s", resp.body)
+			}
+		}},
+		{"bulkfetch created as epoch seconds", Options{ChangelogCreatedAsEpoch: true}, "/rest/api/2/changelog/bulkfetch", map[string]any{"issueIdsOrKeys": []string{"IT-1"}}, func(t *testing.T, resp response) {
+			var page struct {
+				IssueChangeLogs []struct {
+					ChangeHistories []struct {
+						Created int64 `json:"created"`
+					} `json:"changeHistories"`
+				} `json:"issueChangeLogs"`
+			}
+			resp.decode(t, &page)
+			if got := page.IssueChangeLogs[0].ChangeHistories[0].Created; got != fixedNow.Add(time.Hour).Unix() {
+				t.Errorf("created %d", got)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := &testClock{now: fixedNow}
+			tt.opts.Now = clock.Now
+			srv := newTestServer(t, tt.opts)
+			key := srv.CreateIssue(NewIssue{Project: "IT"})
+			for i, status := range []string{StatusWaitingForCustomer, StatusInProgress, StatusResolved, StatusInProgress, StatusResolved} {
+				clock.now = fixedNow.Add(time.Duration(i+1) * time.Hour)
+				if err := srv.Transition(key, status); err != nil {
+					t.Fatal(err)
+				}
+			}
+			method := "GET"
+			if tt.body != nil {
+				method = "POST"
+			}
+			resp := call(t, srv, method, tt.path, tt.body)
+			if resp.status != http.StatusOK {
+				t.Fatalf("%d %s", resp.status, resp.body)
+			}
+			tt.want(t, resp)
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package jiratest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -356,16 +357,20 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
+	// Jira does not HTML-escape: links keep their literal "&".
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		// Only bad test data (e.g. an Issue.SatisfactionRaw that is not
 		// JSON) gets here; say so instead of sending a broken document.
-		body, _ = json.Marshal(map[string]any{"errorMessages": []string{"jiratest: encoding response: " + err.Error()}, "errors": map[string]string{}})
+		buf.Reset()
+		_ = enc.Encode(map[string]any{"errorMessages": []string{"jiratest: encoding response: " + err.Error()}, "errors": map[string]string{}})
 		status = http.StatusInternalServerError
 	}
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	_, _ = w.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 }
 
 // writeErrors answers with Jira's error collection body.
