@@ -38,6 +38,13 @@ step "go test -race"
 # CI=true makes tests that need promtool or prometheus fail instead of skip.
 CI="${CI:-true}" go test -race -count=1 ./...
 
+step "fuzz (briefly; go test above already ran every seed corpus)"
+fuzz() { go test "$1" -run '^$' -fuzz "^$2\$" -fuzztime "${FUZZTIME:-10s}"; }
+fuzz ./config FuzzParse
+fuzz ./source/jira FuzzDecodeIssue
+fuzz ./source/jira FuzzDecodeCursor
+fuzz ./source/jira FuzzJQLLowerBound
+
 step "dashboards"
 scripts/check-dashboards.sh
 
