@@ -1,0 +1,320 @@
+// Package reliability_test proves the promises of RELIABILITY.md against the
+// real binary: it is built once per run, started as a child process on
+// 127.0.0.1 and only ever observed from outside (HTTP, exit code, stderr).
+package reliability_test
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// binary builds the real exporter once per test run.
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "sde-reliability-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "servicedesk_exporter")
+		out, err := exec.Command("go", "build", "-o", binPath, "../../cmd/servicedesk_exporter").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		_ = os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	return addr
+}
+
+// demoConfig is a demo desk polled every pollInterval, its store in the
+// working directory.
+func demoConfig(pollInterval string) string {
+	return `store:
+  path: data/servicedesk.db
+sources:
+  - name: demo
+    type: demo
+    poll_interval: ` + pollInterval + `
+    lookback: 30d
+    demo: { seed: 1, desks: [IT, HR, FAC], tickets_per_day: 150 }
+`
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// exporter is one run of the binary in dir, listening on addr.
+type exporter struct {
+	cmd     *exec.Cmd
+	addr    string
+	dir     string
+	stdout  *syncBuffer
+	stderr  *syncBuffer
+	exited  chan struct{}
+	waitErr error
+	client  *http.Client
+	scheme  string
+}
+
+// startExporter runs the binary in dir (which holds config.yaml unless args
+// say otherwise) on a fresh loopback port. The process is killed by PID when
+// the test ends, whatever happened.
+func startExporter(t *testing.T, dir string, args ...string) *exporter {
+	t.Helper()
+	p := &exporter{
+		addr: freeAddr(t), dir: dir, stdout: &syncBuffer{}, stderr: &syncBuffer{},
+		exited: make(chan struct{}), client: &http.Client{Timeout: 20 * time.Second}, scheme: "http",
+	}
+	p.cmd = exec.Command(binary(t), append([]string{"--web.listen-address=" + p.addr}, args...)...)
+	p.cmd.Dir = dir
+	p.cmd.Stdout = p.stdout
+	p.cmd.Stderr = p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		p.waitErr = p.cmd.Wait()
+		close(p.exited)
+	}()
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+		if t.Failed() {
+			t.Logf("exporter (pid %d) stderr, last 4 KiB:\n%s", p.cmd.Process.Pid, tail(p.stderr.String(), 4096))
+		}
+	})
+	return p
+}
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[len(s)-n:]
+}
+
+func (p *exporter) running() bool {
+	select {
+	case <-p.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+// exitCode waits up to timeout for the process to exit on its own.
+func (p *exporter) exitCode(t *testing.T, timeout time.Duration) int {
+	t.Helper()
+	select {
+	case <-p.exited:
+	case <-time.After(timeout):
+		t.Fatalf("still running after %v", timeout)
+	}
+	var exitErr *exec.ExitError
+	if errors.As(p.waitErr, &exitErr) {
+		return exitErr.ExitCode()
+	}
+	if p.waitErr != nil {
+		t.Fatal(p.waitErr)
+	}
+	return 0
+}
+
+func (p *exporter) url(path string) string { return p.scheme + "://" + p.addr + path }
+
+func (p *exporter) get(t *testing.T, path string) (int, string) {
+	t.Helper()
+	resp, err := p.client.Get(p.url(path))
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET %s: reading body: %v", path, err)
+	}
+	return resp.StatusCode, string(body)
+}
+
+// waitReady polls /-/ready until 200, the process exits, or timeout.
+func (p *exporter) waitReady(t *testing.T, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		req, _ := http.NewRequest(http.MethodGet, p.url("/-/ready"), nil)
+		resp, err := p.client.Do(req)
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		select {
+		case <-p.exited:
+			t.Fatalf("exporter exited before ready: %v\n%s", p.waitErr, tail(p.stderr.String(), 4096))
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	t.Fatalf("not ready within %v", timeout)
+}
+
+// scrape fetches and parses /metrics.
+func (p *exporter) scrape(t *testing.T) map[string]*dto.MetricFamily {
+	t.Helper()
+	code, body := p.get(t, "/metrics")
+	if code != http.StatusOK {
+		t.Fatalf("/metrics: %d %s", code, tail(body, 500))
+	}
+	return parseMetrics(t, body)
+}
+
+func parseMetrics(t *testing.T, body string) map[string]*dto.MetricFamily {
+	t.Helper()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("parsing /metrics: %v", err)
+	}
+	return families
+}
+
+// sample returns the value of the single series of family whose labels
+// include want, and whether there is one.
+func sample(families map[string]*dto.MetricFamily, family string, want map[string]string) (float64, bool) {
+	mf := families[family]
+	if mf == nil {
+		return 0, false
+	}
+	for _, m := range mf.GetMetric() {
+		if !labelsInclude(m, want) {
+			continue
+		}
+		switch {
+		case m.GetCounter() != nil:
+			return m.GetCounter().GetValue(), true
+		case m.GetGauge() != nil:
+			return m.GetGauge().GetValue(), true
+		case m.GetUntyped() != nil:
+			return m.GetUntyped().GetValue(), true
+		}
+	}
+	return 0, false
+}
+
+func labelsInclude(m *dto.Metric, want map[string]string) bool {
+	for k, v := range want {
+		found := false
+		for _, lp := range m.GetLabel() {
+			if lp.GetName() == k && lp.GetValue() == v {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// rssBytes reads VmRSS of a running process from /proc.
+func rssBytes(t *testing.T, pid int) int64 {
+	t.Helper()
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) == 3 && fields[0] == "VmRSS:" && fields[2] == "kB" {
+			kb, err := strconv.ParseInt(fields[1], 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return kb * 1024
+		}
+	}
+	t.Fatalf("no VmRSS in /proc/%d/status", pid)
+	return 0
+}
+
+// listening reports whether anything accepts TCP connections on addr.
+func listening(addr string) bool {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return false
+	}
+	_ = c.Close()
+	return true
+}
