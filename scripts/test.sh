@@ -51,4 +51,12 @@ scripts/check-dashboards.sh
 step "rules"
 scripts/check-rules.sh
 
+step "Dockerfile lint (offline; no Docker engine is needed)"
+if ! command -v npm >/dev/null; then
+	sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo="sudo"
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends npm >/dev/null
+fi
+npm exec --yes --package=dockerfilelint@1.8.0 -- dockerfilelint Dockerfile
+
 step "all checks passed"
