@@ -138,6 +138,7 @@
 // # Ground truth
 //
 // Truth(horizon, firstResponseSLA) computes, from the data model alone, the
-// counters, histogram observations and gauges the exporter must report. Its
-// doc comment lists the exact rules.
+// counters, histogram observations and gauges the exporter must report, for
+// every issue on the server; TruthJQL(jql, ...) for the issues a query
+// matches. The doc comment of Truth lists the exact rules.
 package jiratest

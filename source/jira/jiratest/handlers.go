@@ -134,6 +134,16 @@ func readSearchParams(r *http.Request) (searchParams, error) {
 	return p, nil
 }
 
+// jqlEnv describes the site to the JQL parser. Called with s.mu held.
+func (s *Server) jqlEnv() jqlEnv {
+	projects := make(map[string]string, 2*len(s.projects))
+	for k, p := range s.projects {
+		projects[k] = k
+		projects[strconv.FormatInt(p.id, 10)] = k
+	}
+	return jqlEnv{loc: s.loc, projects: projects}
+}
+
 type cachedQuery struct {
 	version uint64
 	issues  []*Issue
@@ -143,12 +153,7 @@ type cachedQuery struct {
 // changes, so paging through a large result costs one evaluation.
 // Called with s.mu held.
 func (s *Server) query(jql string) ([]*Issue, *jqlQuery, error) {
-	projects := make(map[string]string, 2*len(s.projects))
-	for k, p := range s.projects {
-		projects[k] = k
-		projects[strconv.FormatInt(p.id, 10)] = k
-	}
-	q, err := parseJQL(jql, jqlEnv{loc: s.loc, projects: projects})
+	q, err := parseJQL(jql, s.jqlEnv())
 	if err != nil {
 		return nil, nil, err
 	}

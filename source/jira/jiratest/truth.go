@@ -104,9 +104,35 @@ type Truth struct {
 //     any time; oldest open / oldest awaiting = the smallest Created per
 //     desk; breached now = open issues whose SLA has an ongoing cycle that
 //     is breached at Now (elapsed > goal; paused clocks stay frozen).
+//
+// Truth covers every issue on the server; TruthJQL only those a JQL query
+// matches (the exporter's scope).
 func (s *Server) Truth(horizon time.Time, firstResponseSLA string) Truth {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.truthOf(s.issues, horizon, firstResponseSLA)
+}
+
+// TruthJQL is Truth restricted to the issues jql matches, read live (no
+// IndexLag). It fails on JQL the fake rejects.
+func (s *Server) TruthJQL(jql string, horizon time.Time, firstResponseSLA string) (Truth, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q, err := parseJQL(jql, s.jqlEnv())
+	if err != nil {
+		return Truth{}, err
+	}
+	var issues []*Issue
+	for _, is := range s.issues {
+		if q.where == nil || q.where(is) {
+			issues = append(issues, is)
+		}
+	}
+	return s.truthOf(issues, horizon, firstResponseSLA), nil
+}
+
+// truthOf applies the rules to issues. Called with s.mu held.
+func (s *Server) truthOf(issues []*Issue, horizon time.Time, firstResponseSLA string) Truth {
 	now := s.opts.Now()
 	t := Truth{
 		Horizon: horizon, Now: now,
@@ -118,7 +144,7 @@ func (s *Server) Truth(horizon time.Time, firstResponseSLA string) Truth {
 		OldestOpenCreated: map[string]time.Time{}, OldestAwaitingCreated: map[string]time.Time{},
 		BreachedOpen: map[DeskSLA]int{},
 	}
-	for _, is := range s.issues {
+	for _, is := range issues {
 		labels := Labels{Source: s.opts.Source, Desk: is.Project, RequestType: is.RequestType, Priority: is.Priority}
 		atOrAfter := func(at time.Time) bool { return !at.Before(horizon) }
 

@@ -115,6 +115,17 @@ func TestTruthFollowsTheRules(t *testing.T) {
 	if Sum(late.Open) != 2 || Sum(late.AwaitingFirstResponse) != 1 {
 		t.Errorf("gauges must not depend on the horizon: %+v", late)
 	}
+
+	hrOnly, err := srv.TruthJQL("project = HR", t0.Add(-time.Minute), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(hrOnly.Resolved, map[Labels]int{hr1: 1}) || Sum(hrOnly.Created) != 1 || len(hrOnly.Open) != 0 {
+		t.Errorf("truth for HR only: %+v", hrOnly)
+	}
+	if _, err := srv.TruthJQL("project = NOPE", t0, ""); err == nil {
+		t.Error("TruthJQL accepted JQL the server rejects")
+	}
 }
 
 func TestMutationsShowInTheAPI(t *testing.T) {
