@@ -36,7 +36,7 @@ type Store interface {
 
 // Metrics are the per-source self-metrics, shared by all pollers.
 type Metrics struct {
-	up, lastSuccess, duration, progress *prometheus.GaugeVec
+	up, lastSuccess, duration, progress, interval *prometheus.GaugeVec
 	errors, skipped                     *prometheus.CounterVec
 }
 
@@ -56,6 +56,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "servicedesk_poll_duration_seconds",
 			Help: "How long the last poll of the source took, successful or not.",
 		}, []string{"source"}),
+		interval: f.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "servicedesk_poll_interval_seconds",
+			Help: "Configured poll interval of the source, so staleness can be judged in intervals.",
+		}, []string{"source"}),
 		progress: f.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "servicedesk_initial_sync_progress_ratio",
 			Help: "Progress of the source's initial sync from 0 to 1; 1 once it completed.",
@@ -73,7 +77,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 
 // Forget removes a source's series, for a source removed by a reload.
 func (m *Metrics) Forget(source string) {
-	for _, v := range []*prometheus.GaugeVec{m.up, m.lastSuccess, m.duration, m.progress} {
+	for _, v := range []*prometheus.GaugeVec{m.up, m.lastSuccess, m.duration, m.progress, m.interval} {
 		v.DeleteLabelValues(source)
 	}
 	m.errors.DeleteLabelValues(source)
@@ -111,6 +115,7 @@ func New(name string, src Source, st Store, interval time.Duration, horizon time
 	m.errors.WithLabelValues(name)
 	m.skipped.WithLabelValues(name)
 	m.progress.WithLabelValues(name)
+	m.interval.WithLabelValues(name).Set(interval.Seconds())
 	// A source that completed a poll before a restart is ready at once: its
 	// data is complete up to its committed cursor and the next poll only
 	// catches up, so a restart costs no API request before /-/ready.
