@@ -30,7 +30,7 @@ func BenchmarkCloudSearchPage(b *testing.B) {
 			delete(body, "nextPageToken")
 		}
 		payload, _ := json.Marshal(body)
-		req, _ := http.NewRequest("POST", srv.URL+"/rest/api/2/search/jql", bytes.NewReader(payload))
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/rest/api/2/search/jql", bytes.NewReader(payload))
 		req.SetBasicAuth(DefaultEmail, DefaultAPIToken)
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := http.DefaultClient.Do(req)

@@ -346,7 +346,7 @@ func TestAuthentication(t *testing.T) {
 			if tt.gateway {
 				base = srv.GatewayURL()
 			}
-			req, err := http.NewRequest("GET", base+"/rest/api/2/myself", nil)
+			req, err := http.NewRequest(http.MethodGet, base+"/rest/api/2/myself", nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -365,7 +365,7 @@ func TestAuthentication(t *testing.T) {
 func TestServerInfoIsAnonymousAndNamesTheDeployment(t *testing.T) {
 	for _, d := range []Deployment{DeploymentCloud, DeploymentServer, DeploymentDataCenter} {
 		srv := newTestServer(t, Options{Deployment: d})
-		resp := do(t, must(http.NewRequest("GET", srv.URL+"/rest/api/2/serverInfo", nil)))
+		resp := do(t, must(http.NewRequest(http.MethodGet, srv.URL+"/rest/api/2/serverInfo", nil)))
 		var info struct {
 			DeploymentType string `json:"deploymentType"`
 			Version        string `json:"version"`

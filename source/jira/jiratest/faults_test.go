@@ -60,18 +60,18 @@ func TestFaultKinds(t *testing.T) {
 		check func(t *testing.T, resp *http.Response, err error, body []byte)
 	}{
 		{"Data Center 429", Options{Deployment: DeploymentDataCenter}, Fault{Kind: FaultStatus, Status: 429, RetryAfter: 500 * time.Millisecond}, func(t *testing.T, resp *http.Response, err error, body []byte) {
-			if err != nil || resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "1" || resp.Header.Get("X-RateLimit-FillRate") == "" || resp.Header.Get("RateLimit-Reason") != "" {
+			if err != nil || resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "1" || resp.Header.Get("X-RateLimit-FillRate") == "" || resp.Header.Get("RateLimit-Reason") != "" {
 				t.Errorf("got %v %v", resp, err)
 			}
 			time.Sleep(time.Second) // let the penalty (rounded up to 1s) pass before the second request
 		}},
 		{"503 burst", Options{}, Fault{Kind: FaultStatus, Status: 503, RetryAfter: 2 * time.Second}, func(t *testing.T, resp *http.Response, err error, body []byte) {
-			if err != nil || resp.StatusCode != 503 || resp.Header.Get("Retry-After") != "2" {
+			if err != nil || resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "2" {
 				t.Errorf("got %v %v", resp, err)
 			}
 		}},
 		{"500", Options{}, Fault{Kind: FaultStatus, Status: 500}, func(t *testing.T, resp *http.Response, err error, body []byte) {
-			if err != nil || resp.StatusCode != 500 || !strings.Contains(string(body), "errorMessages") {
+			if err != nil || resp.StatusCode != http.StatusInternalServerError || !strings.Contains(string(body), "errorMessages") {
 				t.Errorf("got %v %v", resp, err)
 			}
 		}},
@@ -82,12 +82,12 @@ func TestFaultKinds(t *testing.T) {
 		}},
 		{"truncated JSON", Options{}, Fault{Kind: FaultTruncate}, func(t *testing.T, resp *http.Response, err error, body []byte) {
 			var v any
-			if err != nil || resp.StatusCode != 200 || json.Unmarshal(body, &v) == nil || len(body) == 0 {
+			if err != nil || resp.StatusCode != http.StatusOK || json.Unmarshal(body, &v) == nil || len(body) == 0 {
 				t.Errorf("want 200 with broken JSON, got %v %q", err, body)
 			}
 		}},
 		{"HTML with 200", Options{}, Fault{Kind: FaultHTML}, func(t *testing.T, resp *http.Response, err error, body []byte) {
-			if err != nil || resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || !strings.Contains(string(body), "<html>") {
+			if err != nil || resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || !strings.Contains(string(body), "<html>") {
 				t.Errorf("got %v %q", err, body)
 			}
 		}},
@@ -96,7 +96,7 @@ func TestFaultKinds(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newTestServer(t, tt.opts)
 			srv.FailNext(1, tt.fault)
-			req := must(http.NewRequest("GET", srv.URL+"/rest/api/2/statuscategory", nil))
+			req := must(http.NewRequest(http.MethodGet, srv.URL+"/rest/api/2/statuscategory", nil))
 			req.SetBasicAuth(DefaultEmail, DefaultAPIToken)
 			resp, err := http.DefaultClient.Do(req)
 			var body []byte

@@ -341,7 +341,7 @@ func (s *Server) renderRequestType(is *Issue) any {
 
 func (s *Server) renderSatisfaction(is *Issue) any {
 	if is.SatisfactionRaw != nil {
-		return json.RawMessage(is.SatisfactionRaw)
+		return is.SatisfactionRaw
 	}
 	r := is.currentRating()
 	if r == nil {

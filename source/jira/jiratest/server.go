@@ -430,8 +430,8 @@ func newCustomFields(seed uint64, slaNames []string) customFields {
 	return f
 }
 
-// Field ids of the JSM custom fields on this site, for tests that want to
-// check what the adapter discovered.
+// FieldIDs are the ids of the JSM custom fields on this site, for tests
+// that check what the adapter discovered.
 type FieldIDs struct {
 	SLA              map[string]string // by SLA name
 	Satisfaction     string

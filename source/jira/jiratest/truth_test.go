@@ -102,8 +102,7 @@ func TestTruthFollowsTheRules(t *testing.T) {
 				BreachedOpen:          map[DeskSLA]int{{"IT", SLATimeToFirstResponse}: 1, {"IT", SLATimeToResolution}: 1},
 			}
 			if !reflect.DeepEqual(got, want) {
-				gv, _ := json.MarshalIndent(got, "", " ")
-				t.Errorf("truth differs; got\n%s", gv)
+				t.Errorf("truth differs; got\n%+v", got)
 			}
 		})
 	}
