@@ -155,3 +155,13 @@ func (c *Config) String() string {
 	}
 	return b.String()
 }
+
+// BucketSeconds returns the histogram upper bounds in seconds, the unit the
+// exported histograms use.
+func BucketSeconds(buckets []model.Duration) []float64 {
+	out := make([]float64, len(buckets))
+	for i, b := range buckets {
+		out[i] = time.Duration(b).Seconds()
+	}
+	return out
+}

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
-	"github.com/prometheus/common/model"
 	"github.com/prometheus/common/promslog"
 	promslogflag "github.com/prometheus/common/promslog/flag"
 	"github.com/prometheus/common/version"
@@ -172,16 +171,9 @@ loop:
 }
 
 func storeOptions(cfg *config.Config) store.Options {
-	seconds := func(ds []model.Duration) []float64 {
-		out := make([]float64, len(ds))
-		for i, d := range ds {
-			out[i] = time.Duration(d).Seconds()
-		}
-		return out
-	}
 	return store.Options{
 		LabelValueLimit:      cfg.Metrics.LabelValueLimit,
-		FirstResponseBuckets: seconds(cfg.Metrics.FirstResponseBuckets),
-		ResolutionBuckets:    seconds(cfg.Metrics.ResolutionBuckets),
+		FirstResponseBuckets: config.BucketSeconds(cfg.Metrics.FirstResponseBuckets),
+		ResolutionBuckets:    config.BucketSeconds(cfg.Metrics.ResolutionBuckets),
 	}
 }

@@ -77,12 +77,11 @@ sources:
 
 func startExporter(t *testing.T, cfg *config.Config, path string, c *clock) *exporter {
 	t.Helper()
-	opts := store.Options{LabelValueLimit: cfg.Metrics.LabelValueLimit, Now: c.Now}
-	for _, b := range cfg.Metrics.FirstResponseBuckets {
-		opts.FirstResponseBuckets = append(opts.FirstResponseBuckets, time.Duration(b).Seconds())
-	}
-	for _, b := range cfg.Metrics.ResolutionBuckets {
-		opts.ResolutionBuckets = append(opts.ResolutionBuckets, time.Duration(b).Seconds())
+	opts := store.Options{
+		LabelValueLimit:      cfg.Metrics.LabelValueLimit,
+		FirstResponseBuckets: config.BucketSeconds(cfg.Metrics.FirstResponseBuckets),
+		ResolutionBuckets:    config.BucketSeconds(cfg.Metrics.ResolutionBuckets),
+		Now:                  c.Now,
 	}
 	st, err := store.Open(path, opts)
 	if err != nil {
