@@ -8,6 +8,7 @@
 package collector
 
 import (
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -56,6 +57,18 @@ type Collector struct {
 	oldestOpenAge, oldestAwaitingAge *prometheus.Desc
 	slaBreachedOpen                  *prometheus.Desc
 	tracked                          *prometheus.Desc
+
+	// cache holds the metrics that depend on the snapshot alone. Snapshots
+	// change at most once a second while scrapes may come in bursts from
+	// many Prometheus servers: building once per snapshot keeps a scrape's
+	// cost (and garbage) independent of how many run at the same time.
+	mu    sync.Mutex
+	cache snapshotMetrics
+}
+
+type snapshotMetrics struct {
+	snap    *store.Snapshot
+	metrics []prometheus.Metric
 }
 
 var _ prometheus.Collector = (*Collector)(nil)
@@ -128,29 +141,12 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	if s == nil {
 		return
 	}
+	for _, m := range c.snapshotMetrics(s) {
+		ch <- m
+	}
+	// Ages and breaches that come due move with the clock, so they are
+	// computed per scrape; there are only a few per desk.
 	now := c.now()
-
-	for l, t := range s.Tickets {
-		ch <- prometheus.MustNewConstMetric(c.created, prometheus.CounterValue, t.Created, l.Source, l.Desk, l.RequestType, l.Priority)
-		ch <- prometheus.MustNewConstMetric(c.resolved, prometheus.CounterValue, t.Resolved, l.Source, l.Desk, l.RequestType, l.Priority)
-		ch <- prometheus.MustNewConstMetric(c.reopened, prometheus.CounterValue, t.Reopened, l.Source, l.Desk, l.RequestType, l.Priority)
-		ch <- prometheus.MustNewConstHistogram(c.firstResponse, t.FirstResponse.Count, t.FirstResponse.Sum, t.FirstResponse.Buckets, l.Source, l.Desk, l.RequestType, l.Priority)
-		ch <- prometheus.MustNewConstHistogram(c.resolution, t.Resolution.Count, t.Resolution.Sum, t.Resolution.Buckets, l.Source, l.Desk, l.RequestType, l.Priority)
-	}
-	for l, n := range s.SLACycles {
-		ch <- prometheus.MustNewConstMetric(c.slaCycles, prometheus.CounterValue, n.Met, l.Source, l.Desk, l.RequestType, l.Priority, l.SLA, outcomeMet)
-		ch <- prometheus.MustNewConstMetric(c.slaCycles, prometheus.CounterValue, n.Breached, l.Source, l.Desk, l.RequestType, l.Priority, l.SLA, outcomeBreached)
-	}
-	for l, h := range s.Satisfaction {
-		ch <- prometheus.MustNewConstHistogram(c.satisfaction, h.Count, h.Sum, h.Buckets, l.Source, l.Desk, l.RequestType)
-	}
-
-	for l, v := range s.Open {
-		ch <- prometheus.MustNewConstMetric(c.open, prometheus.GaugeValue, v, l.Source, l.Desk, l.RequestType, l.Priority, l.StatusCategory)
-	}
-	for l, v := range s.Awaiting {
-		ch <- prometheus.MustNewConstMetric(c.awaiting, prometheus.GaugeValue, v, l.Source, l.Desk, l.RequestType, l.Priority)
-	}
 	for l, created := range s.OldestOpen {
 		ch <- prometheus.MustNewConstMetric(c.oldestOpenAge, prometheus.GaugeValue, ageSeconds(now, created), l.Source, l.Desk)
 	}
@@ -160,9 +156,46 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	for l, b := range s.SLABreached {
 		ch <- prometheus.MustNewConstMetric(c.slaBreachedOpen, prometheus.GaugeValue, float64(b.BreachedAt(now)), l.Source, l.Desk, l.SLA)
 	}
-	for source, n := range s.Tracked {
-		ch <- prometheus.MustNewConstMetric(c.tracked, prometheus.GaugeValue, float64(n), source)
+}
+
+// snapshotMetrics returns the metrics that depend on s alone, built once per
+// snapshot; concurrent scrapes of a new snapshot wait for one build.
+func (c *Collector) snapshotMetrics(s *store.Snapshot) []prometheus.Metric {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cache.snap == s {
+		return c.cache.metrics
 	}
+	out := make([]prometheus.Metric, 0, 5*len(s.Tickets)+2*len(s.SLACycles)+len(s.Satisfaction)+len(s.Open)+len(s.Awaiting)+len(s.Tracked))
+	for l, t := range s.Tickets {
+		out = append(out,
+			prometheus.MustNewConstMetric(c.created, prometheus.CounterValue, t.Created, l.Source, l.Desk, l.RequestType, l.Priority),
+			prometheus.MustNewConstMetric(c.resolved, prometheus.CounterValue, t.Resolved, l.Source, l.Desk, l.RequestType, l.Priority),
+			prometheus.MustNewConstMetric(c.reopened, prometheus.CounterValue, t.Reopened, l.Source, l.Desk, l.RequestType, l.Priority),
+			prometheus.MustNewConstHistogram(c.firstResponse, t.FirstResponse.Count, t.FirstResponse.Sum, t.FirstResponse.Buckets, l.Source, l.Desk, l.RequestType, l.Priority),
+			prometheus.MustNewConstHistogram(c.resolution, t.Resolution.Count, t.Resolution.Sum, t.Resolution.Buckets, l.Source, l.Desk, l.RequestType, l.Priority),
+		)
+	}
+	for l, n := range s.SLACycles {
+		out = append(out,
+			prometheus.MustNewConstMetric(c.slaCycles, prometheus.CounterValue, n.Met, l.Source, l.Desk, l.RequestType, l.Priority, l.SLA, outcomeMet),
+			prometheus.MustNewConstMetric(c.slaCycles, prometheus.CounterValue, n.Breached, l.Source, l.Desk, l.RequestType, l.Priority, l.SLA, outcomeBreached),
+		)
+	}
+	for l, h := range s.Satisfaction {
+		out = append(out, prometheus.MustNewConstHistogram(c.satisfaction, h.Count, h.Sum, h.Buckets, l.Source, l.Desk, l.RequestType))
+	}
+	for l, v := range s.Open {
+		out = append(out, prometheus.MustNewConstMetric(c.open, prometheus.GaugeValue, v, l.Source, l.Desk, l.RequestType, l.Priority, l.StatusCategory))
+	}
+	for l, v := range s.Awaiting {
+		out = append(out, prometheus.MustNewConstMetric(c.awaiting, prometheus.GaugeValue, v, l.Source, l.Desk, l.RequestType, l.Priority))
+	}
+	for source, n := range s.Tracked {
+		out = append(out, prometheus.MustNewConstMetric(c.tracked, prometheus.GaugeValue, float64(n), source))
+	}
+	c.cache = snapshotMetrics{snap: s, metrics: out}
+	return out
 }
 
 // ageSeconds is the time elapsed since created, clamped at zero because a
