@@ -47,6 +47,13 @@ var (
 	keySynced     = []byte("synced")
 )
 
+// ticketsFillPercent is how full bbolt packs a tickets page when it splits
+// one. Sources deliver a pass in ascending id order, so an initial sync
+// appends; bbolt's default (0.5) would leave every page half empty, doubling
+// the file and the resident memory of its mapping. Pages stay a little short
+// of full so that records rewritten later can grow without a split each.
+const ticketsFillPercent = 0.9
+
 // Label names subject to the value limit.
 const (
 	labelDesk        = "desk"
@@ -91,6 +98,11 @@ type Store struct {
 	live     map[string]map[string]bool        // source → ids in scope
 	active   map[string]bool                   // sources exported; nil = all
 	built    time.Time
+	// changed is set by everything that alters what a snapshot shows and
+	// cleared by publishing, so a poll that brought nothing new (the usual
+	// idle poll) does not rebuild the snapshot with a pass over every open
+	// ticket.
+	changed bool
 
 	snap atomic.Pointer[Snapshot]
 }
@@ -170,6 +182,7 @@ func (s *Store) load() (err error) {
 			err = damaged(s.path, fmt.Errorf("%v", r))
 		}
 	}()
+	s.changed = true
 	s.horizons = map[string]time.Time{}
 	s.admitted = map[string]map[string]bool{}
 	s.agg = newAggregates(s.opts.FirstResponseBuckets, s.opts.ResolutionBuckets)
@@ -330,6 +343,7 @@ func (s *Store) SetActiveSources(names []string) {
 	for _, n := range names {
 		s.active[n] = true
 	}
+	s.changed = true
 	s.mu.Unlock()
 	s.Publish()
 }
@@ -348,6 +362,7 @@ func (s *Store) Reconfigure(opts Options) error {
 	rebuild := !slices.Equal(opts.FirstResponseBuckets, s.opts.FirstResponseBuckets) ||
 		!slices.Equal(opts.ResolutionBuckets, s.opts.ResolutionBuckets)
 	s.opts = opts
+	s.changed = true
 	if rebuild {
 		if err := s.load(); err != nil {
 			return err
@@ -363,6 +378,7 @@ type pending struct {
 	admitted map[string]map[string]bool
 	counted  []countedEvent
 	records  map[string]*record
+	written  int // records whose encoding changed
 }
 
 type countedEvent struct {
@@ -422,6 +438,7 @@ func (s *Store) Apply(ctx context.Context, source string, b ticket.Batch) (Resul
 		if err != nil {
 			return err
 		}
+		tb.FillPercent = ticketsFillPercent
 		for _, t := range b.Tickets {
 			if err := ticket.Validate(t); err != nil {
 				res.Skipped = append(res.Skipped, err)
@@ -462,6 +479,9 @@ func (s *Store) Apply(ctx context.Context, source string, b ticket.Batch) (Resul
 	}
 	for id, rec := range p.records {
 		s.index(source, id, rec)
+	}
+	if len(p.admitted) > 0 || len(p.counted) > 0 || p.written > 0 {
+		s.changed = true
 	}
 	// Rebuilding the gauges costs a pass over open tickets; during a long
 	// initial sync of many pages once a second is plenty.
@@ -534,6 +554,7 @@ func (s *Store) applyTicket(tx *bolt.Tx, tb *bolt.Bucket, p *pending, source str
 	if bytes.Equal(enc, old) {
 		return n, nil
 	}
+	p.written++
 	return n, tb.Put(key, enc)
 }
 
@@ -571,16 +592,20 @@ func (s *Store) dropOutOfScope(tb *bolt.Bucket, p *pending, source string, inSco
 		if err := tb.Put([]byte(id), enc); err != nil {
 			return 0, err
 		}
+		p.written++
 		p.records[id] = rec
 	}
 	return len(candidates), nil
 }
 
-// Publish rebuilds the snapshot now; the poller calls it after each poll.
+// Publish rebuilds the snapshot now if anything it shows changed since the
+// last one; the poller calls it after each poll.
 func (s *Store) Publish() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.publishLocked()
+	if s.changed {
+		s.publishLocked()
+	}
 }
 
 func (s *Store) publish() { s.Publish() }
@@ -662,5 +687,6 @@ func (s *Store) publishLocked() {
 		sort.Slice(bs.Pending, func(i, j int) bool { return bs.Pending[i].Before(bs.Pending[j]) })
 	}
 	s.built = s.opts.Now()
+	s.changed = false
 	s.snap.Store(snap)
 }
