@@ -1,0 +1,174 @@
+package prometheus
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/common/promslog"
+
+	"github.com/servicedesk-exporter/servicedesk_exporter/collector"
+	"github.com/servicedesk-exporter/servicedesk_exporter/config"
+	"github.com/servicedesk-exporter/servicedesk_exporter/poller"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/demo"
+	"github.com/servicedesk-exporter/servicedesk_exporter/store"
+)
+
+// demoPipeline is the exporter's demo → store → collector path in-process,
+// on a clock the test steps. The demo desk is a pure function of (seed,
+// config, time), so stepping the clock through the past yields exactly the
+// series the binary would have exposed had it run then.
+type demoPipeline struct {
+	now      time.Time
+	store    *store.Store
+	poller   *poller.Poller
+	registry *prometheus.Registry
+}
+
+// newDemoPipeline opens the store at cfg.Store.Path and wires the first
+// (demo) source of cfg the way the binary does. Every series gets
+// extraLabels, the target labels a scrape would add.
+func newDemoPipeline(t *testing.T, cfg *config.Config, start time.Time, extraLabels prometheus.Labels) *demoPipeline {
+	t.Helper()
+	p := &demoPipeline{now: start, registry: prometheus.NewRegistry()}
+	clock := func() time.Time { return p.now }
+	st, err := store.Open(cfg.Store.Path, storeOptionsLikeTheBinary(cfg, clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.store = st
+	source := cfg.Sources[0]
+	demoSource, err := demo.New(*source.Demo, demo.WithClock(clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	labelled := prometheus.WrapRegistererWith(extraLabels, p.registry)
+	labelled.MustRegister(collector.New(st.Snapshot, collector.WithClock(clock)))
+	p.poller = poller.New(source.Name, demoSource, st, time.Duration(source.PollInterval), source.Horizon(start),
+		promslog.NewNopLogger(), poller.NewMetrics(labelled), poller.WithClock(clock))
+	return p
+}
+
+// storeOptionsLikeTheBinary mirrors storeOptions in cmd/servicedesk_exporter
+// (package main, so not importable): the same buckets and label limit, so
+// the binary reopening this store exports the same series.
+func storeOptionsLikeTheBinary(cfg *config.Config, clock func() time.Time) store.Options {
+	seconds := func(durations []model.Duration) []float64 {
+		out := make([]float64, len(durations))
+		for i, d := range durations {
+			out[i] = time.Duration(d).Seconds()
+		}
+		return out
+	}
+	return store.Options{
+		LabelValueLimit:      cfg.Metrics.LabelValueLimit,
+		FirstResponseBuckets: seconds(cfg.Metrics.FirstResponseBuckets),
+		ResolutionBuckets:    seconds(cfg.Metrics.ResolutionBuckets),
+		Now:                  clock,
+	}
+}
+
+func (p *demoPipeline) pollAt(at time.Time) error {
+	p.now = at
+	return p.poller.PollOnce(context.Background())
+}
+
+// writeOpenMetrics appends every series the pipeline exposes now, stamped
+// with the pipeline's clock. Every step repeats each family with its # HELP
+// and # TYPE lines, which strict OpenMetrics forbids but promtool's parser
+// accepts; grouping each family's samples across steps instead would mean
+// holding the whole history (about 150 MB) in memory.
+func (p *demoPipeline) writeOpenMetrics(out *bufio.Writer) error {
+	families, err := p.registry.Gather()
+	if err != nil {
+		return err
+	}
+	timestampMs := p.now.UnixMilli()
+	for _, family := range families {
+		for _, metric := range family.Metric {
+			metric.TimestampMs = &timestampMs
+		}
+		if _, err := expfmt.MetricFamilyToOpenMetrics(out, family); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// backfill is the history written before Prometheus starts.
+type backfill struct {
+	start, end time.Time
+	step       time.Duration
+}
+
+// writeHistory runs the demo pipeline from b.start to b.end every b.step,
+// writing what each step exposes to an OpenMetrics file, and leaves the
+// store at cfg.Store.Path where the last step left it: the binary started
+// on it continues the same counters without a reset.
+func writeHistory(t *testing.T, cfg *config.Config, b backfill, extraLabels prometheus.Labels, path string) {
+	t.Helper()
+	const maxSteps = 400
+	if steps := int(b.end.Sub(b.start) / b.step); steps > maxSteps {
+		t.Fatalf("backfill of %d steps; keep it at most %d", steps, maxSteps)
+	}
+	file, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	out := bufio.NewWriterSize(file, 1<<20)
+	pipeline := newDemoPipeline(t, cfg, b.start, extraLabels)
+	defer func() {
+		if err := pipeline.store.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
+	for at := b.start; !at.After(b.end); at = at.Add(b.step) {
+		if err := pipeline.pollAt(at); err != nil {
+			t.Fatalf("demo poll at %s: %v", at, err)
+		}
+		if err := pipeline.writeOpenMetrics(out); err != nil {
+			t.Fatalf("writing history at %s: %v", at, err)
+		}
+	}
+	if _, err := expfmt.FinalizeOpenMetrics(out); err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := file.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// createBlocks turns the OpenMetrics history into TSDB blocks in tsdbDir,
+// where Prometheus will find them at start-up.
+func createBlocks(t *testing.T, promtool, openMetricsPath, tsdbDir string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	command := exec.CommandContext(ctx, promtool, "tsdb", "create-blocks-from", "openmetrics", openMetricsPath, tsdbDir)
+	if output, err := command.CombinedOutput(); err != nil {
+		t.Fatalf("promtool tsdb create-blocks-from openmetrics: %v\n%s", err, output)
+	}
+}
+
+// loadConfig reads the exporter config the test wrote, with the binary's defaults applied.
+func loadConfig(t *testing.T, path string) *config.Config {
+	t.Helper()
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Sources) != 1 || cfg.Sources[0].Demo == nil {
+		t.Fatalf("%s: want exactly one demo source", path)
+	}
+	return cfg
+}
