@@ -159,8 +159,9 @@ func measure(ctx context.Context, cfg benchConfig, progress func(string)) (map[i
 				return nil, fmt.Errorf("N = %d, run %d: %w", n, i+1, err)
 			}
 			results[n] = append(results[n], f)
-			progress(fmt.Sprintf("N = %d run %d/%d: sync %.2f s, %d requests (min %d), /metrics p99 %.1f ms, peak RSS %d MiB (%.0f s)",
-				n, i+1, cfg.runs, f.SyncSeconds, f.SyncRequests, minimumRequests(n), f.ScrapeP99*1000, f.LifePeakRSSKiB/1024, time.Since(t).Seconds()))
+			progress(fmt.Sprintf("N = %d run %d/%d: sync %.2f s, %d requests (min %d); idle poll %.3f s %v; %d changed: %.3f s %v; /metrics p99 %.1f ms; peak RSS %d MiB (%.0f s)",
+				n, i+1, cfg.runs, f.SyncSeconds, f.SyncRequests, minimumRequests(n), f.IdleSeconds, f.IdleCounts,
+				f.Changed, f.ChangedSeconds, f.ChangedCounts, f.ScrapeP99*1000, f.LifePeakRSSKiB/1024, time.Since(t).Seconds()))
 		}
 	}
 	return results, nil

@@ -66,10 +66,12 @@ type figures struct {
 
 	IdleRequests int
 	IdleSeconds  float64
+	IdleCounts   map[string]int // by the fake's endpoint names
 
 	Changed         int
 	ChangedRequests int
 	ChangedSeconds  float64
+	ChangedCounts   map[string]int
 
 	Scrapes       int
 	ScrapeErrors  int
@@ -170,7 +172,7 @@ func runScenario(ctx context.Context, o scenarioOptions) (figures, error) {
 	if rep, err = c.poll(o.StepTimeout); err != nil {
 		return f, fmt.Errorf("idle poll: %w", err)
 	}
-	f.IdleRequests, f.IdleSeconds = srv.Total(), rep.PollSeconds
+	f.IdleRequests, f.IdleSeconds, f.IdleCounts = srv.Total(), rep.PollSeconds, srv.Counts()
 
 	// Incremental poll after a fraction of the tickets changed: open ones
 	// are resolved (a changelog entry), done ones get a customer comment.
@@ -191,7 +193,7 @@ func runScenario(ctx context.Context, o scenarioOptions) (figures, error) {
 	if rep, err = c.poll(o.StepTimeout); err != nil {
 		return f, fmt.Errorf("incremental poll: %w", err)
 	}
-	f.ChangedRequests, f.ChangedSeconds = srv.Total(), rep.PollSeconds
+	f.ChangedRequests, f.ChangedSeconds, f.ChangedCounts = srv.Total(), rep.PollSeconds, srv.Counts()
 
 	// Concurrent scrapes of /metrics.
 	if o.ProfileDir != "" {
