@@ -26,6 +26,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 
+	"github.com/servicedesk-exporter/servicedesk_exporter/config"
 	"github.com/servicedesk-exporter/servicedesk_exporter/ticket"
 )
 
@@ -689,4 +690,15 @@ func (s *Store) publishLocked() {
 	s.built = s.opts.Now()
 	s.changed = false
 	s.snap.Store(snap)
+}
+
+// OptionsFor returns the options the configuration's metrics section asks
+// for; every place that opens a store for the exporter uses it, so they all
+// export the same series.
+func OptionsFor(m config.MetricsConfig) Options {
+	return Options{
+		LabelValueLimit:      m.LabelValueLimit,
+		FirstResponseBuckets: config.BucketSeconds(m.FirstResponseBuckets),
+		ResolutionBuckets:    config.BucketSeconds(m.ResolutionBuckets),
+	}
 }

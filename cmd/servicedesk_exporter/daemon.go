@@ -123,7 +123,7 @@ func (d *daemon) apply(cfg *config.Config) error {
 		starts = append(starts, plan{cfg: sc, src: src})
 	}
 	if d.cfg == nil || !reflect.DeepEqual(cfg.Metrics, d.cfg.Metrics) {
-		if err := d.store.Reconfigure(storeOptions(cfg)); err != nil {
+		if err := d.store.Reconfigure(store.OptionsFor(cfg.Metrics)); err != nil {
 			return err
 		}
 	}

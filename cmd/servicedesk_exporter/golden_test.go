@@ -46,7 +46,7 @@ func newPipeline(t *testing.T, dbPath string) *pipeline {
 	}
 	p := &pipeline{now: goldenClock}
 	clock := func() time.Time { return p.now }
-	opts := storeOptions(cfg)
+	opts := store.OptionsFor(cfg.Metrics)
 	opts.Now = clock
 	if p.store, err = store.Open(dbPath, opts); err != nil {
 		t.Fatal(err)

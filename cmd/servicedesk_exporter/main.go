@@ -102,7 +102,7 @@ func serve(ctx context.Context, f flags, cfg *config.Config, logger *slog.Logger
 		}
 		logger.Warn("store removed; rebuilding it from the sources", "path", cfg.Store.Path)
 	}
-	st, err := store.Open(cfg.Store.Path, storeOptions(cfg))
+	st, err := store.Open(cfg.Store.Path, store.OptionsFor(cfg.Metrics))
 	if err != nil {
 		logger.Error("cannot open store", "err", err)
 		return 1
@@ -171,9 +171,5 @@ loop:
 }
 
 func storeOptions(cfg *config.Config) store.Options {
-	return store.Options{
-		LabelValueLimit:      cfg.Metrics.LabelValueLimit,
-		FirstResponseBuckets: config.BucketSeconds(cfg.Metrics.FirstResponseBuckets),
-		ResolutionBuckets:    config.BucketSeconds(cfg.Metrics.ResolutionBuckets),
-	}
+	return store.OptionsFor(cfg.Metrics)
 }

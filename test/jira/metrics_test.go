@@ -77,12 +77,8 @@ sources:
 
 func startExporter(t *testing.T, cfg *config.Config, path string, c *clock) *exporter {
 	t.Helper()
-	opts := store.Options{
-		LabelValueLimit:      cfg.Metrics.LabelValueLimit,
-		FirstResponseBuckets: config.BucketSeconds(cfg.Metrics.FirstResponseBuckets),
-		ResolutionBuckets:    config.BucketSeconds(cfg.Metrics.ResolutionBuckets),
-		Now:                  c.Now,
-	}
+	opts := store.OptionsFor(cfg.Metrics)
+	opts.Now = c.Now
 	st, err := store.Open(path, opts)
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 	"github.com/prometheus/common/promslog"
 
 	"github.com/servicedesk-exporter/servicedesk_exporter/collector"
@@ -55,23 +54,12 @@ func newDemoPipeline(t *testing.T, cfg *config.Config, start time.Time, extraLab
 	return p
 }
 
-// storeOptionsLikeTheBinary mirrors storeOptions in cmd/servicedesk_exporter
-// (package main, so not importable): the same buckets and label limit, so
-// the binary reopening this store exports the same series.
+// storeOptionsLikeTheBinary are the options the binary opens the store
+// with, so the binary reopening this store exports the same series.
 func storeOptionsLikeTheBinary(cfg *config.Config, clock func() time.Time) store.Options {
-	seconds := func(durations []model.Duration) []float64 {
-		out := make([]float64, len(durations))
-		for i, d := range durations {
-			out[i] = time.Duration(d).Seconds()
-		}
-		return out
-	}
-	return store.Options{
-		LabelValueLimit:      cfg.Metrics.LabelValueLimit,
-		FirstResponseBuckets: seconds(cfg.Metrics.FirstResponseBuckets),
-		ResolutionBuckets:    seconds(cfg.Metrics.ResolutionBuckets),
-		Now:                  clock,
-	}
+	opts := store.OptionsFor(cfg.Metrics)
+	opts.Now = clock
+	return opts
 }
 
 func (p *demoPipeline) pollAt(at time.Time) error {
