@@ -318,3 +318,15 @@ func listening(addr string) bool {
 	_ = c.Close()
 	return true
 }
+
+func readAll(resp *http.Response) (string, error) {
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
+}
+
+// parseText parses an exposition without failing the test, for best-effort
+// observations.
+func parseText(body string) (map[string]*dto.MetricFamily, error) {
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	return parser.TextToMetricFamilies(strings.NewReader(body))
+}
