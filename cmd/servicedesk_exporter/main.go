@@ -169,7 +169,3 @@ loop:
 	d.stop()
 	return exit
 }
-
-func storeOptions(cfg *config.Config) store.Options {
-	return store.OptionsFor(cfg.Metrics)
-}
