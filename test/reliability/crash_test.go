@@ -31,6 +31,7 @@ type killPoint struct {
 	after    time.Duration
 	ready    bool
 	progress float64
+	tracked  float64
 	requests int
 }
 
@@ -39,12 +40,12 @@ func (k killPoint) String() string {
 	if k.ready {
 		phase = "incremental polls"
 	}
-	return fmt.Sprintf("%v after start, %s, %d requests served so far", k.after.Round(10*time.Millisecond), phase, k.requests)
+	return fmt.Sprintf("%v after start, %s, %.0f tickets in the store, %d requests in this run", k.after.Round(10*time.Millisecond), phase, k.tracked, k.requests)
 }
 
 // observe reads readiness and sync progress just before a kill; it has no
 // side effect on the exporter and failures just leave the zero values.
-func observe(p *exporter) (ready bool, progress float64) {
+func observe(p *exporter) (ready bool, progress, tracked float64) {
 	client := &http.Client{Timeout: 2 * time.Second}
 	if resp, err := client.Get(p.url("/-/ready")); err == nil {
 		ready = resp.StatusCode == http.StatusOK
@@ -55,10 +56,11 @@ func observe(p *exporter) (ready bool, progress float64) {
 		if body, err := readAll(resp); err == nil {
 			if fams, err := parseText(body); err == nil {
 				progress, _ = sample(fams, "servicedesk_initial_sync_progress_ratio", map[string]string{"source": jiraSource})
+				tracked, _ = sample(fams, "servicedesk_tickets_tracked", map[string]string{"source": jiraSource})
 			}
 		}
 	}
-	return ready, progress
+	return ready, progress, tracked
 }
 
 // TestSIGKILLAnywhereNeverMiscounts kills the exporter at random points of
@@ -67,7 +69,7 @@ func observe(p *exporter) (ready bool, progress float64) {
 // histogram and gauge equals the fake's ground truth.
 func TestSIGKILLAnywhereNeverMiscounts(t *testing.T) {
 	const (
-		tickets    = 3000
+		tickets    = 5000
 		killPoints = 24
 	)
 	seed := crashSeed(t)
@@ -79,24 +81,32 @@ func TestSIGKILLAnywhereNeverMiscounts(t *testing.T) {
 	for i := range killPoints {
 		p := startExporter(t, f.dir)
 		started := time.Now()
-		before := f.fake.Total()
+		before, searchesBefore := f.fake.Total(), f.fake.Count("search_jql")
+		f.mutate(t, rng, 3+rng.IntN(6))
 		if i < killPoints/2 {
-			// First half: slow answers stretch the initial sync to ~8 s, so
-			// it takes several runs (and kills) to finish.
-			f.fake.SetLatency(300 * time.Millisecond)
+			// First half: kill after a random number of search pages. A Cloud
+			// batch is 1000 tickets (10 pages, then a bulk changelog fetch,
+			// then one commit), so 1..14 pages lands kills before, during and
+			// after commits, and the sync advances over several runs.
+			f.fake.SetLatency(100 * time.Millisecond)
+			pages := 1 + rng.IntN(14)
+			for deadline := time.Now().Add(30 * time.Second); f.fake.Count("search_jql")-searchesBefore < pages && time.Now().Before(deadline) && p.running(); {
+				time.Sleep(10 * time.Millisecond)
+			}
+			time.Sleep(time.Duration(rng.IntN(300)) * time.Millisecond)
 		} else {
 			// Second half: past the initial sync, into incremental polls.
 			f.fake.SetLatency(60 * time.Millisecond)
 			p.waitReady(t, 120*time.Second)
+			f.mutate(t, rng, 3+rng.IntN(6))
+			time.Sleep(time.Duration(200+rng.IntN(1800)) * time.Millisecond)
 		}
-		f.mutate(t, rng, 3+rng.IntN(6))
-		time.Sleep(time.Duration(200+rng.IntN(2800)) * time.Millisecond)
-		ready, progress := observe(p)
+		ready, progress, tracked := observe(p)
 		if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
 		<-p.exited
-		points = append(points, killPoint{after: time.Since(started), ready: ready, progress: progress, requests: f.fake.Total() - before})
+		points = append(points, killPoint{after: time.Since(started), ready: ready, progress: progress, tracked: tracked, requests: f.fake.Total() - before})
 		f.mutate(t, rng, 3+rng.IntN(6))
 	}
 	inSync, incremental := 0, 0

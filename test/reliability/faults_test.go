@@ -53,11 +53,11 @@ func TestFaultStorm(t *testing.T) {
 		duration time.Duration
 	}{
 		{name: "429 with Retry-After 2s", fault: &jiratest.Fault{Kind: jiratest.FaultStatus, Status: 429, RetryAfter: 2 * time.Second}, duration: 8 * time.Second},
-		{name: "500 burst", fault: &jiratest.Fault{Kind: jiratest.FaultStatus, Status: 500}, duration: 6 * time.Second},
-		{name: "503 burst", fault: &jiratest.Fault{Kind: jiratest.FaultStatus, Status: 503}, duration: 6 * time.Second},
-		{name: "dropped connections", fault: &jiratest.Fault{Kind: jiratest.FaultDrop}, duration: 6 * time.Second},
-		{name: "truncated JSON from search", fault: &jiratest.Fault{Kind: jiratest.FaultTruncate, Endpoint: "search_jql"}, duration: 6 * time.Second},
-		{name: "HTML page with status 200", fault: &jiratest.Fault{Kind: jiratest.FaultHTML}, duration: 6 * time.Second},
+		{name: "500 burst", fault: &jiratest.Fault{Kind: jiratest.FaultStatus, Status: 500}, duration: 4 * time.Second},
+		{name: "503 burst", fault: &jiratest.Fault{Kind: jiratest.FaultStatus, Status: 503}, duration: 4 * time.Second},
+		{name: "dropped connections", fault: &jiratest.Fault{Kind: jiratest.FaultDrop}, duration: 4 * time.Second},
+		{name: "truncated JSON from search", fault: &jiratest.Fault{Kind: jiratest.FaultTruncate, Endpoint: "search_jql"}, duration: 4 * time.Second},
+		{name: "HTML page with status 200", fault: &jiratest.Fault{Kind: jiratest.FaultHTML}, duration: 4 * time.Second},
 		{name: "timeouts", latency: 6 * time.Second},
 	}
 	for _, ph := range phases {
