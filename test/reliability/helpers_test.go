@@ -43,7 +43,7 @@ func binary(t *testing.T) string {
 		binPath = filepath.Join(dir, "servicedesk_exporter")
 		out, err := exec.Command("go", "build", "-o", binPath, "../../cmd/servicedesk_exporter").CombinedOutput()
 		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+			buildErr = fmt.Errorf("go build: %w\n%s", err, out)
 		}
 	})
 	if buildErr != nil {

@@ -3,7 +3,6 @@ package reliability_test
 import (
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"os/exec"
@@ -248,5 +247,8 @@ func waitPolled(t *testing.T, p *exporter, wantSuccess bool) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	t.Fatal(fmt.Sprintf("no %s poll within 60 s", map[bool]string{true: "successful", false: "failed"}[wantSuccess]))
+	if wantSuccess {
+		t.Fatal("no successful poll within 60 s")
+	}
+	t.Fatal("no failed poll counted within 60 s")
 }
