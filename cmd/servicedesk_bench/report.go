@@ -88,6 +88,7 @@ func rows(latency time.Duration, baselineP99 float64, baselineN int) []row {
 		{name: "/metrics scrapes measured", get: func(f figures) float64 { return float64(f.Scrapes) }, format: integer, limit: never},
 		{name: "/metrics failed scrapes", get: func(f figures) float64 { return float64(f.ScrapeErrors) }, format: integer, limit: never},
 		{name: "/metrics body size", get: func(f figures) float64 { return float64(f.ScrapeBytes) }, format: bytesize, limit: never},
+		{name: "/metrics body size as sent (gzip)", get: func(f figures) float64 { return float64(f.ScrapeWireBytes) }, format: bytesize, limit: never},
 		{name: "store file per ticket", get: func(f figures) float64 { return float64(f.StoreBytes) / float64(f.N) }, format: bytesize, limit: always(2048), budget: "≤ 2 KiB"},
 		{name: "restart: store open + load", get: func(f figures) float64 { return f.RestartOpenSeconds }, format: seconds, limit: never},
 		{name: "restart: in-process open → ready", get: func(f figures) float64 { return f.RestartReadySeconds }, format: seconds, limit: always(5), budget: "≤ 5 s"},
