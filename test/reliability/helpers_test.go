@@ -289,9 +289,17 @@ func labelsInclude(m *dto.Metric, want map[string]string) bool {
 // rssBytes reads VmRSS of a running process from /proc.
 func rssBytes(t *testing.T, pid int) int64 {
 	t.Helper()
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	rss, err := readRSS(pid)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return rss
+}
+
+func readRSS(pid int) (int64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
@@ -299,14 +307,10 @@ func rssBytes(t *testing.T, pid int) int64 {
 		fields := strings.Fields(sc.Text())
 		if len(fields) == 3 && fields[0] == "VmRSS:" && fields[2] == "kB" {
 			kb, err := strconv.ParseInt(fields[1], 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return kb * 1024
+			return kb * 1024, err
 		}
 	}
-	t.Fatalf("no VmRSS in /proc/%d/status", pid)
-	return 0
+	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
 }
 
 // listening reports whether anything accepts TCP connections on addr.
