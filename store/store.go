@@ -121,7 +121,10 @@ func Open(path string, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("store %s: %w", path, err)
 		}
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	if err := preflight(path); err != nil {
+		return nil, err
+	}
+	db, err := openBolt(path)
 	if err != nil {
 		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, fmt.Errorf("store %s is locked by another process; stop it or use another store.path", path)
@@ -139,6 +142,17 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	s.publish()
 	return s, nil
+}
+
+// openBolt opens the file, turning a bbolt panic on a damaged file into an
+// error: the damage preflight cannot see (a bad freelist page) surfaces here.
+func openBolt(path string) (db *bolt.DB, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	return bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
 }
 
 func damaged(path string, err error) error {

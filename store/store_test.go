@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -335,5 +336,47 @@ func TestEmptyLabelValuesAreAdmitted(t *testing.T) {
 	defer s.Close()
 	if got := s.Snapshot().Tickets[TicketLabels{Source: "demo", Desk: "IT"}]; got == nil || got.Created != 1 {
 		t.Fatalf("empty label values after restart: %+v", s.Snapshot().Tickets)
+	}
+}
+
+// A store cut short or emptied must be refused with the file and the fix
+// named, never crash the process or silently start over.
+func TestTruncatedOrEmptyStoreIsRefused(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "sd.db")
+	s := openStore(t, src, opts)
+	var batch []ticket.Ticket
+	for i := range 3000 {
+		batch = append(batch, resolvedTicket(strconv.Itoa(i), "IT"))
+	}
+	apply(t, s, ticket.Batch{Tickets: batch})
+	_ = s.Close()
+	full, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		size int
+		want string
+	}{
+		{"empty", 0, "the file is empty"},
+		{"cut inside the first meta page", 40, "no valid bbolt meta page"},
+		{"first meta page only", 100, "truncated"},
+		{"16 KiB", 16 * 1024, "truncated"},
+		{"half", len(full) / 2, "truncated"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "sd.db")
+			if err := os.WriteFile(path, full[:tc.size], 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Open(path, opts)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "--store.rebuild") {
+				t.Fatalf("error %v, want one naming %s, %q and --store.rebuild", err, path, tc.want)
+			}
+		})
+	}
+	if _, err := Open(src, opts); err != nil {
+		t.Fatalf("the intact store was refused: %v", err)
 	}
 }
