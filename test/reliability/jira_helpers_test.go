@@ -284,7 +284,9 @@ func gaugeDiffs(families map[string]*dto.MetricFamily, early, late jiratest.Trut
 		got := exported(families, family, gaugeValue)
 		for desk, created := range oldest {
 			key := "desk=" + strconv.Quote(desk)
-			lo, hi := early.Now.Sub(created).Seconds()-1, late.Now.Sub(created).Seconds()+1
+			// Ages are days long; 5 s of slack absorbs a snapshot built
+			// slightly before the scrape on a loaded machine.
+			lo, hi := early.Now.Sub(created).Seconds()-5, late.Now.Sub(created).Seconds()+5
 			if v, ok := got[key]; !ok || v < lo || v > hi {
 				diffs = append(diffs, fmt.Sprintf("%s{%s}: exported %g, truth between %.0f and %.0f", family, key, v, lo, hi))
 			}
