@@ -32,6 +32,7 @@ type killPoint struct {
 	ready    bool
 	progress float64
 	tracked  float64
+	created  float64 // sum of servicedesk_tickets_created_total, -1 when unread
 	requests int
 }
 
@@ -40,12 +41,15 @@ func (k killPoint) String() string {
 	if k.ready {
 		phase = "incremental polls"
 	}
-	return fmt.Sprintf("%v after start, %s, %.0f tickets in the store, %d requests in this run", k.after.Round(10*time.Millisecond), phase, k.tracked, k.requests)
+	return fmt.Sprintf("%v after start, %s, %.0f tickets in the store, %.0f created counted, %d requests in this run",
+		k.after.Round(10*time.Millisecond), phase, k.tracked, k.created, k.requests)
 }
 
-// observe reads readiness and sync progress just before a kill; it has no
-// side effect on the exporter and failures just leave the zero values.
-func observe(p *exporter) (ready bool, progress, tracked float64) {
+// observe reads readiness, sync progress and the created counter just
+// before a kill; it has no side effect on the exporter, and what it cannot
+// read stays zero (created: -1).
+func observe(p *exporter) (ready bool, progress, tracked, created float64) {
+	created = -1
 	client := &http.Client{Timeout: 2 * time.Second}
 	if resp, err := client.Get(p.url("/-/ready")); err == nil {
 		ready = resp.StatusCode == http.StatusOK
@@ -57,10 +61,11 @@ func observe(p *exporter) (ready bool, progress, tracked float64) {
 			if fams, err := parseText(body); err == nil {
 				progress, _ = sample(fams, "servicedesk_initial_sync_progress_ratio", map[string]string{"source": jiraSource})
 				tracked, _ = sample(fams, "servicedesk_tickets_tracked", map[string]string{"source": jiraSource})
+				created = stateOf(fams).created
 			}
 		}
 	}
-	return ready, progress, tracked
+	return ready, progress, tracked, created
 }
 
 // TestSIGKILLAnywhereNeverMiscounts kills the exporter at random points of
@@ -101,12 +106,20 @@ func TestSIGKILLAnywhereNeverMiscounts(t *testing.T) {
 			f.mutate(t, rng, 3+rng.IntN(6))
 			time.Sleep(time.Duration(200+rng.IntN(1800)) * time.Millisecond)
 		}
-		ready, progress, tracked := observe(p)
+		ready, progress, tracked, created := observe(p)
 		if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
 		<-p.exited
-		points = append(points, killPoint{after: time.Since(started), ready: ready, progress: progress, tracked: tracked, requests: f.fake.Total() - before})
+		k := killPoint{after: time.Since(started), ready: ready, progress: progress, tracked: tracked, created: created, requests: f.fake.Total() - before}
+		// A restart continues where the last one stopped: never a decrease.
+		for _, earlier := range points {
+			if created >= 0 && created < earlier.created {
+				t.Errorf("kill %d: created total %v is below the %v seen before an earlier kill", len(points)+1, created, earlier.created)
+				break
+			}
+		}
+		points = append(points, k)
 		f.mutate(t, rng, 3+rng.IntN(6))
 	}
 	inSync, incremental := 0, 0

@@ -3,6 +3,7 @@ package reliability_test
 import (
 	"encoding/json"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -175,6 +176,9 @@ func TestFaultStorm(t *testing.T) {
 	took, diffs := converge(t, p, f, 60*time.Second)
 	if len(diffs) > 0 {
 		t.Fatalf("after the storm, not converged within %v:\n%s", took, firstN(diffs, 40))
+	}
+	if log := p.stderr.String(); strings.Contains(log, "panic:") || strings.Contains(log, "fatal error:") {
+		t.Errorf("the log shows a panic:\n%s", tail(log, 3000))
 	}
 	t.Logf("after the storm: converged in %v; %d requests in all, %d answered 429", took.Round(10*time.Millisecond), f.fake.Total(), count429(f.fake.Requests()))
 }
