@@ -81,7 +81,7 @@ func childMain(configPath string) error {
 	cpuBefore := cpuSeconds()
 
 	openStart := time.Now()
-	st, err := store.Open(cfg.Store.Path, storeOptions(cfg))
+	st, err := store.Open(cfg.Store.Path, store.OptionsFor(cfg.Metrics))
 	if err != nil {
 		return err
 	}
@@ -245,17 +245,4 @@ func procStatus() (hwm, rss int64) {
 		}
 	}
 	return hwm, rss
-}
-
-// storeOptions mirrors the daemon's: label limit and histogram buckets from
-// the metrics section.
-func storeOptions(cfg *config.Config) store.Options {
-	opts := store.Options{LabelValueLimit: cfg.Metrics.LabelValueLimit}
-	for _, b := range cfg.Metrics.FirstResponseBuckets {
-		opts.FirstResponseBuckets = append(opts.FirstResponseBuckets, time.Duration(b).Seconds())
-	}
-	for _, b := range cfg.Metrics.ResolutionBuckets {
-		opts.ResolutionBuckets = append(opts.ResolutionBuckets, time.Duration(b).Seconds())
-	}
-	return opts
 }
