@@ -1,0 +1,88 @@
+package jira
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"testing"
+	"time"
+
+	promconfig "github.com/prometheus/common/config"
+
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/jira/jiratest"
+)
+
+// benchPage discovers a fake Jira Cloud site with generated tickets and
+// returns the source, its site and the raw JSON of one full search page as
+// the initial sync requests it (100 issues, every field the adapter reads).
+func benchPage(b *testing.B) (*Source, *site, []byte) {
+	b.Helper()
+	now := jiratest.DefaultGenerateEnd
+	srv := jiratest.New(jiratest.Options{Deployment: jiratest.DeploymentCloud, Now: func() time.Time { return now }})
+	b.Cleanup(srv.Close)
+	srv.Add(jiratest.Generate(1, 1000, jiratest.GenerateOptions{End: now})...)
+	cfg := testConfig(srv.URL)
+	cfg.JQL = "project in (IT, HR, FAC)"
+	auth := promconfig.HTTPClientConfig{BasicAuth: &promconfig.BasicAuth{Username: jiratest.DefaultEmail, Password: promconfig.Secret(jiratest.DefaultAPIToken)}}
+	src, err := New("bench", cfg, auth, slog.New(slog.DiscardHandler), nil, WithClock(func() time.Time { return now }))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	st, err := src.ensureSite(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pg := src.newPager(st, jqlBuilder{user: cfg.JQL, loc: st.loc}.scope(now.Add(-120*24*time.Hour)), 0, st.searchFields(), 100)
+	issues, _, err := pg.next(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(issues) != 100 {
+		b.Fatalf("first page has %d issues, want 100", len(issues))
+	}
+	raw, err := json.Marshal(searchJQLPage{Issues: issues, NextPageToken: "next"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return src, st, raw
+}
+
+// BenchmarkSearchPageDecode is the adapter's CPU per search page of an
+// initial sync: the response body into raw issues, then every issue into
+// ticket facts. It ran on one goroutine between page fetches and was most
+// of the exporter's CPU in the 100k harness run (see BENCHMARKS.md).
+func BenchmarkSearchPageDecode(b *testing.B) {
+	src, st, raw := benchPage(b)
+	b.SetBytes(int64(len(raw)))
+	for b.Loop() {
+		var page searchJQLPage
+		if err := json.Unmarshal(raw, &page); err != nil {
+			b.Fatal(err)
+		}
+		for _, is := range page.Issues {
+			if p, _ := src.decodeOrSkip(st, is); p == nil {
+				b.Fatal("issue skipped")
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*100), "ns/issue")
+}
+
+// BenchmarkDecodeIssue is decodeIssue alone, without the id pre-read that
+// decodeOrSkip does first; the difference is what that extra pass costs.
+func BenchmarkDecodeIssue(b *testing.B) {
+	_, st, raw := benchPage(b)
+	var page searchJQLPage
+	if err := json.Unmarshal(raw, &page); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		for _, is := range page.Issues {
+			if _, err := decodeIssue(st, is); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*100), "ns/issue")
+}
