@@ -59,12 +59,13 @@ type childReport struct {
 	Err         string  `json:"err,omitempty"`
 	// CPUSeconds is user+system CPU of this process during the command.
 	CPUSeconds float64 `json:"cpu_seconds"`
-	// VmHWMKiB is the peak resident set of the process so far; VmRSSKiB
-	// the current one (both from /proc/self/status).
-	VmHWMKiB  int64  `json:"vm_hwm_kib"`
-	VmRSSKiB  int64  `json:"vm_rss_kib"`
-	HeapInuse uint64 `json:"heap_inuse"`
-	Tracked   int    `json:"tracked"`
+	// PeakRSSKiB is the peak resident set of the process so far (VmHWM);
+	// RSSKiB
+	// the current one (VmRSS), both from /proc/self/status.
+	PeakRSSKiB int64  `json:"vm_hwm_kib"`
+	RSSKiB     int64  `json:"vm_rss_kib"`
+	HeapInuse  uint64 `json:"heap_inuse"`
+	Tracked    int    `json:"tracked"`
 }
 
 // childMain is the exporter side: the same wiring as the daemon (store,
@@ -211,7 +212,7 @@ func processReport(st *store.Store, source string, cpu float64) childReport {
 	hwm, rss := procStatus()
 	return childReport{
 		ReadySeconds: -1, CPUSeconds: cpu,
-		VmHWMKiB: hwm, VmRSSKiB: rss, HeapInuse: ms.HeapInuse,
+		PeakRSSKiB: hwm, RSSKiB: rss, HeapInuse: ms.HeapInuse,
 		Tracked: st.Snapshot().Tracked[source],
 	}
 }

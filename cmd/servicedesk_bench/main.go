@@ -156,7 +156,7 @@ func measure(ctx context.Context, cfg benchConfig, progress func(string)) (map[i
 			t := time.Now()
 			f, err := runScenario(ctx, o)
 			if err != nil {
-				return nil, fmt.Errorf("N = %d, run %d: %w", n, i+1, err)
+				return nil, fmt.Errorf("run %d at N = %d: %w", i+1, n, err)
 			}
 			results[n] = append(results[n], f)
 			progress(fmt.Sprintf("N = %d run %d/%d: sync %.2f s, %d requests (min %d); idle poll %.3f s %v; %d changed: %.3f s %v; /metrics p99 %.1f ms; peak RSS %d MiB (%.0f s)",

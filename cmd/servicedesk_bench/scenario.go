@@ -156,7 +156,7 @@ func runScenario(ctx context.Context, o scenarioOptions) (figures, error) {
 	f.SyncRequests = srv.Total() - f.DiscoveryRequests
 	f.SearchPages, f.Bulkfetches = counts["search_jql"], counts["changelog_bulkfetch"]
 	f.SyncSeconds, f.SyncCPUSeconds = rep.PollSeconds, rep.CPUSeconds
-	f.SyncPeakRSSKiB, f.AfterSyncRSSKiB, f.AfterSyncHeap, f.Tracked = rep.VmHWMKiB, rep.VmRSSKiB, rep.HeapInuse, rep.Tracked
+	f.SyncPeakRSSKiB, f.AfterSyncRSSKiB, f.AfterSyncHeap, f.Tracked = rep.PeakRSSKiB, rep.RSSKiB, rep.HeapInuse, rep.Tracked
 	if f.Tracked != o.N {
 		return f, fmt.Errorf("full sync tracks %d tickets, want %d", f.Tracked, o.N)
 	}
@@ -217,7 +217,7 @@ func runScenario(ctx context.Context, o scenarioOptions) (figures, error) {
 	if rep, err = c.do(cmdQuit, o.StepTimeout); err != nil {
 		return f, err
 	}
-	f.LifePeakRSSKiB = rep.VmHWMKiB
+	f.LifePeakRSSKiB = rep.PeakRSSKiB
 	if err := c.wait(o.StepTimeout); err != nil {
 		return f, err
 	}
@@ -254,7 +254,7 @@ func runScenario(ctx context.Context, o scenarioOptions) (figures, error) {
 	if rep, err = c.do(cmdQuit, o.StepTimeout); err != nil {
 		return f, err
 	}
-	f.RestartPeakRSSKiB = rep.VmHWMKiB
+	f.RestartPeakRSSKiB = rep.PeakRSSKiB
 	if err := c.wait(o.StepTimeout); err != nil {
 		return f, err
 	}
