@@ -59,9 +59,8 @@ type childReport struct {
 	Err         string  `json:"err,omitempty"`
 	// CPUSeconds is user+system CPU of this process during the command.
 	CPUSeconds float64 `json:"cpu_seconds"`
-	// PeakRSSKiB is the peak resident set of the process so far (VmHWM);
-	// RSSKiB
-	// the current one (VmRSS), both from /proc/self/status.
+	// PeakRSSKiB is the peak resident set of the process so far (VmHWM),
+	// RSSKiB the current one (VmRSS), both from /proc/self/status.
 	PeakRSSKiB int64  `json:"vm_hwm_kib"`
 	RSSKiB     int64  `json:"vm_rss_kib"`
 	HeapInuse  uint64 `json:"heap_inuse"`
