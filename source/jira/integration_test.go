@@ -533,3 +533,37 @@ func TestUnreadableCursorStartsAFullSync(t *testing.T) {
 	}
 	compareObserved(t, store.observed(env.clock.Now()), truthObserved(env.srv.Truth(store.horizon, "Time to first response")))
 }
+
+// JQL bounds have minute precision, so an incremental pass also re-reads the
+// tickets updated in the seconds before its bound. Those must be recognised
+// as unchanged: an idle poll stays one search, with no changelog fetch.
+func TestIdlePollRecognisesTicketsBeforeTheBoundInItsMinute(t *testing.T) {
+	passStart := time.Date(2026, 11, 20, 15, 0, 30, 0, time.UTC)
+	env := newSite(t, jiratest.Options{Seed: 9, TimeZone: "UTC", Now: func() time.Time { return passStart }}, 60, nil)
+	bound := passStart.Add(-time.Duration(env.cfg.Overlap)) // 14:55:30; the literal reads 14:55
+	var key string
+	for _, is := range env.srv.Issues() {
+		if is.Updated.Before(bound.Truncate(time.Minute)) {
+			key = is.Key
+			break
+		}
+	}
+	if key == "" {
+		t.Fatal("no ticket old enough to update inside the bound's minute")
+	}
+	env.clock.Advance(bound.Add(-10 * time.Second).Sub(passStart)) // 14:55:20
+	if err := env.srv.AddComment(key, jiratest.RoleAgent, true); err != nil {
+		t.Fatal(err)
+	}
+	env.clock.Advance(passStart.Sub(env.clock.Now()))
+
+	store := newLedgerStore(passStart.Add(-60 * 24 * time.Hour))
+	src := env.source(t, nil)
+	pollOnce(t, src, store)
+	env.clock.Advance(time.Minute)
+	env.srv.ResetCounts()
+	pollOnce(t, src, store)
+	if counts := env.srv.Counts(); env.srv.Total() != 1 || counts["search_jql"] != 1 {
+		t.Fatalf("idle poll sent %v; the ticket updated at 14:55:20 was re-read and not recognised", counts)
+	}
+}

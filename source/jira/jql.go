@@ -27,14 +27,35 @@ func jqlLowerBound(t time.Time, loc *time.Location) string {
 	return w.Format(jqlTimeLayout)
 }
 
+// jqlBoundInstant is the earliest instant a ">=" bound written for t can
+// mean to Jira: everything from it on is re-read by a query using the bound.
+func jqlBoundInstant(t time.Time, loc *time.Location) time.Time {
+	lit := jqlLowerBound(t, loc)
+	if earliest, ok := earliestReading(lit, loc); ok {
+		return earliest
+	}
+	return t
+}
+
 // latestReading returns the latest instant whose wall clock in loc reads s.
 func latestReading(s string, loc *time.Location) (time.Time, bool) {
+	_, latest, ok := readingRange(s, loc)
+	return latest, ok
+}
+
+// earliestReading returns the earliest instant whose wall clock in loc reads s.
+func earliestReading(s string, loc *time.Location) (time.Time, bool) {
+	earliest, _, ok := readingRange(s, loc)
+	return earliest, ok
+}
+
+// readingRange returns the earliest and latest instants whose wall clock in
+// loc reads s; they differ only where the clock repeats (DST ending).
+func readingRange(s string, loc *time.Location) (earliest, latest time.Time, found bool) {
 	naive, err := time.Parse(jqlTimeLayout, s)
 	if err != nil {
-		return time.Time{}, false
+		return time.Time{}, time.Time{}, false
 	}
-	var latest time.Time
-	found := false
 	// Every offset the zone uses within a day of the wall time is a
 	// candidate reading; a reading is real if it formats back to s.
 	seen := map[int]bool{}
@@ -49,10 +70,14 @@ func latestReading(s string, loc *time.Location) (time.Time, bool) {
 			continue
 		}
 		if !found || candidate.After(latest) {
-			latest, found = candidate, true
+			latest = candidate
 		}
+		if !found || candidate.Before(earliest) {
+			earliest = candidate
+		}
+		found = true
 	}
-	return latest, found
+	return earliest, latest, found
 }
 
 // jqlBuilder writes the queries of the supported JQL subset around the

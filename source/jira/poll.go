@@ -108,9 +108,13 @@ func (s *Source) reconcileDue(cur cursorState) bool {
 }
 
 // nextSince is where the pass after one started at passStart begins: the
-// overlap covers Cloud's eventual consistency and clock skew.
-func (s *Source) nextSince(passStart time.Time) time.Time {
-	return passStart.Add(-time.Duration(s.cfg.Overlap))
+// overlap covers Cloud's eventual consistency and clock skew. It is the
+// instant the JQL literal of that bound denotes (JQL has minute precision),
+// so the tickets the next pass re-reads are exactly those kept in Seen and
+// recognised as unchanged; with the unrounded instant, tickets updated in
+// the seconds before it were re-read, never recognised, and re-emitted.
+func (s *Source) nextSince(passStart time.Time, loc *time.Location) time.Time {
+	return jqlBoundInstant(passStart.Add(-time.Duration(s.cfg.Overlap)), loc)
 }
 
 // runPass walks one query to its end (or to an error), emitting batches.
@@ -173,7 +177,7 @@ func (s *Source) runPass(ctx context.Context, st *site, horizon time.Time, cur c
 		tickets := make([]ticket.Ticket, 0, len(batch))
 		for _, p := range batch {
 			tickets = append(tickets, p.t)
-			if !p.t.Updated.Before(s.nextSince(cur.PassStart)) {
+			if !p.t.Updated.Before(s.nextSince(cur.PassStart, st.loc)) {
 				if cur.Seen == nil {
 					cur.Seen = map[string]int64{}
 				}
@@ -188,7 +192,7 @@ func (s *Source) runPass(ctx context.Context, st *site, horizon time.Time, cur c
 			}
 		}
 		if done {
-			cur = s.finishPass(cur, initial)
+			cur = s.finishPass(cur, initial, st.loc)
 			if initial {
 				out.Progress = &ticket.Progress{Done: cur.Done, Total: cur.Done}
 			}
@@ -208,9 +212,9 @@ func (s *Source) runPass(ctx context.Context, st *site, horizon time.Time, cur c
 }
 
 // finishPass turns a completed pass into the start of the next one.
-func (s *Source) finishPass(cur cursorState, initial bool) cursorState {
+func (s *Source) finishPass(cur cursorState, initial bool, loc *time.Location) cursorState {
 	cur.Active = false
-	cur.Since = s.nextSince(cur.PassStart)
+	cur.Since = s.nextSince(cur.PassStart, loc)
 	for id, updated := range cur.Seen {
 		if time.UnixMilli(updated).Before(cur.Since) {
 			delete(cur.Seen, id)
