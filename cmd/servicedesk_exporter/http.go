@@ -3,22 +3,16 @@ package main
 import (
 	"fmt"
 	"html"
-	"log/slog"
 	"net/http"
 	"strings"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 )
 
 func newMux(d *daemon, f flags, reloadCh chan<- chan error) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle(f.metricsPath, promhttp.HandlerFor(d.registry, promhttp.HandlerOpts{
-		ErrorLog:            slog.NewLogLogger(d.logger.Handler(), slog.LevelError),
-		MaxRequestsInFlight: f.maxRequests,
-		Registry:            d.registry,
-	}))
+	mux.Handle(f.metricsPath, newCachedExposition(d.registry, func() any { return d.store.Snapshot() }, f.maxRequests, d.logger))
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "Healthy")
 	})
