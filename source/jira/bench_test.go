@@ -69,8 +69,10 @@ func BenchmarkSearchPageDecode(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*100), "ns/issue")
 }
 
-// BenchmarkDecodeIssue is decodeIssue alone, without the id pre-read that
-// decodeOrSkip does first; the difference is what that extra pass costs.
+// BenchmarkDecodeIssue is decodeIssue alone on the page's issues; the
+// difference to BenchmarkSearchPageDecode is the page body decode plus
+// whatever decodeOrSkip adds around decodeIssue (an id pre-read of every
+// issue, when this benchmark was written).
 func BenchmarkDecodeIssue(b *testing.B) {
 	_, st, raw := benchPage(b)
 	var page searchJQLPage
