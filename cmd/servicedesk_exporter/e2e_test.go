@@ -1,85 +1,28 @@
 package main
 
 import (
-	"bytes"
 	"errors"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/servicedesk-exporter/servicedesk_exporter/internal/exportertest"
 )
-
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// binary builds the real exporter once per test run.
-func binary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "sde-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "servicedesk_exporter")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %w\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	return addr
-}
 
 // exporterProcess is the binary running on loopback with its own work dir.
 type exporterProcess struct {
 	cmd    *exec.Cmd
 	addr   string
 	dir    string
-	stderr *syncBuffer
+	stderr *exportertest.SyncBuffer
 	exited chan error
 	killed error
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // startExporter runs the binary in a fresh directory holding a copy of the
@@ -94,9 +37,9 @@ func startExporter(t *testing.T, extraArgs ...string) *exporterProcess {
 	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), cfg, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p := &exporterProcess{addr: freeAddr(t), dir: dir, stderr: &syncBuffer{}, exited: make(chan error, 1)}
+	p := &exporterProcess{addr: exportertest.FreeAddr(t), dir: dir, stderr: &exportertest.SyncBuffer{}, exited: make(chan error, 1)}
 	args := append([]string{"--web.listen-address=" + p.addr}, extraArgs...)
-	p.cmd = exec.Command(binary(t), args...)
+	p.cmd = exec.Command(exportertest.Binary(t), args...)
 	p.cmd.Dir = dir
 	p.cmd.Stderr = p.stderr
 	if err := p.cmd.Start(); err != nil {
@@ -259,7 +202,7 @@ func TestConfigCheckAndBadConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := func(args ...string) (int, string) {
-		cmd := exec.Command(binary(t), args...)
+		cmd := exec.Command(exportertest.Binary(t), args...)
 		cmd.Dir = dir
 		out, err := cmd.CombinedOutput()
 		var exitErr *exec.ExitError
@@ -278,7 +221,7 @@ func TestConfigCheckAndBadConfig(t *testing.T) {
 		t.Fatalf("config.check on a bad file: %d %s", code, out)
 	}
 	// Serving with a bad config exits 1 before binding the port.
-	addr := freeAddr(t)
+	addr := exportertest.FreeAddr(t)
 	code, out := run("--config.file=bad.yaml", "--web.listen-address="+addr)
 	if code != 1 || !strings.Contains(out, "bad.yaml:6") || strings.Contains(out, "Listening") {
 		t.Fatalf("serve with a bad config: %d %s", code, out)

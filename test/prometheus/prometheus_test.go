@@ -25,11 +25,9 @@ package prometheus
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -44,6 +42,8 @@ import (
 
 	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
+
+	"github.com/servicedesk-exporter/servicedesk_exporter/internal/exportertest"
 )
 
 const (
@@ -116,9 +116,9 @@ func TestDashboardsAndRulesAgainstRealPrometheus(t *testing.T) {
 	root := repoRoot(t)
 	workDir := t.TempDir()
 
-	exporterBinary := buildExporter(t, root, workDir)
-	exporterAddress := freeAddress(t)
-	prometheusAddress := freeAddress(t)
+	exporterBinary := exportertest.Binary(t)
+	exporterAddress := exportertest.FreeAddr(t)
+	prometheusAddress := exportertest.FreeAddr(t)
 	exporterConfig := writeExporterConfig(t, workDir)
 
 	historyEnd := time.Now().Add(-historyGap)
@@ -265,34 +265,6 @@ func waitFor(t *testing.T, deadline time.Time, what string, check func() error) 
 		}
 		time.Sleep(pollEvery)
 	}
-}
-
-func buildExporter(t *testing.T, root, workDir string) string {
-	t.Helper()
-	binary := filepath.Join(workDir, "servicedesk_exporter")
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	build := exec.CommandContext(ctx, "go", "build", "-o", binary, "./cmd/servicedesk_exporter")
-	build.Dir = root
-	if output, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the exporter: %v\n%s", err, output)
-	}
-	return binary
-}
-
-// freeAddress asks the kernel for a free 127.0.0.1 port. Another process
-// could take it before ours binds; the start-up checks would then fail loudly.
-func freeAddress(t *testing.T) string {
-	t.Helper()
-	listener, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	address := listener.Addr().String()
-	if err := listener.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return address
 }
 
 // writeExporterConfig writes the demo desk configuration that both the

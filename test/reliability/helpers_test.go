@@ -5,7 +5,6 @@ package reliability_test
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -16,59 +15,20 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
-)
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
+	"github.com/servicedesk-exporter/servicedesk_exporter/internal/exportertest"
 )
-
-// binary builds the real exporter once per test run.
-func binary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "sde-reliability-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "servicedesk_exporter")
-		out, err := exec.Command("go", "build", "-o", binPath, "../../cmd/servicedesk_exporter").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %w\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binPath != "" {
-		_ = os.RemoveAll(filepath.Dir(binPath))
-	}
+	exportertest.RemoveBinary()
 	os.Exit(code)
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	return addr
 }
 
 // demoConfig is a demo desk polled every pollInterval, its store in the
@@ -95,30 +55,13 @@ func writeFile(t *testing.T, path, content string) {
 	}
 }
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // exporter is one run of the binary in dir, listening on addr.
 type exporter struct {
 	cmd     *exec.Cmd
 	addr    string
 	dir     string
-	stdout  *syncBuffer
-	stderr  *syncBuffer
+	stdout  *exportertest.SyncBuffer
+	stderr  *exportertest.SyncBuffer
 	exited  chan struct{}
 	waitErr error
 	client  *http.Client
@@ -131,10 +74,10 @@ type exporter struct {
 func startExporter(t *testing.T, dir string, args ...string) *exporter {
 	t.Helper()
 	p := &exporter{
-		addr: freeAddr(t), dir: dir, stdout: &syncBuffer{}, stderr: &syncBuffer{},
+		addr: exportertest.FreeAddr(t), dir: dir, stdout: &exportertest.SyncBuffer{}, stderr: &exportertest.SyncBuffer{},
 		exited: make(chan struct{}), client: &http.Client{Timeout: 20 * time.Second}, scheme: "http",
 	}
-	p.cmd = exec.Command(binary(t), append([]string{"--web.listen-address=" + p.addr}, args...)...)
+	p.cmd = exec.Command(exportertest.Binary(t), append([]string{"--web.listen-address=" + p.addr}, args...)...)
 	p.cmd.Dir = dir
 	p.cmd.Stdout = p.stdout
 	p.cmd.Stderr = p.stderr

@@ -2,15 +2,14 @@ package reliability_test
 
 import (
 	"encoding/base64"
-	"errors"
 	"io"
 	"net/http"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/servicedesk-exporter/servicedesk_exporter/internal/exportertest"
 	"github.com/servicedesk-exporter/servicedesk_exporter/source/jira/jiratest"
 )
 
@@ -76,30 +75,7 @@ var authVariants = []struct {
 // runBinary runs the exporter to completion in dir, bounded to 60 s.
 func runBinary(t *testing.T, dir string, args ...string) (int, string) {
 	t.Helper()
-	cmd := exec.Command(binary(t), args...)
-	cmd.Dir = dir
-	done := make(chan struct{})
-	var out []byte
-	var err error
-	go func() {
-		out, err = cmd.CombinedOutput()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(60 * time.Second):
-		_ = cmd.Process.Kill()
-		<-done
-		t.Fatalf("%v did not finish within 60 s:\n%s", args, out)
-	}
-	var exitErr *exec.ExitError
-	if errors.As(err, &exitErr) {
-		return exitErr.ExitCode(), string(out)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return 0, string(out)
+	return exportertest.Run(t, dir, time.Minute, args...)
 }
 
 // TestSecretsStayOutOfConfigCheck runs --config.check and a serve attempt on
@@ -144,7 +120,7 @@ func TestSecretsStayOutOfConfigCheck(t *testing.T) {
 			if !tc.wantErr {
 				return
 			}
-			code, out = runBinary(t, dir, "--log.level=debug", "--web.listen-address="+freeAddr(t))
+			code, out = runBinary(t, dir, "--log.level=debug", "--web.listen-address="+exportertest.FreeAddr(t))
 			if code != 1 {
 				t.Errorf("serve with a bad config: exit %d, want 1:\n%s", code, out)
 			}
