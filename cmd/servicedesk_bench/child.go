@@ -19,10 +19,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/servicedesk-exporter/servicedesk_exporter/collector"
 	"github.com/servicedesk-exporter/servicedesk_exporter/config"
+	"github.com/servicedesk-exporter/servicedesk_exporter/exposition"
 	"github.com/servicedesk-exporter/servicedesk_exporter/poller"
 	"github.com/servicedesk-exporter/servicedesk_exporter/source/jira"
 	"github.com/servicedesk-exporter/servicedesk_exporter/store"
@@ -111,7 +111,8 @@ func childMain(configPath string) error {
 	}
 	maxInFlight, _ := strconv.Atoi(os.Getenv(childMaxRequestsEnv))
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{MaxRequestsInFlight: maxInFlight, Registry: reg}))
+	// The binary's own /metrics handler, so the figures are the binary's.
+	mux.Handle("/metrics", exposition.NewHandler(reg, func() any { return st.Snapshot() }, maxInFlight, logger))
 	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
 		if !p.Ready() {
 			w.WriteHeader(http.StatusServiceUnavailable)

@@ -1,7 +1,7 @@
 // Command servicedesk_bench measures the exporter against the performance
 // budgets of issue #5: it generates N tickets into the test suite's fake
 // Jira Cloud (in this process) with a simulated latency per request, runs
-// the real sync path (store, Jira source, poller, collector behind promhttp)
+// the real sync path (store, Jira source, poller, collector behind the exporter's /metrics handler)
 // in a child process so that the exporter's CPU and RSS exclude the fake and
 // the scrapers, prints a table of medians over repeated runs with each
 // figure's ratio to its budget, and rewrites the generated section of
@@ -192,7 +192,7 @@ func render(cfg benchConfig, results map[int][]figures, started time.Time, comma
 	fmt.Fprintf(&b, "Measured %s by `%s`.\n\n", started.UTC().Format("2006-01-02 15:04 MST"), command)
 	fmt.Fprintf(&b, "- Machine: %s, %d CPUs (GOMAXPROCS %d), %s, %s %s/%s; shared with other work, see the load averages.\n",
 		cpuModel(), runtime.NumCPU(), runtime.GOMAXPROCS(0), memTotal(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	fmt.Fprintf(&b, "- Fake Jira Cloud in the harness process with %s latency per response; the exporter side (store, Jira source, poller, collector behind promhttp with the Go and process collectors) in a child process, so its CPU and RSS exclude the fake and the scrapers.\n", cfg.opts.Latency)
+	fmt.Fprintf(&b, "- Fake Jira Cloud in the harness process with %s latency per response; the exporter side (store, Jira source, poller, collector behind the exporter's /metrics handler with the Go and process collectors) in a child process, so its CPU and RSS exclude the fake and the scrapers.\n", cfg.opts.Latency)
 	fmt.Fprintf(&b, "- jira.requests_per_second %g, page_size 100 (default). /metrics: %d concurrent keep-alive clients, at most %d scrapes each within %s, in-flight limit %d.\n",
 		cfg.opts.RPS, cfg.opts.Scrapers, cfg.opts.ScrapesPerScraper, cfg.opts.ScrapeTime, cfg.opts.MaxRequests)
 	fmt.Fprintf(&b, "- Each cell is the median of %d run(s); \"(0.42× ✓)\" is the value ÷ its budget at that N. Discovery requests (%s) are left out of the request ratio and listed apart.\n\n",

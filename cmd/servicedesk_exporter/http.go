@@ -8,11 +8,13 @@ import (
 
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
+
+	"github.com/servicedesk-exporter/servicedesk_exporter/exposition"
 )
 
 func newMux(d *daemon, f flags, reloadCh chan<- chan error) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle(f.metricsPath, newCachedExposition(d.registry, func() any { return d.store.Snapshot() }, f.maxRequests, d.logger))
+	mux.Handle(f.metricsPath, exposition.NewHandler(d.registry, func() any { return d.store.Snapshot() }, f.maxRequests, d.logger))
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "Healthy")
 	})

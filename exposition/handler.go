@@ -1,4 +1,7 @@
-package main
+// Package exposition serves /metrics from one rendering shared by every
+// scrape within a second, so a burst of concurrent scrapers costs one
+// gather, encode and gzip instead of one each.
+package exposition
 
 import (
 	"bytes"
@@ -14,19 +17,19 @@ import (
 	"github.com/prometheus/common/expfmt"
 )
 
-// renderEvery bounds how often /metrics is rendered. The ticket families
+// RenderEvery bounds how often /metrics is rendered. The ticket families
 // only change when the store publishes a snapshot; the self-metrics (Go,
 // process, poller, API client) are at most this stale, which no 15–30 s
 // scrape interval can see.
-const renderEvery = time.Second
+const RenderEvery = time.Second
 
-// cachedExposition serves /metrics from one rendering shared by every
-// scrape within renderEvery (or until the store publishes a new snapshot).
+// Handler serves /metrics from one rendering shared by every scrape within
+// RenderEvery (or until the ticket data changes).
 // Gathering, text encoding and gzip cost ~5 ms of CPU per render; repeated
 // per scrape, 50 concurrent scrapers on 2 cores queued for hundreds of
 // milliseconds (BENCHMARKS.md). Rendering once keeps a scrape's cost at a
 // copy of bytes, whatever the number of scrapers.
-type cachedExposition struct {
+type Handler struct {
 	gatherer prometheus.Gatherer
 	version  func() any // changes when the ticket data changes
 	now      func() time.Time
@@ -40,8 +43,12 @@ type cachedExposition struct {
 	gzipped  []byte
 }
 
-func newCachedExposition(g prometheus.Gatherer, version func() any, maxInFlight int, logger *slog.Logger) *cachedExposition {
-	c := &cachedExposition{gatherer: g, version: version, now: time.Now, logger: logger}
+// NewHandler serves what g gathers. version returns a value that changes
+// whenever the ticket data changes (the store's snapshot pointer), so a new
+// snapshot is served at once. More than maxInFlight concurrent scrapes get
+// 503; 0 means no limit.
+func NewHandler(g prometheus.Gatherer, version func() any, maxInFlight int, logger *slog.Logger) *Handler {
+	c := &Handler{gatherer: g, version: version, now: time.Now, logger: logger}
 	if maxInFlight > 0 {
 		c.inflight = make(chan struct{}, maxInFlight)
 	}
@@ -50,7 +57,7 @@ func newCachedExposition(g prometheus.Gatherer, version func() any, maxInFlight 
 
 var textContentType = string(expfmt.NewFormat(expfmt.TypeTextPlain))
 
-func (c *cachedExposition) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (c *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if c.inflight != nil {
 		select {
 		case c.inflight <- struct{}{}:
@@ -80,13 +87,13 @@ func (c *cachedExposition) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // current returns the rendering for now, rendering again when it is older
-// than renderEvery or the ticket data changed. Concurrent callers wait for
+// than RenderEvery or the ticket data changed. Concurrent callers wait for
 // one rendering instead of each doing it.
-func (c *cachedExposition) current() ([]byte, []byte, error) {
+func (c *Handler) current() ([]byte, []byte, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now, data := c.now(), c.version()
-	if c.plain != nil && data == c.forData && now.Sub(c.rendered) < renderEvery {
+	if c.plain != nil && data == c.forData && now.Sub(c.rendered) < RenderEvery {
 		return c.plain, c.gzipped, nil
 	}
 	mfs, err := c.gatherer.Gather()

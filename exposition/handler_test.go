@@ -1,4 +1,4 @@
-package main
+package exposition
 
 import (
 	"bytes"
@@ -33,7 +33,7 @@ func (g *countingGatherer) Gather() ([]*dto.MetricFamily, error) {
 	return g.reg.Gather()
 }
 
-func newTestExposition(t *testing.T, maxInFlight int) (*cachedExposition, *countingGatherer, *int, *time.Time) {
+func newTestExposition(t *testing.T, maxInFlight int) (*Handler, *countingGatherer, *int, *time.Time) {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	c := prometheus.NewCounter(prometheus.CounterOpts{Name: "servicedesk_test_total", Help: "Test counter."})
@@ -42,7 +42,7 @@ func newTestExposition(t *testing.T, maxInFlight int) (*cachedExposition, *count
 	g := &countingGatherer{reg: reg}
 	version := new(int)
 	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
-	e := newCachedExposition(g, func() any { return *version }, maxInFlight, promslog.NewNopLogger())
+	e := NewHandler(g, func() any { return *version }, maxInFlight, promslog.NewNopLogger())
 	e.now = func() time.Time { return now }
 	return e, g, version, &now
 }
@@ -74,20 +74,20 @@ func TestExpositionRendersOncePerSecondAndSnapshot(t *testing.T) {
 	if n := g.calls.Load(); n != 1 {
 		t.Fatalf("20 concurrent scrapes rendered %d times, want 1", n)
 	}
-	*now = now.Add(renderEvery - time.Millisecond)
+	*now = now.Add(RenderEvery - time.Millisecond)
 	scrape(t, e, http.MethodGet, "")
 	if n := g.calls.Load(); n != 1 {
-		t.Fatalf("rendered again within renderEvery: %d", n)
+		t.Fatalf("rendered again within RenderEvery: %d", n)
 	}
 	*version = 1 // the store published a new snapshot
 	scrape(t, e, http.MethodGet, "")
 	if n := g.calls.Load(); n != 2 {
 		t.Fatalf("new snapshot not rendered: %d renderings", n)
 	}
-	*now = now.Add(renderEvery)
+	*now = now.Add(RenderEvery)
 	scrape(t, e, http.MethodGet, "")
 	if n := g.calls.Load(); n != 3 {
-		t.Fatalf("stale rendering served after renderEvery: %d renderings", n)
+		t.Fatalf("stale rendering served after RenderEvery: %d renderings", n)
 	}
 }
 
