@@ -37,7 +37,7 @@ type Store interface {
 // Metrics are the per-source self-metrics, shared by all pollers.
 type Metrics struct {
 	up, lastSuccess, duration, progress, interval *prometheus.GaugeVec
-	errors, skipped                     *prometheus.CounterVec
+	errors, skipped                               *prometheus.CounterVec
 }
 
 // NewMetrics registers the self-metrics with reg.
