@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -202,17 +201,7 @@ func TestConfigCheckAndBadConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := func(args ...string) (int, string) {
-		cmd := exec.Command(exportertest.Binary(t), args...)
-		cmd.Dir = dir
-		out, err := cmd.CombinedOutput()
-		var exitErr *exec.ExitError
-		if errors.As(err, &exitErr) {
-			return exitErr.ExitCode(), string(out)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		return 0, string(out)
+		return exportertest.Run(t, dir, time.Minute, args...)
 	}
 	if code, out := run("--config.file=good.yaml", "--config.check"); code != 0 || !strings.Contains(out, "valid") {
 		t.Fatalf("config.check on a good file: %d %s", code, out)
