@@ -132,6 +132,7 @@ func (d *daemon) apply(cfg *config.Config) error {
 			d.stopSource(r)
 			delete(d.running, name)
 			d.pollerMetrics.Forget(name)
+			d.sources.jiraMetrics.Forget(name)
 			d.logger.Info("source removed", "source", name)
 		}
 	}

@@ -55,3 +55,10 @@ func sharedSkippedCounter(reg prometheus.Registerer) *prometheus.CounterVec {
 	}
 	return vec
 }
+
+// Forget removes a source's series, for a source removed by a reload.
+func (m *Metrics) Forget(source string) {
+	m.requests.DeletePartialMatch(prometheus.Labels{"source": source})
+	m.rateLimited.DeleteLabelValues(source)
+	m.ticketsSkipped.DeleteLabelValues(source)
+}
