@@ -464,7 +464,11 @@ func TestCrashMidSyncResumesFromCommittedCursor(t *testing.T) {
 	}
 	store.crashAt = 0
 	site.srv.ResetCounts()
+	before := len(store.progress)
 	pollOnce(t, site.source(t, nil), store)
+	if resumed := store.progress[before]; resumed.Done != state.Done || resumed.Done == 0 {
+		t.Errorf("first progress after the restart %+v, want the %d tickets committed before the crash", resumed, state.Done)
+	}
 	for i, p := range store.progress {
 		if p.Total == 0 || p.Done > p.Total || (i > 0 && p.Done < store.progress[i-1].Done) {
 			t.Errorf("progress %d = %+v after %+v", i, p, store.progress[max(i-1, 0)])

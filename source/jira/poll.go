@@ -131,6 +131,13 @@ func (s *Source) runPass(ctx context.Context, st *site, horizon time.Time, cur c
 		} else {
 			cur.PassSince = cur.Since
 		}
+	} else if initial && cur.Total > 0 {
+		// Resuming an initial sync after a restart: report how far it got
+		// before the first new batch, so progress does not read 0 meanwhile.
+		s.logger.Info("initial sync resuming", "tickets_so_far", cur.Done, "expected_tickets", cur.Total)
+		if err := emit(ctx, ticket.Batch{Progress: &ticket.Progress{Done: cur.Done, Total: cur.Total}}); err != nil {
+			return err
+		}
 	}
 	base := jql.scope(horizon)
 	if !initial {
