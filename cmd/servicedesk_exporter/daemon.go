@@ -201,12 +201,22 @@ func (d *daemon) ready() (bool, []string) {
 	return len(waiting) == 0, waiting
 }
 
-func (d *daemon) sourceNames() []string {
+type sourceStatus struct {
+	name, kind string
+	ready      bool
+}
+
+// sourceStatus lists the configured sources in config order.
+func (d *daemon) sourceStatus() []sourceStatus {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	names := make([]string, 0, len(d.running))
+	out := make([]sourceStatus, 0, len(d.cfg.Sources))
 	for _, sc := range d.cfg.Sources {
-		names = append(names, sc.Name+" ("+sc.Type+")")
+		st := sourceStatus{name: sc.Name, kind: sc.Type}
+		if r, ok := d.running[sc.Name]; ok {
+			st.ready = r.poller.Ready()
+		}
+		out = append(out, st)
 	}
-	return names
+	return out
 }

@@ -115,7 +115,8 @@ func TestBinaryServesDemoMetrics(t *testing.T) {
 	promtoolCheckMetrics(t, []byte(body))
 
 	code, body = p.get(t, "/")
-	if code != http.StatusOK || !strings.Contains(body, `href="/metrics"`) || !strings.Contains(body, "demo (demo)") {
+	if code != http.StatusOK || !strings.Contains(body, `href="/metrics"`) || !strings.Contains(body, "demo (demo): ready") ||
+		strings.Contains(body, "debug/pprof") || !strings.Contains(body, "version=dev") {
 		t.Fatalf("landing page %d:\n%s", code, body)
 	}
 	if code, _ := p.get(t, "/-/healthy"); code != http.StatusOK {

@@ -45,33 +45,42 @@ func newMux(d *daemon, f flags, reloadCh chan<- chan error) http.Handler {
 		fmt.Fprintln(w, "Reloaded")
 	})
 	if f.metricsPath != "/" {
-		landing, err := web.NewLandingPage(web.LandingConfig{
-			Name:        "Service Desk Exporter",
-			Description: "Prometheus exporter for internal service desks: first response, resolution, reopens, SLA and satisfaction.",
-			Version:     version.Info(),
-			Links: []web.LandingLinks{
-				{Address: f.metricsPath, Text: "Metrics"},
-				{Address: "/-/healthy", Text: "Health"},
-				{Address: "/-/ready", Text: "Readiness", Description: "ready once every source completed a poll"},
-			},
-			ExtraHTML: sourcesHTML(d),
+		mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+			// Built per request: the source list changes with reloads, and
+			// the landing page is not on any hot path.
+			landing, err := web.NewLandingPage(web.LandingConfig{
+				Name:        "Service Desk Exporter",
+				Description: "Prometheus exporter for internal service desks: first response, resolution, reopens, SLA and satisfaction.",
+				Version:     version.Info(),
+				Links: []web.LandingLinks{
+					{Address: f.metricsPath, Text: "Metrics"},
+					{Address: "/-/healthy", Text: "Health"},
+					{Address: "/-/ready", Text: "Readiness", Description: "ready once every source completed a poll"},
+				},
+				ExtraHTML: sourcesHTML(d),
+				Profiling: "false", // no /debug/pprof is served
+			})
+			if err != nil {
+				http.Error(w, "landing page unavailable: "+err.Error(), http.StatusInternalServerError)
+				return
+			}
+			landing.ServeHTTP(w, r)
 		})
-		if err != nil {
-			d.logger.Error("landing page unavailable", "err", err)
-		} else {
-			mux.Handle("/", landing)
-		}
 	}
 	return mux
 }
 
-// sourcesHTML lists source names and types only: URLs and credentials stay
-// off the page.
+// sourcesHTML lists source names, types and readiness only: URLs and
+// credentials stay off the page.
 func sourcesHTML(d *daemon) string {
 	var b strings.Builder
 	b.WriteString("<h2>Sources</h2><ul>")
-	for _, n := range d.sourceNames() {
-		b.WriteString("<li>" + html.EscapeString(n) + "</li>")
+	for _, s := range d.sourceStatus() {
+		state := "waiting for its first successful poll"
+		if s.ready {
+			state = "ready"
+		}
+		b.WriteString("<li>" + html.EscapeString(s.name+" ("+s.kind+"): "+state) + "</li>")
 	}
 	b.WriteString("</ul>")
 	return b.String()

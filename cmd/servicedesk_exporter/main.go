@@ -35,6 +35,11 @@ const (
 )
 
 func main() {
+	if version.Version == "" {
+		// Release builds set it with -ldflags (see Dockerfile); say so
+		// rather than print an empty version.
+		version.Version = "dev"
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
