@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"flag"
 	"os"
 	"os/exec"
@@ -12,16 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/promslog"
 
-	"github.com/servicedesk-exporter/servicedesk_exporter/collector"
 	"github.com/servicedesk-exporter/servicedesk_exporter/config"
-	"github.com/servicedesk-exporter/servicedesk_exporter/poller"
-	"github.com/servicedesk-exporter/servicedesk_exporter/source/demo"
-	"github.com/servicedesk-exporter/servicedesk_exporter/store"
+	"github.com/servicedesk-exporter/servicedesk_exporter/internal/exportertest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -32,10 +26,7 @@ var goldenClock = time.Date(2026, 11, 16, 9, 30, 0, 0, time.UTC)
 // pipeline runs the real demo → derivation → store → collector path with a
 // pinned clock, the way the binary does, minus the web server.
 type pipeline struct {
-	now    time.Time
-	store  *store.Store
-	poller *poller.Poller
-	reg    *prometheus.Registry
+	*exportertest.DemoPipeline
 }
 
 func newPipeline(t *testing.T, dbPath string) *pipeline {
@@ -44,37 +35,19 @@ func newPipeline(t *testing.T, dbPath string) *pipeline {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &pipeline{now: goldenClock}
-	clock := func() time.Time { return p.now }
-	opts := store.OptionsFor(cfg.Metrics)
-	opts.Now = clock
-	if p.store, err = store.Open(dbPath, opts); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = p.store.Close() })
-	sc := cfg.Sources[0]
-	src, err := demo.New(*sc.Demo, demo.WithClock(clock))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.reg = prometheus.NewPedanticRegistry()
-	p.reg.MustRegister(collector.New(p.store.Snapshot, collector.WithClock(clock)))
-	p.poller = poller.New(sc.Name, src, p.store, time.Duration(sc.PollInterval), sc.Horizon(goldenClock),
-		promslog.NewNopLogger(), poller.NewMetrics(p.reg), poller.WithClock(clock))
-	return p
+	return &pipeline{exportertest.NewDemoPipeline(t, cfg, dbPath, goldenClock, nil)}
 }
 
 func (p *pipeline) pollAt(t *testing.T, at time.Time) {
 	t.Helper()
-	p.now = at
-	if err := p.poller.PollOnce(context.Background()); err != nil {
+	if err := p.PollAt(at); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func (p *pipeline) exposition(t *testing.T) []byte {
 	t.Helper()
-	mfs, err := p.reg.Gather()
+	mfs, err := p.Registry.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +80,7 @@ func TestGoldenMetrics(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Fatalf("/metrics differs from %s; if the change is intended run go test ./cmd/servicedesk_exporter -run TestGoldenMetrics -update\n%s", golden, firstDiff(string(want), string(got)))
 	}
-	if problems, err := testutil.GatherAndLint(p.reg); err != nil || len(problems) > 0 {
+	if problems, err := testutil.GatherAndLint(p.Registry); err != nil || len(problems) > 0 {
 		t.Fatalf("lint: %v %v", err, problems)
 	}
 	promtoolCheckMetrics(t, got)
@@ -127,7 +100,7 @@ func TestRestartMatchesUninterruptedRun(t *testing.T) {
 	first.pollAt(t, goldenClock)
 	first.pollAt(t, goldenClock.Add(time.Hour))
 	first.pollAt(t, goldenClock.Add(time.Hour)) // same instant again
-	_ = first.store.Close()
+	_ = first.Store.Close()
 	second := newPipeline(t, path)
 	second.pollAt(t, goldenClock.Add(2*time.Hour))
 	second.pollAt(t, goldenClock.Add(3*time.Hour))

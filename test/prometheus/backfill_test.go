@@ -10,74 +10,22 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/promslog"
 
-	"github.com/servicedesk-exporter/servicedesk_exporter/collector"
 	"github.com/servicedesk-exporter/servicedesk_exporter/config"
-	"github.com/servicedesk-exporter/servicedesk_exporter/poller"
-	"github.com/servicedesk-exporter/servicedesk_exporter/source/demo"
-	"github.com/servicedesk-exporter/servicedesk_exporter/store"
+	"github.com/servicedesk-exporter/servicedesk_exporter/internal/exportertest"
 )
-
-// demoPipeline is the exporter's demo → store → collector path in-process,
-// on a clock the test steps. The demo desk is a pure function of (seed,
-// config, time), so stepping the clock through the past yields exactly the
-// series the binary would have exposed had it run then.
-type demoPipeline struct {
-	now      time.Time
-	store    *store.Store
-	poller   *poller.Poller
-	registry *prometheus.Registry
-}
-
-// newDemoPipeline opens the store at cfg.Store.Path and wires the first
-// (demo) source of cfg the way the binary does. Every series gets
-// extraLabels, the target labels a scrape would add.
-func newDemoPipeline(t *testing.T, cfg *config.Config, start time.Time, extraLabels prometheus.Labels) *demoPipeline {
-	t.Helper()
-	p := &demoPipeline{now: start, registry: prometheus.NewRegistry()}
-	clock := func() time.Time { return p.now }
-	st, err := store.Open(cfg.Store.Path, storeOptionsLikeTheBinary(cfg, clock))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.store = st
-	source := cfg.Sources[0]
-	demoSource, err := demo.New(*source.Demo, demo.WithClock(clock))
-	if err != nil {
-		t.Fatal(err)
-	}
-	labelled := prometheus.WrapRegistererWith(extraLabels, p.registry)
-	labelled.MustRegister(collector.New(st.Snapshot, collector.WithClock(clock)))
-	p.poller = poller.New(source.Name, demoSource, st, time.Duration(source.PollInterval), source.Horizon(start),
-		promslog.NewNopLogger(), poller.NewMetrics(labelled), poller.WithClock(clock))
-	return p
-}
-
-// storeOptionsLikeTheBinary are the options the binary opens the store
-// with, so the binary reopening this store exports the same series.
-func storeOptionsLikeTheBinary(cfg *config.Config, clock func() time.Time) store.Options {
-	opts := store.OptionsFor(cfg.Metrics)
-	opts.Now = clock
-	return opts
-}
-
-func (p *demoPipeline) pollAt(at time.Time) error {
-	p.now = at
-	return p.poller.PollOnce(context.Background())
-}
 
 // writeOpenMetrics appends every series the pipeline exposes now, stamped
 // with the pipeline's clock. Every step repeats each family with its # HELP
 // and # TYPE lines, which strict OpenMetrics forbids but promtool's parser
 // accepts; grouping each family's samples across steps instead would mean
 // holding the whole history (about 150 MB) in memory.
-func (p *demoPipeline) writeOpenMetrics(out *bufio.Writer) error {
-	families, err := p.registry.Gather()
+func writeOpenMetrics(p *exportertest.DemoPipeline, out *bufio.Writer) error {
+	families, err := p.Registry.Gather()
 	if err != nil {
 		return err
 	}
-	timestampMs := p.now.UnixMilli()
+	timestampMs := p.Now.UnixMilli()
 	for _, family := range families {
 		for _, metric := range family.Metric {
 			metric.TimestampMs = &timestampMs
@@ -111,17 +59,17 @@ func writeHistory(t *testing.T, cfg *config.Config, b backfill, extraLabels prom
 	}
 	defer file.Close()
 	out := bufio.NewWriterSize(file, 1<<20)
-	pipeline := newDemoPipeline(t, cfg, b.start, extraLabels)
+	pipeline := exportertest.NewDemoPipeline(t, cfg, cfg.Store.Path, b.start, extraLabels)
 	defer func() {
-		if err := pipeline.store.Close(); err != nil {
+		if err := pipeline.Store.Close(); err != nil {
 			t.Error(err)
 		}
 	}()
 	for at := b.start; !at.After(b.end); at = at.Add(b.step) {
-		if err := pipeline.pollAt(at); err != nil {
+		if err := pipeline.PollAt(at); err != nil {
 			t.Fatalf("demo poll at %s: %v", at, err)
 		}
-		if err := pipeline.writeOpenMetrics(out); err != nil {
+		if err := writeOpenMetrics(pipeline, out); err != nil {
 			t.Fatalf("writing history at %s: %v", at, err)
 		}
 	}
