@@ -72,7 +72,12 @@ func (f *jiraFixture) mutate(t *testing.T, rng *rand.Rand, n int) {
 	issues := f.fake.Issues()
 	desks := []string{"IT", "HR", "FAC"}
 	for range n {
-		is := issues[rng.IntN(len(issues))]
+		// Read the ticket afresh: an earlier iteration may have changed it,
+		// and transitioning to the status it already has is an error.
+		is, ok := f.fake.Issue(issues[rng.IntN(len(issues))].Key)
+		if !ok {
+			t.Fatal("a ticket vanished from the fake")
+		}
 		status, _ := jiratest.StatusByID(is.StatusID)
 		var err error
 		switch rng.IntN(6) {
