@@ -182,16 +182,22 @@ func (s *Server) Mutate(key string, fn func(is *Issue)) error {
 // default JSM SLA does.
 func (s *Server) AddComment(key string, role Role, public bool) error {
 	return s.mutate(key, func(is *Issue, now time.Time) error {
-		author := DefaultAgent
-		switch role {
-		case RoleCustomer:
-			author = is.Reporter
-		case RoleAutomation:
-			author = DefaultAutomation
-		}
+		author := authorFor(is, role)
 		s.appendComment(is, author, public, now)
 		return nil
 	})
+}
+
+// authorFor is who writes as role on is: the reporter for RoleCustomer,
+// DefaultAutomation for RoleAutomation, DefaultAgent otherwise.
+func authorFor(is *Issue, role Role) User {
+	switch role {
+	case RoleCustomer:
+		return is.Reporter
+	case RoleAutomation:
+		return DefaultAutomation
+	}
+	return DefaultAgent
 }
 
 // AddCommentBy adds a comment at Now by a given user.
@@ -205,13 +211,7 @@ func (s *Server) AddCommentBy(key string, author User, public bool) error {
 // AddComments adds n comments at Now in one go (the 10,000-comment ticket).
 func (s *Server) AddComments(key string, n int, role Role, public bool) error {
 	return s.mutate(key, func(is *Issue, now time.Time) error {
-		author := DefaultAgent
-		switch role {
-		case RoleCustomer:
-			author = is.Reporter
-		case RoleAutomation:
-			author = DefaultAutomation
-		}
+		author := authorFor(is, role)
 		is.Comments = slices.Grow(is.Comments, n)
 		for range n {
 			s.appendComment(is, author, public, now)
