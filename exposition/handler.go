@@ -31,7 +31,7 @@ const RenderEvery = time.Second
 // copy of bytes, whatever the number of scrapers.
 type Handler struct {
 	gatherer prometheus.Gatherer
-	version  func() any // changes when the ticket data changes
+	version  func() any // changes when the exposed data changes
 	now      func() time.Time
 	logger   *slog.Logger
 	inflight chan struct{} // nil: no limit
@@ -43,9 +43,10 @@ type Handler struct {
 	gzipped  []byte
 }
 
-// NewHandler serves what g gathers. version returns a value that changes
-// whenever the ticket data changes (the store's snapshot pointer), so a new
-// snapshot is served at once. More than maxInFlight concurrent scrapes get
+// NewHandler serves what g gathers. version returns a comparable value that
+// changes whenever what is exposed changes in a way a scraper must see at
+// once (a new store snapshot, a finished poll), so it is never hidden behind
+// the once-a-second rendering. More than maxInFlight concurrent scrapes get
 // 503; 0 means no limit.
 func NewHandler(g prometheus.Gatherer, version func() any, maxInFlight int, logger *slog.Logger) *Handler {
 	c := &Handler{gatherer: g, version: version, now: time.Now, logger: logger}

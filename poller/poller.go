@@ -38,7 +38,14 @@ type Store interface {
 type Metrics struct {
 	up, lastSuccess, duration, progress, interval *prometheus.GaugeVec
 	errors, skipped                               *prometheus.CounterVec
+	// polls counts finished polls of every source, so a cache of the
+	// rendered exposition can tell that the self-metrics changed.
+	polls atomic.Uint64
 }
+
+// Polls is the number of polls of any source that have finished; it changes
+// whenever a poll outcome (up, errors, last success) may have changed.
+func (m *Metrics) Polls() uint64 { return m.polls.Load() }
 
 // NewMetrics registers the self-metrics with reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
@@ -175,6 +182,7 @@ func (p *Poller) PollOnce(ctx context.Context) error {
 		p.metrics.errors.WithLabelValues(p.name).Inc()
 		p.logger.Error("poll failed; keeping the last good data", "err", err, "retry_in", p.interval)
 	}
+	p.metrics.polls.Add(1)
 	return err
 }
 

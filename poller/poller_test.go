@@ -103,6 +103,9 @@ func TestFailedPollKeepsCommittedBatches(t *testing.T) {
 	if err := p.PollOnce(context.Background()); err == nil {
 		t.Fatal("want the source's error")
 	}
+	if n := p.metrics.Polls(); n != 1 {
+		t.Fatalf("a failed poll counted as %d finished polls, want 1", n)
+	}
 	if p.Ready() {
 		t.Fatal("ready after a failed poll")
 	}

@@ -201,6 +201,19 @@ func (d *daemon) ready() (bool, []string) {
 	return len(waiting) == 0, waiting
 }
 
+// exposedState identifies what /metrics shows: the ticket snapshot and how
+// many polls have finished (each may change up, errors, last success).
+type exposedState struct {
+	snapshot *store.Snapshot
+	polls    uint64
+}
+
+// dataVersion changes whenever /metrics must be rendered anew rather than
+// served from the last rendering: a failed poll shows at the next scrape.
+func (d *daemon) dataVersion() any {
+	return exposedState{snapshot: d.store.Snapshot(), polls: d.pollerMetrics.Polls()}
+}
+
 type sourceStatus struct {
 	name, kind string
 	ready      bool

@@ -14,7 +14,7 @@ import (
 
 func newMux(d *daemon, f flags, reloadCh chan<- chan error) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle(f.metricsPath, exposition.NewHandler(d.registry, func() any { return d.store.Snapshot() }, f.maxRequests, d.logger))
+	mux.Handle(f.metricsPath, exposition.NewHandler(d.registry, d.dataVersion, f.maxRequests, d.logger))
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "Healthy")
 	})
