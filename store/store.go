@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"strconv"
@@ -126,33 +127,47 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	db, err := openBolt(path)
 	if err != nil {
-		if errors.Is(err, bolterrors.ErrTimeout) {
-			return nil, fmt.Errorf("store %s is locked by another process; stop it or use another store.path", path)
-		}
-		return nil, damaged(path, err)
+		return nil, err
 	}
 	s := &Store{db: db, path: path, opts: opts}
-	if err := s.checkFormat(); err != nil {
-		_ = db.Close()
-		return nil, err
-	}
-	if err := s.load(); err != nil {
-		_ = db.Close()
-		return nil, err
+	for _, step := range []func() error{s.checkFormat, s.load} {
+		if err := survivingDamage(path, step); err != nil {
+			_ = db.Close()
+			return nil, err
+		}
 	}
 	s.publish()
 	return s, nil
 }
 
-// openBolt opens the file, turning a bbolt panic on a damaged file into an
-// error: the damage preflight cannot see (a bad freelist page) surfaces here.
+// openBolt opens the file; the damage preflight cannot see (a bad freelist
+// page) surfaces here.
 func openBolt(path string) (db *bolt.DB, err error) {
+	err = survivingDamage(path, func() error {
+		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+		switch {
+		case errors.Is(err, bolterrors.ErrTimeout):
+			return fmt.Errorf("store %s is locked by another process; stop it or use another store.path", path)
+		case err != nil:
+			return damaged(path, err)
+		}
+		return nil
+	})
+	return db, err
+}
+
+// survivingDamage runs fn, which reads the memory-mapped file, and turns
+// what a damaged page makes bbolt do — panic on a bad page header, or fault
+// on an offset past the mapping — into an error naming the file and the fix.
+// Without SetPanicOnFault a fault on mapped memory kills the process.
+func survivingDamage(path string, fn func() error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("%v", r)
+			err = damaged(path, fmt.Errorf("%v", r))
 		}
 	}()
-	return bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	return fn()
 }
 
 func damaged(path string, err error) error {
@@ -189,14 +204,9 @@ func (s *Store) checkFormat() error {
 	})
 }
 
-// load rebuilds every in-memory structure from disk. A damaged file can make
-// bbolt panic while walking pages; that becomes an error naming the file.
-func (s *Store) load() (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = damaged(s.path, fmt.Errorf("%v", r))
-		}
-	}()
+// load rebuilds every in-memory structure from disk, reading every ticket,
+// so a damaged page is found here, at start, not by a later poll.
+func (s *Store) load() error {
 	s.changed = true
 	s.horizons = map[string]time.Time{}
 	s.admitted = map[string]map[string]bool{}
