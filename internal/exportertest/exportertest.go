@@ -8,10 +8,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -56,20 +59,43 @@ func RemoveBinary() {
 	}
 }
 
-// FreeAddr returns a 127.0.0.1 address with a port the kernel just had
-// free. Another process could take it before the exporter binds; start-up
-// checks then fail loudly rather than test the wrong process.
+// FreeAddr returns a free 127.0.0.1 address for a child process to bind.
+// The port is closed again before the child binds it, so it is drawn from
+// below the kernel's ephemeral range: a port the kernel hands out for ":0"
+// or for an outgoing connection — thousands a second while a load test or
+// Prometheus scrapes — could be taken in between; one drawn at random
+// below that range only by another test doing the same, which is rare.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	low := ephemeralLow()
+	for range 100 {
+		port := 10000 + rand.IntN(low-10000)
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			continue // in use
+		}
+		addr := l.Addr().String()
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return addr
 	}
-	addr := l.Addr().String()
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
+	t.Fatal("no free port below the ephemeral range after 100 tries")
+	return ""
+}
+
+// ephemeralLow is the first port of the kernel's ephemeral range, or the
+// IANA one's (49152) where the range cannot be read.
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if low, err := strconv.Atoi(f[0]); err == nil && low > 11000 {
+				return low
+			}
+		}
 	}
-	return addr
+	return 49152
 }
 
 // Run runs the binary in dir to completion, at most timeout, and returns
