@@ -71,31 +71,46 @@ func observe(p *exporter) (ready bool, progress, tracked, created float64) {
 // TestSIGKILLAnywhereNeverMiscounts kills the exporter at random points of
 // its initial sync and of incremental polls, with tickets changing between
 // and during runs, then checks that after a last restart every counter,
-// histogram and gauge equals the fake's ground truth.
+// histogram and gauge equals the fake's ground truth. Cloud and Data Center
+// page and commit differently, so each gets its own kills.
 func TestSIGKILLAnywhereNeverMiscounts(t *testing.T) {
-	const (
-		tickets    = 5000
-		killPoints = 24
-	)
 	seed := crashSeed(t)
 	t.Logf("seed %d (rerun with RELIABILITY_SEED=%d)", seed, seed)
-	rng := rand.New(rand.NewPCG(seed, 1))
-	f := newJiraFixture(t, 11, tickets, 100*time.Millisecond, "1s")
+	for i, tc := range []struct {
+		name       string
+		deployment jiratest.Deployment
+		search     string // the fake's name for the search endpoint
+		killPoints int
+		// Kills in the initial sync come after 1..maxPages search pages,
+		// so that they land before, during and after commits and the
+		// sync (about 32 pages) advances over several runs.
+		maxPages int
+	}{
+		// A Cloud batch is 1000 tickets: 10 pages, then a bulk changelog
+		// fetch, then one commit.
+		{"Cloud", jiratest.DeploymentCloud, "search_jql", 24, 14},
+		// A Data Center page carries its changelogs and is committed alone.
+		{"Data Center", jiratest.DeploymentDataCenter, "search", 12, 6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newJiraFixtureOn(t, tc.deployment, 11, 5000, 100*time.Millisecond, "1s")
+			killAnywhere(t, f, rand.New(rand.NewPCG(seed, uint64(i+1))), tc.search, tc.killPoints, tc.maxPages)
+		})
+	}
+}
 
+func killAnywhere(t *testing.T, f *jiraFixture, rng *rand.Rand, searchEndpoint string, killPoints, maxPages int) {
 	var points []killPoint
 	for i := range killPoints {
 		p := startExporter(t, f.dir)
 		started := time.Now()
-		before, searchesBefore := f.fake.Total(), f.fake.Count("search_jql")
+		before, searchesBefore := f.fake.Total(), f.fake.Count(searchEndpoint)
 		f.mutate(t, rng, 3+rng.IntN(6))
 		if i < killPoints/2 {
-			// First half: kill after a random number of search pages. A Cloud
-			// batch is 1000 tickets (10 pages, then a bulk changelog fetch,
-			// then one commit), so 1..14 pages lands kills before, during and
-			// after commits, and the sync advances over several runs.
+			// First half: in the initial sync.
 			f.fake.SetLatency(100 * time.Millisecond)
-			pages := 1 + rng.IntN(14)
-			for deadline := time.Now().Add(30 * time.Second); f.fake.Count("search_jql")-searchesBefore < pages && time.Now().Before(deadline) && p.running(); {
+			pages := 1 + rng.IntN(maxPages)
+			for deadline := time.Now().Add(30 * time.Second); f.fake.Count(searchEndpoint)-searchesBefore < pages && time.Now().Before(deadline) && p.running(); {
 				time.Sleep(10 * time.Millisecond)
 			}
 			time.Sleep(time.Duration(rng.IntN(300)) * time.Millisecond)

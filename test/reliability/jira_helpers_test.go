@@ -29,11 +29,19 @@ type jiraFixture struct {
 	horizon time.Time
 }
 
-// newJiraFixture generates tickets over 90 days ending now; events count
-// from a `since:` date 45 days back, so the horizon is exact.
+// newJiraFixture generates tickets over 90 days ending now on a fake Jira
+// Cloud; events count from a `since:` date 45 days back, so the horizon is
+// exact.
 func newJiraFixture(t *testing.T, seed uint64, tickets int, latency time.Duration, pollInterval string) *jiraFixture {
 	t.Helper()
-	fake := jiratest.New(jiratest.Options{Seed: seed})
+	return newJiraFixtureOn(t, jiratest.DeploymentCloud, seed, tickets, latency, pollInterval)
+}
+
+// newJiraFixtureOn is newJiraFixture on the given deployment; the exporter
+// finds out which it is from serverInfo, as with deployment: auto.
+func newJiraFixtureOn(t *testing.T, deployment jiratest.Deployment, seed uint64, tickets int, latency time.Duration, pollInterval string) *jiraFixture {
+	t.Helper()
+	fake := jiratest.New(jiratest.Options{Deployment: deployment, Seed: seed})
 	t.Cleanup(fake.Close)
 	now := time.Now()
 	fake.Add(jiratest.Generate(seed, tickets, jiratest.GenerateOptions{Start: now.Add(-90 * 24 * time.Hour), End: now})...)
