@@ -389,7 +389,7 @@ func (s *Store) Reconfigure(opts Options) error {
 	s.opts = opts
 	s.changed = true
 	if rebuild {
-		if err := s.load(); err != nil {
+		if err := survivingDamage(s.path, s.load); err != nil {
 			return err
 		}
 	}
