@@ -13,6 +13,8 @@ import (
 
 	promconfig "github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/demo"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/jira"
 	"gopkg.in/yaml.v3"
 )
 
@@ -40,11 +42,6 @@ func DefaultFirstResponseBuckets() []model.Duration {
 // DefaultResolutionBuckets span an hour to four weeks.
 func DefaultResolutionBuckets() []model.Duration {
 	return durations(time.Hour, 4*time.Hour, 8*time.Hour, day, 2*day, 3*day, week, 2*week, 4*week)
-}
-
-// DefaultDemoConfig is the demo desk used when a demo source has no demo: section.
-func DefaultDemoConfig() DemoConfig {
-	return DemoConfig{Seed: 1, Desks: []string{"IT", "HR", "FAC"}, TicketsPerDay: 150}
 }
 
 const (
@@ -90,8 +87,8 @@ type Source struct {
 	Lookback model.Duration `yaml:"lookback,omitempty"`
 	Since    Date           `yaml:"since,omitempty"`
 
-	Demo *DemoConfig `yaml:"demo,omitempty"`
-	Jira *JiraConfig `yaml:"jira,omitempty"`
+	Demo *demo.Config `yaml:"demo,omitempty"`
+	Jira *jira.Config `yaml:"jira,omitempty"`
 	// HTTPClient is prometheus/common's HTTPClientConfig under http_client;
 	// relative file paths in it are already resolved against the config file's directory.
 	HTTPClient promconfig.HTTPClientConfig `yaml:"http_client,omitempty"`
@@ -104,13 +101,6 @@ func (s Source) Horizon(now time.Time) time.Time {
 		return s.Since.Time
 	}
 	return now.Add(-time.Duration(s.Lookback))
-}
-
-// DemoConfig configures the built-in simulated desk.
-type DemoConfig struct {
-	Seed          int64    `yaml:"seed"`
-	Desks         []string `yaml:"desks"`
-	TicketsPerDay float64  `yaml:"tickets_per_day"`
 }
 
 // Date is a calendar date (2006-01-02) at midnight UTC.

@@ -12,6 +12,8 @@ import (
 
 	promconfig "github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/demo"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/jira"
 )
 
 // Each invalid fixture holds exactly one mistake; its error is compared verbatim.
@@ -121,7 +123,7 @@ func TestLoadDefaults(t *testing.T) {
 }
 
 func defaultDemoConfig() Config {
-	demo := DemoConfig{Seed: 1, Desks: []string{"IT", "HR", "FAC"}, TicketsPerDay: 150}
+	dc := demo.Config{Seed: 1, Desks: []string{"IT", "HR", "FAC"}, TicketsPerDay: 150}
 	return Config{
 		Store: StoreConfig{Path: "data/servicedesk.db"},
 		Metrics: MetricsConfig{
@@ -133,7 +135,7 @@ func defaultDemoConfig() Config {
 			Name: "demo", Type: "demo",
 			PollInterval: parseDurations("30s")[0],
 			Lookback:     parseDurations("30d")[0],
-			Demo:         &demo,
+			Demo:         &dc,
 		}},
 	}
 }
@@ -168,12 +170,12 @@ func TestLoadFull(t *testing.T) {
 		{"demo poll_interval", cfg.Sources[0].PollInterval, parseDurations("5s")[0]},
 		{"demo since", cfg.Sources[0].Since.Time, time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC)},
 		{"demo lookback unset with since", cfg.Sources[0].Lookback, model.Duration(0)},
-		{"demo section", *cfg.Sources[0].Demo, DemoConfig{Seed: -7, Desks: []string{"IT"}, TicketsPerDay: 2.5}},
-		{"demo has no jira", cfg.Sources[0].Jira, (*JiraConfig)(nil)},
+		{"demo section", *cfg.Sources[0].Demo, demo.Config{Seed: -7, Desks: []string{"IT"}, TicketsPerDay: 2.5}},
+		{"demo has no jira", cfg.Sources[0].Jira, (*jira.Config)(nil)},
 		{"jira default poll_interval", cfg.Sources[1].PollInterval, parseDurations("2m")[0]},
 		{"jira lookback", cfg.Sources[1].Lookback, parseDurations("2w")[0]},
 		{"jira url", cfg.Sources[1].Jira.URL, "https://example.atlassian.net"},
-		{"jira has no demo", cfg.Sources[1].Demo, (*DemoConfig)(nil)},
+		{"jira has no demo", cfg.Sources[1].Demo, (*demo.Config)(nil)},
 		{"password_file relative to the config file", cfg.Sources[1].HTTPClient.BasicAuth.PasswordFile, token},
 		{"tls min_version", cfg.Sources[1].HTTPClient.TLSConfig.MinVersion, promconfig.TLSVersions["TLS12"]},
 		{"proxy_url", cfg.Sources[1].HTTPClient.ProxyURL.String(), "http://proxy.example.com:3128"},
@@ -181,7 +183,7 @@ func TestLoadFull(t *testing.T) {
 		{"anchor shares http_client", cfg.Sources[2].HTTPClient.BasicAuth.PasswordFile, token},
 		{"explicit poll_interval", cfg.Sources[2].PollInterval, parseDurations("5m")[0]},
 		{"default lookback", cfg.Sources[2].Lookback, parseDurations("30d")[0]},
-		{"jira deployment", cfg.Sources[3].Jira.Deployment, JiraDeploymentDataCenter},
+		{"jira deployment", cfg.Sources[3].Jira.Deployment, jira.DeploymentDataCenter},
 		{"credentials_file", cfg.Sources[3].HTTPClient.Authorization.CredentialsFile, token},
 	}
 	for _, c := range checks {

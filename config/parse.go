@@ -14,6 +14,8 @@ import (
 
 	promconfig "github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/demo"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/jira"
 	"gopkg.in/yaml.v3"
 )
 
@@ -67,7 +69,7 @@ func (s *httpClientSection) UnmarshalYAML(unmarshal func(any) error) error {
 }
 
 type jiraSection struct {
-	cfg JiraConfig
+	cfg jira.Config
 	err error
 }
 
@@ -324,8 +326,8 @@ func (p *parser) demoSource(raw *rawSource, node *yaml.Node, scope string, src *
 		}
 	}
 	src.PollInterval = DefaultDemoPoll
-	demo := DefaultDemoConfig()
-	src.Demo = &demo
+	dc := demo.DefaultConfig()
+	src.Demo = &dc
 	if raw.Demo == nil {
 		return nil
 	}
@@ -334,14 +336,14 @@ func (p *parser) demoSource(raw *rawSource, node *yaml.Node, scope string, src *
 		if err != nil {
 			return err
 		}
-		demo.Seed = seed
+		dc.Seed = seed
 	}
 	if isSet(&raw.Demo.Desks) {
 		desks, err := p.desks(field{node: &raw.Demo.Desks, scope: scope, key: "demo.desks"})
 		if err != nil {
 			return err
 		}
-		demo.Desks = desks
+		dc.Desks = desks
 	}
 	if isSet(&raw.Demo.TicketsPerDay) {
 		f := field{node: &raw.Demo.TicketsPerDay, scope: scope, key: "demo.tickets_per_day"}
@@ -352,7 +354,7 @@ func (p *parser) demoSource(raw *rawSource, node *yaml.Node, scope string, src *
 		if !(rate > 0) || math.IsInf(rate, 1) {
 			return p.errorf(f.line(), scope, "demo.tickets_per_day must be a positive number, got %g", rate)
 		}
-		demo.TicketsPerDay = rate
+		dc.TicketsPerDay = rate
 	}
 	return nil
 }

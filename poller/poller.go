@@ -203,7 +203,7 @@ func (p *Poller) poll(ctx context.Context) error {
 		for _, skipErr := range res.Skipped {
 			p.logger.Warn("skipping ticket with unusable facts", "err", skipErr)
 		}
-		p.metrics.skipped.WithLabelValues(p.name).Add(float64(len(res.Skipped)))
+		p.metrics.skipped.WithLabelValues(p.name).Add(float64(len(res.Skipped) + b.Skipped))
 		if b.Progress != nil && b.Progress.Total > 0 {
 			ratio := float64(b.Progress.Done) / float64(b.Progress.Total)
 			p.metrics.progress.WithLabelValues(p.name).Set(min(ratio, 1))

@@ -144,6 +144,9 @@ type Batch struct {
 	InScope []string
 	// Progress reports an initial sync's progress; nil when not syncing.
 	Progress *Progress
+	// Skipped counts tickets the source read but could not decode; they are
+	// logged by the source and counted with the tickets derivation rejects.
+	Skipped int
 }
 
 // Progress of a long initial sync.

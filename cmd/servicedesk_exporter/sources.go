@@ -39,7 +39,7 @@ type checker interface {
 func (f sourceFactory) build(_ context.Context, sc config.Source) (adapter, error) {
 	switch sc.Type {
 	case config.TypeDemo:
-		dc := config.DefaultDemoConfig()
+		dc := demo.DefaultConfig()
 		if sc.Demo != nil {
 			dc = *sc.Demo
 		}

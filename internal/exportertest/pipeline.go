@@ -43,7 +43,7 @@ func NewDemoPipeline(t testing.TB, cfg *config.Config, storePath string, start t
 	t.Cleanup(func() { _ = st.Close() })
 	p.Store = st
 	sc := cfg.Sources[0]
-	dc := config.DefaultDemoConfig()
+	dc := demo.DefaultConfig()
 	if sc.Demo != nil {
 		dc = *sc.Demo
 	}

@@ -13,7 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/servicedesk-exporter/servicedesk_exporter/config"
 	"github.com/servicedesk-exporter/servicedesk_exporter/ticket"
 )
 
@@ -74,7 +73,7 @@ func WithClock(now func() time.Time) Option {
 }
 
 // New validates cfg and returns the simulated desk it describes.
-func New(cfg config.DemoConfig, opts ...Option) (*Source, error) {
+func New(cfg Config, opts ...Option) (*Source, error) {
 	if len(cfg.Desks) == 0 {
 		return nil, errors.New("demo source: desks must list at least one desk")
 	}

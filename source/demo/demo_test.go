@@ -8,21 +8,20 @@ import (
 	"testing"
 	"time"
 
-	"github.com/servicedesk-exporter/servicedesk_exporter/config"
 	"github.com/servicedesk-exporter/servicedesk_exporter/ticket"
 )
 
 // pinned is a Wednesday morning; every test runs on a pinned clock.
 var pinned = time.Date(2026, 11, 18, 10, 17, 23, 0, time.UTC)
 
-var defaultConfig = config.DemoConfig{Seed: 1, Desks: []string{"IT", "HR", "FAC"}, TicketsPerDay: 150}
+var defaultConfig = Config{Seed: 1, Desks: []string{"IT", "HR", "FAC"}, TicketsPerDay: 150}
 
 // clock is a settable clock for WithClock.
 type clock struct{ now time.Time }
 
 func (c *clock) read() time.Time { return c.now }
 
-func newSource(t *testing.T, cfg config.DemoConfig, c *clock) *Source {
+func newSource(t *testing.T, cfg Config, c *clock) *Source {
 	t.Helper()
 	s, err := New(cfg, WithClock(c.read))
 	if err != nil {
@@ -87,16 +86,16 @@ func comparable(tk ticket.Ticket) ticket.Ticket {
 func TestNewRejectsInvalidConfig(t *testing.T) {
 	tests := []struct {
 		name string
-		cfg  config.DemoConfig
+		cfg  Config
 		want string
 	}{
-		{"no desks", config.DemoConfig{TicketsPerDay: 10}, "demo source: desks must list at least one desk"},
-		{"blank desk", config.DemoConfig{Desks: []string{"IT", " "}, TicketsPerDay: 10}, "demo source: desk 2 is empty"},
-		{"duplicate desk", config.DemoConfig{Desks: []string{"IT", "HR", "IT"}, TicketsPerDay: 10}, `demo source: desk "IT" is listed twice`},
-		{"zero tickets", config.DemoConfig{Desks: []string{"IT"}}, "demo source: tickets_per_day must be greater than 0, got 0"},
-		{"negative tickets", config.DemoConfig{Desks: []string{"IT"}, TicketsPerDay: -3}, "demo source: tickets_per_day must be greater than 0, got -3"},
-		{"NaN tickets", config.DemoConfig{Desks: []string{"IT"}, TicketsPerDay: math.NaN()}, "demo source: tickets_per_day must be greater than 0, got NaN"},
-		{"too many tickets", config.DemoConfig{Desks: []string{"IT"}, TicketsPerDay: 5001}, "demo source: tickets_per_day must be at most 5000, got 5001"},
+		{"no desks", Config{TicketsPerDay: 10}, "demo source: desks must list at least one desk"},
+		{"blank desk", Config{Desks: []string{"IT", " "}, TicketsPerDay: 10}, "demo source: desk 2 is empty"},
+		{"duplicate desk", Config{Desks: []string{"IT", "HR", "IT"}, TicketsPerDay: 10}, `demo source: desk "IT" is listed twice`},
+		{"zero tickets", Config{Desks: []string{"IT"}}, "demo source: tickets_per_day must be greater than 0, got 0"},
+		{"negative tickets", Config{Desks: []string{"IT"}, TicketsPerDay: -3}, "demo source: tickets_per_day must be greater than 0, got -3"},
+		{"NaN tickets", Config{Desks: []string{"IT"}, TicketsPerDay: math.NaN()}, "demo source: tickets_per_day must be greater than 0, got NaN"},
+		{"too many tickets", Config{Desks: []string{"IT"}, TicketsPerDay: 5001}, "demo source: tickets_per_day must be at most 5000, got 5001"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -127,7 +126,7 @@ func TestPollIsAPureFunctionOfConfigAndTime(t *testing.T) {
 
 	// Any part of the configuration changes the tickets; a day of slots
 	// is enough to tell.
-	dayOfTickets := func(cfg config.DemoConfig) []ticket.Ticket {
+	dayOfTickets := func(cfg Config) []ticket.Ticket {
 		s := newSource(t, cfg, &clock{pinned})
 		var all []ticket.Ticket
 		for slot := slotOf(pinned.Add(-day)); slot < slotOf(pinned); slot++ {
@@ -140,11 +139,11 @@ func TestPollIsAPureFunctionOfConfigAndTime(t *testing.T) {
 	reference := dayOfTickets(defaultConfig)
 	tests := []struct {
 		name   string
-		change func(*config.DemoConfig)
+		change func(*Config)
 	}{
-		{"seed", func(c *config.DemoConfig) { c.Seed = 2 }},
-		{"desks", func(c *config.DemoConfig) { c.Desks = []string{"IT", "HR"} }},
-		{"tickets per day", func(c *config.DemoConfig) { c.TicketsPerDay = 300 }},
+		{"seed", func(c *Config) { c.Seed = 2 }},
+		{"desks", func(c *Config) { c.Desks = []string{"IT", "HR"} }},
+		{"tickets per day", func(c *Config) { c.TicketsPerDay = 300 }},
 	}
 	for _, tt := range tests {
 		t.Run("other "+tt.name, func(t *testing.T) {

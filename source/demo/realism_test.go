@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/servicedesk-exporter/servicedesk_exporter/config"
 	"github.com/servicedesk-exporter/servicedesk_exporter/ticket"
 )
 
@@ -260,7 +259,7 @@ func TestTheDeskLooksReal(t *testing.T) {
 }
 
 func TestUnknownDesksGetGenericRequestTypes(t *testing.T) {
-	cfg := config.DemoConfig{Seed: 3, Desks: []string{"OPS", "IT"}, TicketsPerDay: 40}
+	cfg := Config{Seed: 3, Desks: []string{"OPS", "IT"}, TicketsPerDay: 40}
 	desks := map[string]int{}
 	for _, tk := range tickets(poll(t, newSource(t, cfg, &clock{pinned}), nil)) {
 		desks[tk.Desk]++

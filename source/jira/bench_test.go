@@ -9,7 +9,7 @@ import (
 
 	promconfig "github.com/prometheus/common/config"
 
-	"github.com/servicedesk-exporter/servicedesk_exporter/source/jira/jiratest"
+	"github.com/servicedesk-exporter/servicedesk_exporter/internal/fakejira"
 )
 
 // benchPage discovers a fake Jira Cloud site with generated tickets and
@@ -17,13 +17,13 @@ import (
 // the initial sync requests it (100 issues, every field the adapter reads).
 func benchPage(b *testing.B) (*Source, *site, []byte) {
 	b.Helper()
-	now := jiratest.DefaultGenerateEnd
-	srv := jiratest.New(jiratest.Options{Deployment: jiratest.DeploymentCloud, Now: func() time.Time { return now }})
+	now := fakejira.DefaultGenerateEnd
+	srv := fakejira.New(fakejira.Options{Deployment: fakejira.DeploymentCloud, Now: func() time.Time { return now }})
 	b.Cleanup(srv.Close)
-	srv.Add(jiratest.Generate(1, 1000, jiratest.GenerateOptions{End: now})...)
+	srv.Add(fakejira.Generate(1, 1000, fakejira.GenerateOptions{End: now})...)
 	cfg := testConfig(srv.URL)
 	cfg.JQL = "project in (IT, HR, FAC)"
-	auth := promconfig.HTTPClientConfig{BasicAuth: &promconfig.BasicAuth{Username: jiratest.DefaultEmail, Password: promconfig.Secret(jiratest.DefaultAPIToken)}}
+	auth := promconfig.HTTPClientConfig{BasicAuth: &promconfig.BasicAuth{Username: fakejira.DefaultEmail, Password: promconfig.Secret(fakejira.DefaultAPIToken)}}
 	src, err := New("bench", cfg, auth, slog.New(slog.DiscardHandler), nil, WithClock(func() time.Time { return now }))
 	if err != nil {
 		b.Fatal(err)

@@ -17,7 +17,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	promconfig "github.com/prometheus/common/config"
 
-	"github.com/servicedesk-exporter/servicedesk_exporter/config"
 	"github.com/servicedesk-exporter/servicedesk_exporter/ticket"
 )
 
@@ -83,7 +82,7 @@ func TestOldSearchGoneExplains(t *testing.T) {
 	mux.HandleFunc("GET /rest/api/2/search", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusGone, `{"errorMessages":["The requested API has been removed. Please migrate to the /rest/api/3/search/jql API."],"errors":{}}`)
 	})
-	env := newTestEnv(t, mux, func(c *config.JiraConfig) { c.Deployment = config.JiraDeploymentDataCenter })
+	env := newTestEnv(t, mux, func(c *Config) { c.Deployment = DeploymentDataCenter })
 	err := env.src.Poll(context.Background(), env.clock.Now(), nil, func(context.Context, ticket.Batch) error { return nil })
 	if StatusCode(err) != http.StatusGone || !strings.Contains(err.Error(), "set jira.deployment to cloud or auto") {
 		t.Fatalf("error = %v", err)
@@ -217,7 +216,7 @@ func TestServerErrorsBackOffBounded(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := newTestEnv(t, tt.handler, func(c *config.JiraConfig) { c.MaxRetries = tt.maxRetries })
+			env := newTestEnv(t, tt.handler, func(c *Config) { c.MaxRetries = tt.maxRetries })
 			_, err := env.src.api.do(context.Background(), request{endpoint: "field", method: "GET", path: "rest/api/2/field"}, nil)
 			if err == nil || !strings.Contains(err.Error(), "giving up after") {
 				t.Fatalf("error = %v", err)

@@ -8,7 +8,6 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/servicedesk-exporter/servicedesk_exporter/config"
 	"github.com/servicedesk-exporter/servicedesk_exporter/ticket"
 )
 
@@ -17,12 +16,12 @@ func TestJiraConfigUnmarshal(t *testing.T) {
 		name    string
 		yaml    string
 		wantErr string
-		check   func(t *testing.T, c config.JiraConfig)
+		check   func(t *testing.T, c Config)
 	}{
 		{
 			name: "defaults",
 			yaml: "url: https://acme.atlassian.net\njql: project = ITSD\n",
-			check: func(t *testing.T, c config.JiraConfig) {
+			check: func(t *testing.T, c Config) {
 				if c.Deployment != "auto" || c.FirstResponse != "auto" || c.FirstResponseSLA != "Time to first response" ||
 					c.RequestsPerSecond != 5 || c.PageSize != 100 || time.Duration(c.Overlap) != 5*time.Minute ||
 					time.Duration(c.ReconcileInterval) != time.Hour || c.MaxResultWindow != 10000 {
@@ -33,7 +32,7 @@ func TestJiraConfigUnmarshal(t *testing.T) {
 		{
 			name: "overrides",
 			yaml: "url: https://jira.example.com/jira\njql: project in (A, B)\ndeployment: datacenter\nfirst_response: comment\npage_size: 50\noverlap: 10m\nautomation_account_ids: [bot1]\n",
-			check: func(t *testing.T, c config.JiraConfig) {
+			check: func(t *testing.T, c Config) {
 				if c.Deployment != "datacenter" || c.PageSize != 50 || time.Duration(c.Overlap) != 10*time.Minute || len(c.AutomationAccountIDs) != 1 {
 					t.Errorf("overrides lost: %+v", c)
 				}
@@ -53,7 +52,7 @@ func TestJiraConfigUnmarshal(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var c config.JiraConfig
+			var c Config
 			err := yaml.Unmarshal([]byte(tt.yaml), &c)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
@@ -327,7 +326,7 @@ func TestCommentRoles(t *testing.T) {
 }
 
 func TestDecodeIssueRejectsMalformedCustomField(t *testing.T) {
-	st := &site{deployment: config.JiraDeploymentCloud, categories: map[string]ticket.Category{"1": ticket.CategoryNew},
+	st := &site{deployment: DeploymentCloud, categories: map[string]ticket.Category{"1": ticket.CategoryNew},
 		slaFields: []Field{{Kind: "sla", ID: "customfield_1", Name: "TTFR"}}, requestType: "customfield_2"}
 	base := `"created":"2026-01-01T10:00:00.000+0000","updated":"2026-01-01T11:00:00.000+0000","status":{"id":"1","name":"Open"}`
 	tests := []struct {

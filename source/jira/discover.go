@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/servicedesk-exporter/servicedesk_exporter/config"
 	"github.com/servicedesk-exporter/servicedesk_exporter/ticket"
 )
 
@@ -30,7 +29,7 @@ type Field struct {
 
 // site is what the exporter learns about a Jira site once per process.
 type site struct {
-	deployment string // config.JiraDeploymentCloud or config.JiraDeploymentDataCenter
+	deployment string // DeploymentCloud or DeploymentDataCenter
 	version    string
 	user       user
 	loc        *time.Location
@@ -46,7 +45,7 @@ type site struct {
 	firstResponseSLA string
 }
 
-func (s *site) cloud() bool { return s.deployment == config.JiraDeploymentCloud }
+func (s *site) cloud() bool { return s.deployment == DeploymentCloud }
 
 // fields lists the JSM fields found, for logs and the check report.
 func (s *site) fields() []Field {
@@ -87,11 +86,11 @@ func (src *Source) discover(ctx context.Context) (*site, error) {
 		return nil, fmt.Errorf("read server info: %w", src.explain(err))
 	}
 	st.version = info.Version
-	if st.deployment == config.JiraDeploymentAuto {
+	if st.deployment == DeploymentAuto {
 		if strings.EqualFold(info.DeploymentType, "cloud") {
-			st.deployment = config.JiraDeploymentCloud
+			st.deployment = DeploymentCloud
 		} else {
-			st.deployment = config.JiraDeploymentDataCenter
+			st.deployment = DeploymentDataCenter
 		}
 	}
 
@@ -186,9 +185,9 @@ func (src *Source) chooseFirstResponse(st *site) string {
 		}
 	}
 	switch src.cfg.FirstResponse {
-	case config.JiraFirstResponseComment:
+	case FirstResponseComment:
 		return ""
-	case config.JiraFirstResponseSLA:
+	case FirstResponseSLA:
 		if found == "" {
 			src.logger.Warn("first_response is sla but no SLA field has that name; tickets without it fall back to comments",
 				"first_response_sla", want)

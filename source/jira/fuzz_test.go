@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/servicedesk-exporter/servicedesk_exporter/config"
 	"github.com/servicedesk-exporter/servicedesk_exporter/ticket"
 )
 
@@ -14,7 +13,7 @@ import (
 // must never panic, and whatever it accepts must be usable by derivation.
 func FuzzDecodeIssue(f *testing.F) {
 	st := &site{
-		deployment:   config.JiraDeploymentCloud,
+		deployment:   DeploymentCloud,
 		categories:   map[string]ticket.Category{"1": ticket.CategoryNew, "3": ticket.CategoryIndeterminate, "5": ticket.CategoryDone},
 		slaFields:    []Field{{Kind: "sla", ID: "customfield_1", Name: "Time to first response"}},
 		satisfaction: "customfield_3", satisfactionDate: "customfield_4", requestType: "customfield_2",

@@ -16,8 +16,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	promconfig "github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
-
-	"github.com/servicedesk-exporter/servicedesk_exporter/config"
 )
 
 // referenceSample reads a payload from the shared reference samples.
@@ -65,8 +63,8 @@ func (f *fakeTime) Sleeps() []time.Duration {
 	return append([]time.Duration(nil), f.sleeps...)
 }
 
-func testConfig(url string) config.JiraConfig {
-	cfg := config.DefaultJiraConfig
+func testConfig(url string) Config {
+	cfg := DefaultConfig
 	cfg.URL = url
 	cfg.JQL = "project = ITSD"
 	cfg.RequestsPerSecond = 1000
@@ -84,7 +82,7 @@ type testEnv struct {
 }
 
 // newTestEnv starts handler on 127.0.0.1 and a source pointed at it.
-func newTestEnv(t *testing.T, handler http.Handler, mutate func(*config.JiraConfig)) *testEnv {
+func newTestEnv(t *testing.T, handler http.Handler, mutate func(*Config)) *testEnv {
 	t.Helper()
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)

@@ -18,8 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	promconfig "github.com/prometheus/common/config"
 
-	"github.com/servicedesk-exporter/servicedesk_exporter/config"
-	"github.com/servicedesk-exporter/servicedesk_exporter/source/jira/jiratest"
+	"github.com/servicedesk-exporter/servicedesk_exporter/internal/fakejira"
 	"github.com/servicedesk-exporter/servicedesk_exporter/ticket"
 )
 
@@ -41,7 +40,7 @@ type ledgerStore struct {
 }
 
 type countedEvent struct {
-	labels jiratest.Labels
+	labels fakejira.Labels
 	event  ticket.Event
 }
 
@@ -51,8 +50,8 @@ func newLedgerStore(horizon time.Time) *ledgerStore {
 	return &ledgerStore{horizon: horizon, tickets: map[string]ticket.Ticket{}, counted: map[string]bool{}}
 }
 
-func labelsOf(t ticket.Ticket) jiratest.Labels {
-	return jiratest.Labels{Source: jiratest.DefaultSource, Desk: t.Desk, RequestType: t.RequestType, Priority: t.Priority}
+func labelsOf(t ticket.Ticket) fakejira.Labels {
+	return fakejira.Labels{Source: fakejira.DefaultSource, Desk: t.Desk, RequestType: t.RequestType, Priority: t.Priority}
 }
 
 func (s *ledgerStore) emit(_ context.Context, b ticket.Batch) error {
@@ -98,24 +97,24 @@ func (s *ledgerStore) emit(_ context.Context, b ticket.Batch) error {
 	return nil
 }
 
-// observed is the part of jiratest.Truth the comparison covers.
+// observed is the part of fakejira.Truth the comparison covers.
 type observed struct {
-	Created, Resolved, Reopened map[jiratest.Labels]int
-	FirstResponseSeconds        map[jiratest.Labels][]float64
-	ResolutionSeconds           map[jiratest.Labels][]float64
-	SLACycles                   map[jiratest.SLALabels]jiratest.SLAOutcome
-	Satisfaction                map[jiratest.SatisfactionLabels][]int
-	Open                        map[jiratest.OpenLabels]int
-	AwaitingFirstResponse       map[jiratest.Labels]int
-	BreachedOpen                map[jiratest.DeskSLA]int
+	Created, Resolved, Reopened map[fakejira.Labels]int
+	FirstResponseSeconds        map[fakejira.Labels][]float64
+	ResolutionSeconds           map[fakejira.Labels][]float64
+	SLACycles                   map[fakejira.SLALabels]fakejira.SLAOutcome
+	Satisfaction                map[fakejira.SatisfactionLabels][]int
+	Open                        map[fakejira.OpenLabels]int
+	AwaitingFirstResponse       map[fakejira.Labels]int
+	BreachedOpen                map[fakejira.DeskSLA]int
 }
 
 func newObserved() observed {
 	return observed{
-		Created: map[jiratest.Labels]int{}, Resolved: map[jiratest.Labels]int{}, Reopened: map[jiratest.Labels]int{},
-		FirstResponseSeconds: map[jiratest.Labels][]float64{}, ResolutionSeconds: map[jiratest.Labels][]float64{},
-		SLACycles: map[jiratest.SLALabels]jiratest.SLAOutcome{}, Satisfaction: map[jiratest.SatisfactionLabels][]int{},
-		Open: map[jiratest.OpenLabels]int{}, AwaitingFirstResponse: map[jiratest.Labels]int{}, BreachedOpen: map[jiratest.DeskSLA]int{},
+		Created: map[fakejira.Labels]int{}, Resolved: map[fakejira.Labels]int{}, Reopened: map[fakejira.Labels]int{},
+		FirstResponseSeconds: map[fakejira.Labels][]float64{}, ResolutionSeconds: map[fakejira.Labels][]float64{},
+		SLACycles: map[fakejira.SLALabels]fakejira.SLAOutcome{}, Satisfaction: map[fakejira.SatisfactionLabels][]int{},
+		Open: map[fakejira.OpenLabels]int{}, AwaitingFirstResponse: map[fakejira.Labels]int{}, BreachedOpen: map[fakejira.DeskSLA]int{},
 	}
 }
 
@@ -137,7 +136,7 @@ func (s *ledgerStore) observed(now time.Time) observed {
 		case ticket.EventFirstResponse:
 			o.FirstResponseSeconds[l] = append(o.FirstResponseSeconds[l], e.Seconds)
 		case ticket.EventSLACycle:
-			k := jiratest.SLALabels{Labels: l, SLA: e.SLA}
+			k := fakejira.SLALabels{Labels: l, SLA: e.SLA}
 			out := o.SLACycles[k]
 			if e.Breached {
 				out.Breached++
@@ -146,7 +145,7 @@ func (s *ledgerStore) observed(now time.Time) observed {
 			}
 			o.SLACycles[k] = out
 		case ticket.EventSatisfaction:
-			k := jiratest.SatisfactionLabels{Source: l.Source, Desk: l.Desk, RequestType: l.RequestType}
+			k := fakejira.SatisfactionLabels{Source: l.Source, Desk: l.Desk, RequestType: l.RequestType}
 			o.Satisfaction[k] = append(o.Satisfaction[k], e.Rating)
 		}
 	}
@@ -156,20 +155,20 @@ func (s *ledgerStore) observed(now time.Time) observed {
 			continue
 		}
 		l := labelsOf(t)
-		o.Open[jiratest.OpenLabels{Labels: l, StatusCategory: jiratest.Category(st.Category)}]++
+		o.Open[fakejira.OpenLabels{Labels: l, StatusCategory: fakejira.Category(st.Category)}]++
 		if st.AwaitingFirstResponse {
 			o.AwaitingFirstResponse[l]++
 		}
 		for _, sla := range st.SLAs {
 			if sla.BreachedAt(now) {
-				o.BreachedOpen[jiratest.DeskSLA{Desk: t.Desk, SLA: sla.Name}]++
+				o.BreachedOpen[fakejira.DeskSLA{Desk: t.Desk, SLA: sla.Name}]++
 			}
 		}
 	}
 	return o
 }
 
-func truthObserved(tr jiratest.Truth) observed {
+func truthObserved(tr fakejira.Truth) observed {
 	return observed{
 		Created: tr.Created, Resolved: tr.Resolved, Reopened: tr.Reopened,
 		FirstResponseSeconds: tr.FirstResponseSeconds, ResolutionSeconds: tr.ResolutionSeconds,
@@ -267,35 +266,35 @@ func (c *stepClock) Advance(d time.Duration) {
 }
 
 type siteEnv struct {
-	srv     *jiratest.Server
+	srv     *fakejira.Server
 	clock   *stepClock
-	cfg     config.JiraConfig
+	cfg     Config
 	httpCfg promconfig.HTTPClientConfig
 	reg     *prometheus.Registry
 	metrics *Metrics
 }
 
-func newSite(t *testing.T, opts jiratest.Options, tickets int, mutate func(*config.JiraConfig)) *siteEnv {
+func newSite(t *testing.T, opts fakejira.Options, tickets int, mutate func(*Config)) *siteEnv {
 	t.Helper()
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
 	clock := &stepClock{now: opts.Now()}
 	opts.Now = clock.Now
-	srv := jiratest.New(opts)
+	srv := fakejira.New(opts)
 	t.Cleanup(srv.Close)
 	if tickets > 0 {
-		srv.Add(jiratest.Generate(opts.Seed+1, tickets, jiratest.GenerateOptions{End: clock.Now()})...)
+		srv.Add(fakejira.Generate(opts.Seed+1, tickets, fakejira.GenerateOptions{End: clock.Now()})...)
 	}
 	cfg := testConfig(srv.URL)
 	cfg.JQL = "project in (IT, HR, FAC)"
-	cfg.AutomationAccountIDs = []string{jiratest.DefaultAutomation.AccountID}
+	cfg.AutomationAccountIDs = []string{fakejira.DefaultAutomation.AccountID}
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	httpCfg := promconfig.HTTPClientConfig{BasicAuth: &promconfig.BasicAuth{Username: jiratest.DefaultEmail, Password: jiratest.DefaultAPIToken}}
-	if opts.Deployment == jiratest.DeploymentDataCenter {
-		httpCfg = promconfig.HTTPClientConfig{Authorization: &promconfig.Authorization{Type: "Bearer", Credentials: jiratest.DefaultPAT}}
+	httpCfg := promconfig.HTTPClientConfig{BasicAuth: &promconfig.BasicAuth{Username: fakejira.DefaultEmail, Password: fakejira.DefaultAPIToken}}
+	if opts.Deployment == fakejira.DeploymentDataCenter {
+		httpCfg = promconfig.HTTPClientConfig{Authorization: &promconfig.Authorization{Type: "Bearer", Credentials: fakejira.DefaultPAT}}
 	}
 	reg := prometheus.NewRegistry()
 	return &siteEnv{srv: srv, clock: clock, cfg: cfg, httpCfg: httpCfg, reg: reg, metrics: NewMetrics(reg)}
@@ -307,7 +306,7 @@ func (e *siteEnv) source(t *testing.T, logs io.Writer) *Source {
 	if logs == nil {
 		logs = io.Discard
 	}
-	src, err := New(jiratest.DefaultSource, e.cfg, e.httpCfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), e.metrics, WithClock(e.clock.Now))
+	src, err := New(fakejira.DefaultSource, e.cfg, e.httpCfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), e.metrics, WithClock(e.clock.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,18 +328,18 @@ func pollOnce(t *testing.T, src *Source, store *ledgerStore) {
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // mutateSite changes a few tickets the way agents and customers do.
-func mutateSite(t *testing.T, srv *jiratest.Server) (answered, resolved, reopened, rated string) {
+func mutateSite(t *testing.T, srv *fakejira.Server) (answered, resolved, reopened, rated string) {
 	t.Helper()
 	for _, is := range srv.Issues() {
-		open := !strings.HasPrefix(is.StatusID, jiratest.StatusResolved) && is.StatusID != jiratest.StatusClosed && is.StatusID != jiratest.StatusCanceled
+		open := !strings.HasPrefix(is.StatusID, fakejira.StatusResolved) && is.StatusID != fakejira.StatusClosed && is.StatusID != fakejira.StatusCanceled
 		switch {
 		case open && answered == "" && len(is.Comments) == 0:
 			answered = is.Key
 		case open && resolved == "" && is.Key != answered:
 			resolved = is.Key
-		case is.StatusID == jiratest.StatusResolved && reopened == "":
+		case is.StatusID == fakejira.StatusResolved && reopened == "":
 			reopened = is.Key
-		case is.StatusID == jiratest.StatusResolved && rated == "" && len(is.Ratings) == 0:
+		case is.StatusID == fakejira.StatusResolved && rated == "" && len(is.Ratings) == 0:
 			rated = is.Key
 		}
 	}
@@ -353,21 +352,21 @@ func mutateSite(t *testing.T, srv *jiratest.Server) (answered, resolved, reopene
 			t.Fatal(err)
 		}
 	}
-	must(srv.AddComment(answered, jiratest.RoleAgent, true))
-	must(srv.Transition(resolved, jiratest.StatusResolved))
-	must(srv.Transition(reopened, jiratest.StatusInProgress))
+	must(srv.AddComment(answered, fakejira.RoleAgent, true))
+	must(srv.Transition(resolved, fakejira.StatusResolved))
+	must(srv.Transition(reopened, fakejira.StatusInProgress))
 	must(srv.Rate(rated, 2))
 	return
 }
 
 func TestCloudSyncMatchesTruth(t *testing.T) {
 	start := time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
-	site := newSite(t, jiratest.Options{Deployment: jiratest.DeploymentCloud, Seed: 11, Now: func() time.Time { return start }}, 600, nil)
+	site := newSite(t, fakejira.Options{Deployment: fakejira.DeploymentCloud, Seed: 11, Now: func() time.Time { return start }}, 600, nil)
 	store := newLedgerStore(start.Add(-30 * 24 * time.Hour))
 
 	src := site.source(t, nil)
 	pollOnce(t, src, store)
-	compareObserved(t, store.observed(site.clock.Now()), truthObserved(site.srv.Truth(store.horizon, jiratest.SLATimeToFirstResponse)))
+	compareObserved(t, store.observed(site.clock.Now()), truthObserved(site.srv.Truth(store.horizon, fakejira.SLATimeToFirstResponse)))
 
 	synced := len(store.tickets)
 	counts := site.srv.Counts()
@@ -400,7 +399,7 @@ func TestCloudSyncMatchesTruth(t *testing.T) {
 	if site.srv.Count("search_jql") != 1 || site.srv.Count("changelog_bulkfetch") != 1 {
 		t.Errorf("incremental poll after 4 changes sent %v", site.srv.Counts())
 	}
-	compareObserved(t, store.observed(site.clock.Now()), truthObserved(site.srv.Truth(store.horizon, jiratest.SLATimeToFirstResponse)))
+	compareObserved(t, store.observed(site.clock.Now()), truthObserved(site.srv.Truth(store.horizon, fakejira.SLATimeToFirstResponse)))
 	for _, key := range []string{answered, resolved, reopened, rated} {
 		found := false
 		for _, tk := range store.tickets {
@@ -414,11 +413,11 @@ func TestCloudSyncMatchesTruth(t *testing.T) {
 
 func TestDataCenterSyncPastResultWindow(t *testing.T) {
 	start := time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
-	site := newSite(t, jiratest.Options{Deployment: jiratest.DeploymentDataCenter, Seed: 21, SearchWindow: 120,
-		Now: func() time.Time { return start }}, 400, func(c *config.JiraConfig) {
+	site := newSite(t, fakejira.Options{Deployment: fakejira.DeploymentDataCenter, Seed: 21, SearchWindow: 120,
+		Now: func() time.Time { return start }}, 400, func(c *Config) {
 		c.PageSize = 50
 		c.MaxResultWindow = 120
-		c.FirstResponse = config.JiraFirstResponseComment
+		c.FirstResponse = FirstResponseComment
 	})
 	store := newLedgerStore(start.Add(-60 * 24 * time.Hour))
 	pollOnce(t, site.source(t, nil), store)
@@ -447,8 +446,8 @@ func TestDataCenterSyncPastResultWindow(t *testing.T) {
 
 func TestCrashMidSyncResumesFromCommittedCursor(t *testing.T) {
 	start := time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
-	site := newSite(t, jiratest.Options{Deployment: jiratest.DeploymentDataCenter, Seed: 31,
-		Now: func() time.Time { return start }}, 300, func(c *config.JiraConfig) { c.PageSize = 40 })
+	site := newSite(t, fakejira.Options{Deployment: fakejira.DeploymentDataCenter, Seed: 31,
+		Now: func() time.Time { return start }}, 300, func(c *Config) { c.PageSize = 40 })
 	store := newLedgerStore(start.Add(-45 * 24 * time.Hour))
 	store.crashAt = 3
 	err := site.source(t, nil).Poll(context.Background(), store.horizon, store.cursor, store.emit)
@@ -480,13 +479,13 @@ func TestCrashMidSyncResumesFromCommittedCursor(t *testing.T) {
 	if store.delivered > len(store.tickets)+0 {
 		t.Errorf("%d tickets delivered for %d distinct: the resumed sync re-read committed pages", store.delivered, len(store.tickets))
 	}
-	compareObserved(t, store.observed(site.clock.Now()), truthObserved(site.srv.Truth(store.horizon, jiratest.SLATimeToFirstResponse)))
+	compareObserved(t, store.observed(site.clock.Now()), truthObserved(site.srv.Truth(store.horizon, fakejira.SLATimeToFirstResponse)))
 }
 
 func TestNewYorkUserAcrossAutumnDST(t *testing.T) {
 	// 05:58Z is 01:58 EDT; ten minutes later it is 01:08 EST, the repeated hour.
 	start := time.Date(2026, 11, 1, 5, 58, 0, 0, time.UTC)
-	site := newSite(t, jiratest.Options{Deployment: jiratest.DeploymentCloud, Seed: 41, TimeZone: "America/New_York",
+	site := newSite(t, fakejira.Options{Deployment: fakejira.DeploymentCloud, Seed: 41, TimeZone: "America/New_York",
 		Now: func() time.Time { return start }}, 150, nil)
 	store := newLedgerStore(start.Add(-20 * 24 * time.Hour))
 	pollOnce(t, site.source(t, nil), store)
@@ -498,7 +497,7 @@ func TestNewYorkUserAcrossAutumnDST(t *testing.T) {
 	mutateSite(t, site.srv)
 	site.srv.ResetCounts()
 	pollOnce(t, site.source(t, nil), store)
-	compareObserved(t, store.observed(site.clock.Now()), truthObserved(site.srv.Truth(store.horizon, jiratest.SLATimeToFirstResponse)))
+	compareObserved(t, store.observed(site.clock.Now()), truthObserved(site.srv.Truth(store.horizon, fakejira.SLATimeToFirstResponse)))
 	for _, r := range site.srv.Requests() {
 		if r.Endpoint == "search_jql" && !strings.Contains(r.Query, "%222026-11-01+00%3A53%22") {
 			t.Errorf("incremental search does not start at 00:53 New York time: %s", r.Query)
@@ -508,26 +507,26 @@ func TestNewYorkUserAcrossAutumnDST(t *testing.T) {
 
 func TestRateLimitedSyncHonoursRetryAfter(t *testing.T) {
 	start := time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
-	site := newSite(t, jiratest.Options{Deployment: jiratest.DeploymentCloud, Seed: 51, Now: func() time.Time { return start }}, 250, nil)
-	site.srv.FailNext(1, jiratest.Fault{Kind: jiratest.FaultStatus, Status: 429, Endpoint: "search_jql", RetryAfter: time.Second})
+	site := newSite(t, fakejira.Options{Deployment: fakejira.DeploymentCloud, Seed: 51, Now: func() time.Time { return start }}, 250, nil)
+	site.srv.FailNext(1, fakejira.Fault{Kind: fakejira.FaultStatus, Status: 429, Endpoint: "search_jql", RetryAfter: time.Second})
 	store := newLedgerStore(start.Add(-30 * 24 * time.Hour))
 	pollOnce(t, site.source(t, nil), store)
 	if v := site.srv.PenaltyViolations(); len(v) > 0 {
 		t.Errorf("%d requests during the Retry-After penalty", len(v))
 	}
-	if got := testutil.ToFloat64(site.metrics.rateLimited.WithLabelValues(jiratest.DefaultSource)); got != 1 {
+	if got := testutil.ToFloat64(site.metrics.rateLimited.WithLabelValues(fakejira.DefaultSource)); got != 1 {
 		t.Errorf("rate limited counter %v, want 1", got)
 	}
-	if got := testutil.ToFloat64(site.metrics.requests.WithLabelValues(jiratest.DefaultSource, "search_jql", "429")); got != 1 {
+	if got := testutil.ToFloat64(site.metrics.requests.WithLabelValues(fakejira.DefaultSource, "search_jql", "429")); got != 1 {
 		t.Errorf("429 requests counted %v, want 1", got)
 	}
-	compareObserved(t, store.observed(site.clock.Now()), truthObserved(site.srv.Truth(store.horizon, jiratest.SLATimeToFirstResponse)))
+	compareObserved(t, store.observed(site.clock.Now()), truthObserved(site.srv.Truth(store.horizon, fakejira.SLATimeToFirstResponse)))
 }
 
 // A cursor this build cannot read must not wedge the source: it logs and
 // runs a full sync, which the store de-duplicates.
 func TestUnreadableCursorStartsAFullSync(t *testing.T) {
-	env := newSite(t, jiratest.Options{Seed: 3}, 150, nil)
+	env := newSite(t, fakejira.Options{Seed: 3}, 150, nil)
 	store := newLedgerStore(env.clock.Now().Add(-60 * 24 * time.Hour))
 	store.cursor = []byte(`{"v":99,"phase":"from the future"}`)
 	var logs bytes.Buffer
@@ -543,7 +542,7 @@ func TestUnreadableCursorStartsAFullSync(t *testing.T) {
 // as unchanged: an idle poll stays one search, with no changelog fetch.
 func TestIdlePollRecognisesTicketsBeforeTheBoundInItsMinute(t *testing.T) {
 	passStart := time.Date(2026, 11, 20, 15, 0, 30, 0, time.UTC)
-	env := newSite(t, jiratest.Options{Seed: 9, TimeZone: "UTC", Now: func() time.Time { return passStart }}, 60, nil)
+	env := newSite(t, fakejira.Options{Seed: 9, TimeZone: "UTC", Now: func() time.Time { return passStart }}, 60, nil)
 	bound := passStart.Add(-time.Duration(env.cfg.Overlap)) // 14:55:30; the literal reads 14:55
 	var key string
 	for _, is := range env.srv.Issues() {
@@ -556,7 +555,7 @@ func TestIdlePollRecognisesTicketsBeforeTheBoundInItsMinute(t *testing.T) {
 		t.Fatal("no ticket old enough to update inside the bound's minute")
 	}
 	env.clock.Advance(bound.Add(-10 * time.Second).Sub(passStart)) // 14:55:20
-	if err := env.srv.AddComment(key, jiratest.RoleAgent, true); err != nil {
+	if err := env.srv.AddComment(key, fakejira.RoleAgent, true); err != nil {
 		t.Fatal(err)
 	}
 	env.clock.Advance(passStart.Sub(env.clock.Now()))

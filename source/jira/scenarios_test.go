@@ -12,15 +12,14 @@ import (
 	promconfig "github.com/prometheus/common/config"
 	"github.com/prometheus/common/expfmt"
 
-	"github.com/servicedesk-exporter/servicedesk_exporter/config"
-	"github.com/servicedesk-exporter/servicedesk_exporter/source/jira/jiratest"
+	"github.com/servicedesk-exporter/servicedesk_exporter/internal/fakejira"
 	"github.com/servicedesk-exporter/servicedesk_exporter/ticket"
 )
 
 var fixedStart = time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
 
 func TestReconciliationDropsTicketsThatLeftScope(t *testing.T) {
-	site := newSite(t, jiratest.Options{Seed: 61, Now: func() time.Time { return fixedStart }}, 300, nil)
+	site := newSite(t, fakejira.Options{Seed: 61, Now: func() time.Time { return fixedStart }}, 300, nil)
 	store := newLedgerStore(fixedStart.Add(-30 * 24 * time.Hour))
 	pollOnce(t, site.source(t, nil), store)
 	createdBefore := len(store.events)
@@ -48,7 +47,7 @@ func TestReconciliationDropsTicketsThatLeftScope(t *testing.T) {
 	if len(store.events) < createdBefore {
 		t.Errorf("counted events went from %d to %d", createdBefore, len(store.events))
 	}
-	want := truthObserved(site.srv.Truth(store.horizon, jiratest.SLATimeToFirstResponse))
+	want := truthObserved(site.srv.Truth(store.horizon, fakejira.SLATimeToFirstResponse))
 	got := store.observed(site.clock.Now())
 	for k := range want.Open {
 		if k.Desk == "FAC" {
@@ -71,14 +70,14 @@ func TestReconciliationDropsTicketsThatLeftScope(t *testing.T) {
 }
 
 func TestMalformedTicketSkippedAndUnreadableRatingFetched(t *testing.T) {
-	site := newSite(t, jiratest.Options{Seed: 71, Now: func() time.Time { return fixedStart }}, 0,
-		func(c *config.JiraConfig) { c.JQL = "project in (IT, HR)" })
-	rated := site.srv.CreateIssue(jiratest.NewIssue{Project: "IT", RequestType: "Get IT help", Priority: "High"})
-	broken := site.srv.CreateIssue(jiratest.NewIssue{Project: "IT", RequestType: "Get IT help", Priority: "High"})
-	healthy := site.srv.CreateIssue(jiratest.NewIssue{Project: "HR", RequestType: "Ask an HR question"})
+	site := newSite(t, fakejira.Options{Seed: 71, Now: func() time.Time { return fixedStart }}, 0,
+		func(c *Config) { c.JQL = "project in (IT, HR)" })
+	rated := site.srv.CreateIssue(fakejira.NewIssue{Project: "IT", RequestType: "Get IT help", Priority: "High"})
+	broken := site.srv.CreateIssue(fakejira.NewIssue{Project: "IT", RequestType: "Get IT help", Priority: "High"})
+	healthy := site.srv.CreateIssue(fakejira.NewIssue{Project: "HR", RequestType: "Ask an HR question"})
 	site.clock.Advance(time.Hour)
 	for _, err := range []error{
-		site.srv.Transition(rated, jiratest.StatusResolved),
+		site.srv.Transition(rated, fakejira.StatusResolved),
 		site.srv.Rate(rated, 3),
 		site.srv.SetSatisfactionRaw(rated, json.RawMessage(`"three stars"`)),
 		site.srv.SetSatisfactionRaw(broken, json.RawMessage(`{"stars":[3]}`)),
@@ -107,7 +106,7 @@ func TestMalformedTicketSkippedAndUnreadableRatingFetched(t *testing.T) {
 	if n := site.srv.Count("sd_feedback"); n != 1 {
 		t.Errorf("%d feedback requests, want 1 (only the unreadable rating)", n)
 	}
-	if got := testutil.ToFloat64(site.metrics.ticketsSkipped.WithLabelValues(jiratest.DefaultSource)); got != 1 {
+	if got := testutil.ToFloat64(site.metrics.ticketsSkipped.WithLabelValues(fakejira.DefaultSource)); got != 1 {
 		t.Errorf("skipped counter = %v, want 1", got)
 	}
 	if !strings.Contains(logs.String(), broken) {
@@ -118,40 +117,40 @@ func TestMalformedTicketSkippedAndUnreadableRatingFetched(t *testing.T) {
 func TestCommentsFetchedOnlyWhileNoFirstResponse(t *testing.T) {
 	tests := []struct {
 		name         string
-		deployment   jiratest.Deployment
+		deployment   fakejira.Deployment
 		before       int // customer comments before the agent's answer
 		after        int // customer comments after it
 		wantRequests int
 	}{
-		{"cloud: answer within the embedded 20", jiratest.DeploymentCloud, 3, 30, 0},
-		{"cloud: answer after 25 customer comments", jiratest.DeploymentCloud, 25, 0, 1},
-		{"cloud: answer after 130 customer comments", jiratest.DeploymentCloud, 130, 5, 2},
-		{"cloud: no answer in 45 comments", jiratest.DeploymentCloud, 45, 0, 1},
-		{"data center: agent comment visibility read once", jiratest.DeploymentDataCenter, 2, 0, 1},
-		{"data center: customers only", jiratest.DeploymentDataCenter, 5, 0, 0},
+		{"cloud: answer within the embedded 20", fakejira.DeploymentCloud, 3, 30, 0},
+		{"cloud: answer after 25 customer comments", fakejira.DeploymentCloud, 25, 0, 1},
+		{"cloud: answer after 130 customer comments", fakejira.DeploymentCloud, 130, 5, 2},
+		{"cloud: no answer in 45 comments", fakejira.DeploymentCloud, 45, 0, 1},
+		{"data center: agent comment visibility read once", fakejira.DeploymentDataCenter, 2, 0, 1},
+		{"data center: customers only", fakejira.DeploymentDataCenter, 5, 0, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			site := newSite(t, jiratest.Options{Deployment: tt.deployment, Seed: 81, Now: func() time.Time { return fixedStart }}, 0,
-				func(c *config.JiraConfig) { c.FirstResponse, c.JQL = config.JiraFirstResponseComment, "project = IT" })
-			key := site.srv.CreateIssue(jiratest.NewIssue{Project: "IT", RequestType: "Get IT help", SLAGoals: map[string]time.Duration{}})
+			site := newSite(t, fakejira.Options{Deployment: tt.deployment, Seed: 81, Now: func() time.Time { return fixedStart }}, 0,
+				func(c *Config) { c.FirstResponse, c.JQL = FirstResponseComment, "project = IT" })
+			key := site.srv.CreateIssue(fakejira.NewIssue{Project: "IT", RequestType: "Get IT help", SLAGoals: map[string]time.Duration{}})
 			site.clock.Advance(time.Minute)
-			if err := site.srv.AddComments(key, tt.before, jiratest.RoleCustomer, true); err != nil {
+			if err := site.srv.AddComments(key, tt.before, fakejira.RoleCustomer, true); err != nil {
 				t.Fatal(err)
 			}
 			site.clock.Advance(time.Minute)
 			if tt.name != "cloud: no answer in 45 comments" && !strings.Contains(tt.name, "customers only") {
 				// An internal note first: it must not count.
-				if err := site.srv.AddComment(key, jiratest.RoleAgent, false); err != nil {
+				if err := site.srv.AddComment(key, fakejira.RoleAgent, false); err != nil {
 					t.Fatal(err)
 				}
 				site.clock.Advance(time.Minute)
-				if err := site.srv.AddComment(key, jiratest.RoleAgent, true); err != nil {
+				if err := site.srv.AddComment(key, fakejira.RoleAgent, true); err != nil {
 					t.Fatal(err)
 				}
 			}
 			site.clock.Advance(time.Minute)
-			if err := site.srv.AddComments(key, tt.after, jiratest.RoleCustomer, true); err != nil {
+			if err := site.srv.AddComments(key, tt.after, fakejira.RoleCustomer, true); err != nil {
 				t.Fatal(err)
 			}
 			store := newLedgerStore(fixedStart.Add(-time.Hour))
@@ -165,7 +164,7 @@ func TestCommentsFetchedOnlyWhileNoFirstResponse(t *testing.T) {
 }
 
 func TestCheckAgainstFake(t *testing.T) {
-	site := newSite(t, jiratest.Options{Seed: 91, ScopedToken: "scoped-token-value", Now: func() time.Time { return fixedStart }}, 120, nil)
+	site := newSite(t, fakejira.Options{Seed: 91, ScopedToken: "scoped-token-value", Now: func() time.Time { return fixedStart }}, 120, nil)
 
 	report, err := site.source(t, nil).Check(context.Background())
 	if err != nil {
@@ -187,7 +186,7 @@ func TestCheckAgainstFake(t *testing.T) {
 	}
 
 	// A scoped token against the site URL: the error says where to go.
-	site.httpCfg = promconfig.HTTPClientConfig{BasicAuth: &promconfig.BasicAuth{Username: jiratest.DefaultEmail, Password: "scoped-token-value"}}
+	site.httpCfg = promconfig.HTTPClientConfig{BasicAuth: &promconfig.BasicAuth{Username: fakejira.DefaultEmail, Password: "scoped-token-value"}}
 	_, err = site.source(t, nil).Check(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "https://api.atlassian.com/ex/jira/<cloudId>") {
 		t.Fatalf("scoped token on the site URL: error %v", err)
@@ -203,8 +202,8 @@ func TestCheckAgainstFake(t *testing.T) {
 
 func TestSecretsStayOutOfLogsAndErrors(t *testing.T) {
 	const secret = "hunter2-secret-token"
-	site := newSite(t, jiratest.Options{Seed: 95, Now: func() time.Time { return fixedStart }}, 30, nil)
-	site.httpCfg = promconfig.HTTPClientConfig{BasicAuth: &promconfig.BasicAuth{Username: jiratest.DefaultEmail, Password: secret}}
+	site := newSite(t, fakejira.Options{Seed: 95, Now: func() time.Time { return fixedStart }}, 30, nil)
+	site.httpCfg = promconfig.HTTPClientConfig{BasicAuth: &promconfig.BasicAuth{Username: fakejira.DefaultEmail, Password: secret}}
 	var logs bytes.Buffer
 	store := newLedgerStore(fixedStart.Add(-time.Hour))
 	err := site.source(t, &logs).Poll(context.Background(), store.horizon, nil, store.emit)
@@ -220,19 +219,19 @@ func TestSecretsStayOutOfLogsAndErrors(t *testing.T) {
 }
 
 func TestDataCenterLongChangelogReadWhole(t *testing.T) {
-	site := newSite(t, jiratest.Options{Deployment: jiratest.DeploymentDataCenter, Seed: 97, Now: func() time.Time { return fixedStart }}, 0,
-		func(c *config.JiraConfig) { c.JQL = "project = IT" })
-	busy := site.srv.CreateIssue(jiratest.NewIssue{Project: "IT", RequestType: "Get IT help"})
-	quiet := site.srv.CreateIssue(jiratest.NewIssue{Project: "IT", RequestType: "Get IT help"})
+	site := newSite(t, fakejira.Options{Deployment: fakejira.DeploymentDataCenter, Seed: 97, Now: func() time.Time { return fixedStart }}, 0,
+		func(c *Config) { c.JQL = "project = IT" })
+	busy := site.srv.CreateIssue(fakejira.NewIssue{Project: "IT", RequestType: "Get IT help"})
+	quiet := site.srv.CreateIssue(fakejira.NewIssue{Project: "IT", RequestType: "Get IT help"})
 	for range 70 { // 140 histories: more than the 100 search embeds
 		site.clock.Advance(time.Minute)
-		for _, status := range []string{jiratest.StatusResolved, jiratest.StatusInProgress} {
+		for _, status := range []string{fakejira.StatusResolved, fakejira.StatusInProgress} {
 			if err := site.srv.Transition(busy, status); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	if err := site.srv.Transition(quiet, jiratest.StatusResolved); err != nil {
+	if err := site.srv.Transition(quiet, fakejira.StatusResolved); err != nil {
 		t.Fatal(err)
 	}
 	store := newLedgerStore(fixedStart.Add(-time.Hour))
@@ -240,17 +239,17 @@ func TestDataCenterLongChangelogReadWhole(t *testing.T) {
 	if n := site.srv.Count("issue"); n != 1 {
 		t.Errorf("%d issue requests, want 1 (only the ticket whose changelog overflowed)", n)
 	}
-	compareObserved(t, store.observed(site.clock.Now()), truthObserved(site.srv.Truth(store.horizon, jiratest.SLATimeToFirstResponse)))
+	compareObserved(t, store.observed(site.clock.Now()), truthObserved(site.srv.Truth(store.horizon, fakejira.SLATimeToFirstResponse)))
 }
 
 func TestCheckDataCenter(t *testing.T) {
-	site := newSite(t, jiratest.Options{Deployment: jiratest.DeploymentDataCenter, Seed: 99, TimeZone: "Europe/Berlin",
-		Now: func() time.Time { return fixedStart }}, 80, func(c *config.JiraConfig) { c.FirstResponse = config.JiraFirstResponseComment })
+	site := newSite(t, fakejira.Options{Deployment: fakejira.DeploymentDataCenter, Seed: 99, TimeZone: "Europe/Berlin",
+		Now: func() time.Time { return fixedStart }}, 80, func(c *Config) { c.FirstResponse = FirstResponseComment })
 	report, err := site.source(t, nil).Check(context.Background())
 	if err != nil {
 		t.Fatalf("check: %v", err)
 	}
-	if report.Deployment != config.JiraDeploymentDataCenter || report.TimeZone != "Europe/Berlin" || report.MatchingApproximately ||
+	if report.Deployment != DeploymentDataCenter || report.TimeZone != "Europe/Berlin" || report.MatchingApproximately ||
 		report.MatchingTickets != site.srv.Len() || report.FirstResponseMode != "comment" || len(report.Fields) < 4 {
 		t.Errorf("report %+v", report)
 	}

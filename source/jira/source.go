@@ -22,14 +22,12 @@ import (
 	// JQL dates must be written in the API user's zone; embedding the zone
 	// database keeps that working in minimal container images.
 	_ "time/tzdata"
-
-	"github.com/servicedesk-exporter/servicedesk_exporter/config"
 )
 
 // Source reads one Jira site.
 type Source struct {
 	name       string
-	cfg        config.JiraConfig
+	cfg        Config
 	logger     *slog.Logger
 	api        *apiClient
 	automation map[string]bool
@@ -72,7 +70,7 @@ func withJitter(j func() float64) Option {
 
 // New returns a source for one Jira site. It does no I/O; the site is
 // discovered on the first Poll or Check.
-func New(name string, cfg config.JiraConfig, httpCfg promconfig.HTTPClientConfig, logger *slog.Logger, m *Metrics, opts ...Option) (*Source, error) {
+func New(name string, cfg Config, httpCfg promconfig.HTTPClientConfig, logger *slog.Logger, m *Metrics, opts ...Option) (*Source, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -23,7 +23,7 @@ import (
 	"github.com/servicedesk-exporter/servicedesk_exporter/config"
 	"github.com/servicedesk-exporter/servicedesk_exporter/poller"
 	"github.com/servicedesk-exporter/servicedesk_exporter/source/jira"
-	"github.com/servicedesk-exporter/servicedesk_exporter/source/jira/jiratest"
+	"github.com/servicedesk-exporter/servicedesk_exporter/internal/fakejira"
 	"github.com/servicedesk-exporter/servicedesk_exporter/store"
 )
 
@@ -50,11 +50,11 @@ type exporter struct {
 	clock  *clock
 }
 
-func configFor(t *testing.T, srv *jiratest.Server, dc bool) *config.Config {
+func configFor(t *testing.T, srv *fakejira.Server, dc bool) *config.Config {
 	t.Helper()
-	auth := fmt.Sprintf("basic_auth: { username: %s, password: %s }", jiratest.DefaultEmail, jiratest.DefaultAPIToken)
+	auth := fmt.Sprintf("basic_auth: { username: %s, password: %s }", fakejira.DefaultEmail, fakejira.DefaultAPIToken)
 	if dc {
-		auth = fmt.Sprintf("authorization: { type: Bearer, credentials: %s }", jiratest.DefaultPAT)
+		auth = fmt.Sprintf("authorization: { type: Bearer, credentials: %s }", fakejira.DefaultPAT)
 	}
 	yaml := fmt.Sprintf(`
 store: { path: unused.db }
@@ -138,7 +138,7 @@ func (e *exporter) gather(t *testing.T) map[string]map[string]sample {
 	return out
 }
 
-func ticketKey(l jiratest.Labels) string {
+func ticketKey(l fakejira.Labels) string {
 	return fmt.Sprintf("desk=%s,priority=%s,request_type=%s,source=%s", l.Desk, l.Priority, l.RequestType, l.Source)
 }
 
@@ -194,7 +194,7 @@ func compareHistograms(t *testing.T, name string, got map[string]sample, want ma
 }
 
 // assertMatchesTruth compares every ticket family with the fake's truth.
-func assertMatchesTruth(t *testing.T, e *exporter, srv *jiratest.Server, firstResponseSLA string) {
+func assertMatchesTruth(t *testing.T, e *exporter, srv *fakejira.Server, firstResponseSLA string) {
 	t.Helper()
 	horizon, err := e.store.Horizon("jira", time.Time{})
 	if err != nil {
@@ -203,7 +203,7 @@ func assertMatchesTruth(t *testing.T, e *exporter, srv *jiratest.Server, firstRe
 	truth := srv.Truth(horizon, firstResponseSLA)
 	got := e.gather(t)
 
-	counts := func(m map[jiratest.Labels]int) map[string]float64 {
+	counts := func(m map[fakejira.Labels]int) map[string]float64 {
 		out := map[string]float64{}
 		for l, n := range m {
 			out[ticketKey(l)] = float64(n)
@@ -215,7 +215,7 @@ func assertMatchesTruth(t *testing.T, e *exporter, srv *jiratest.Server, firstRe
 	compareCounts(t, "reopened", got["servicedesk_tickets_reopened_total"], counts(truth.Reopened))
 	compareCounts(t, "awaiting", got["servicedesk_tickets_awaiting_first_response"], counts(truth.AwaitingFirstResponse))
 
-	obs := func(m map[jiratest.Labels][]float64) map[string][]float64 {
+	obs := func(m map[fakejira.Labels][]float64) map[string][]float64 {
 		out := map[string][]float64{}
 		for l, v := range m {
 			out[ticketKey(l)] = v
@@ -265,13 +265,13 @@ func assertMatchesTruth(t *testing.T, e *exporter, srv *jiratest.Server, firstRe
 	}
 	compareCounts(t, "breached_open", got["servicedesk_sla_breached_open_tickets"], breached)
 
-	if jiratest.Sum(truth.Created) == 0 || jiratest.Sum(truth.Resolved) == 0 || len(truth.SLACycles) == 0 || len(truth.Open) == 0 {
-		t.Fatalf("ground truth too thin to prove anything: %d created, %d resolved", jiratest.Sum(truth.Created), jiratest.Sum(truth.Resolved))
+	if fakejira.Sum(truth.Created) == 0 || fakejira.Sum(truth.Resolved) == 0 || len(truth.SLACycles) == 0 || len(truth.Open) == 0 {
+		t.Fatalf("ground truth too thin to prove anything: %d created, %d resolved", fakejira.Sum(truth.Created), fakejira.Sum(truth.Resolved))
 	}
 }
 
 // openUnanswered returns keys of open issues with no comment at all.
-func openUnanswered(srv *jiratest.Server, n int) []string {
+func openUnanswered(srv *fakejira.Server, n int) []string {
 	var keys []string
 	for _, is := range srv.Issues() {
 		if len(keys) == n {
@@ -288,17 +288,17 @@ func openUnanswered(srv *jiratest.Server, n int) []string {
 func TestMetricsEqualGroundTruth(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		dep  jiratest.Deployment
+		dep  fakejira.Deployment
 	}{
-		{"cloud", jiratest.DeploymentCloud},
-		{"datacenter", jiratest.DeploymentDataCenter},
+		{"cloud", fakejira.DeploymentCloud},
+		{"datacenter", fakejira.DeploymentDataCenter},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := &clock{t: jiratest.DefaultGenerateEnd}
-			srv := jiratest.New(jiratest.Options{Deployment: tc.dep, Now: c.Now, Seed: 42})
+			c := &clock{t: fakejira.DefaultGenerateEnd}
+			srv := fakejira.New(fakejira.Options{Deployment: tc.dep, Now: c.Now, Seed: 42})
 			defer srv.Close()
-			srv.Add(jiratest.Generate(7, tickets, jiratest.GenerateOptions{End: c.Now(), Desks: []string{"IT", "HR", "FAC"}})...)
-			cfg := configFor(t, srv, tc.dep == jiratest.DeploymentDataCenter)
+			srv.Add(fakejira.Generate(7, tickets, fakejira.GenerateOptions{End: c.Now(), Desks: []string{"IT", "HR", "FAC"}})...)
+			cfg := configFor(t, srv, tc.dep == fakejira.DeploymentDataCenter)
 			path := filepath.Join(t.TempDir(), "sd.db")
 
 			e := startExporter(t, cfg, path, c)
@@ -306,7 +306,7 @@ func TestMetricsEqualGroundTruth(t *testing.T) {
 			// The default first_response mode is auto and the site has the
 			// SLA, so the SLA's first completed cycle is the first response.
 			assertMatchesTruth(t, e, srv, "Time to first response")
-			if tc.dep == jiratest.DeploymentCloud {
+			if tc.dep == fakejira.DeploymentCloud {
 				counts := srv.Counts()
 				pages := (tickets + 99) / 100
 				if counts["search_jql"] > pages {
@@ -335,14 +335,14 @@ func TestMetricsEqualGroundTruth(t *testing.T) {
 				t.Fatalf("generator gave only %d open unanswered tickets", len(keys))
 			}
 			c.Advance(5 * time.Minute)
-			must(t, srv.AddComment(keys[0], jiratest.RoleAgent, true))
-			must(t, srv.AddComment(keys[1], jiratest.RoleAgent, false)) // internal: no response
+			must(t, srv.AddComment(keys[0], fakejira.RoleAgent, true))
+			must(t, srv.AddComment(keys[1], fakejira.RoleAgent, false)) // internal: no response
 			c.Advance(5 * time.Minute)
-			must(t, srv.Transition(keys[0], jiratest.StatusResolved))
+			must(t, srv.Transition(keys[0], fakejira.StatusResolved))
 			must(t, srv.Rate(keys[0], 2))
 			c.Advance(5 * time.Minute)
-			must(t, srv.Transition(keys[0], jiratest.StatusInProgress))
-			newKey := srv.CreateIssue(jiratest.NewIssue{Project: "HR", RequestType: "Ask an HR question", Priority: "High"})
+			must(t, srv.Transition(keys[0], fakejira.StatusInProgress))
+			newKey := srv.CreateIssue(fakejira.NewIssue{Project: "HR", RequestType: "Ask an HR question", Priority: "High"})
 			c.Advance(5 * time.Minute)
 			e.poll(t)
 			assertMatchesTruth(t, e, srv, "Time to first response")
@@ -350,7 +350,7 @@ func TestMetricsEqualGroundTruth(t *testing.T) {
 			// Restart on the same store: nothing is counted twice.
 			_ = e.store.Close()
 			c.Advance(5 * time.Minute)
-			must(t, srv.AddComment(newKey, jiratest.RoleAgent, true))
+			must(t, srv.AddComment(newKey, fakejira.RoleAgent, true))
 			e = startExporter(t, cfg, path, c)
 			defer e.store.Close()
 			if !e.poller.Ready() {

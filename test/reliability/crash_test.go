@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/servicedesk-exporter/servicedesk_exporter/source/jira/jiratest"
+	"github.com/servicedesk-exporter/servicedesk_exporter/internal/fakejira"
 )
 
 // crashSeed picks the kill points; RELIABILITY_SEED replays a failed run.
@@ -78,7 +78,7 @@ func TestSIGKILLAnywhereNeverMiscounts(t *testing.T) {
 	t.Logf("seed %d (rerun with RELIABILITY_SEED=%d)", seed, seed)
 	for i, tc := range []struct {
 		name       string
-		deployment jiratest.Deployment
+		deployment fakejira.Deployment
 		search     string // the fake's name for the search endpoint
 		killPoints int
 		// Kills in the initial sync come after 1..maxPages search pages,
@@ -88,9 +88,9 @@ func TestSIGKILLAnywhereNeverMiscounts(t *testing.T) {
 	}{
 		// A Cloud batch is 1000 tickets: 10 pages, then a bulk changelog
 		// fetch, then one commit.
-		{"Cloud", jiratest.DeploymentCloud, "search_jql", 24, 14},
+		{"Cloud", fakejira.DeploymentCloud, "search_jql", 24, 14},
 		// A Data Center page carries its changelogs and is committed alone.
-		{"Data Center", jiratest.DeploymentDataCenter, "search", 12, 6},
+		{"Data Center", fakejira.DeploymentDataCenter, "search", 12, 6},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newJiraFixtureOn(t, tc.deployment, 11, 5000, 100*time.Millisecond, "1s")
@@ -152,7 +152,7 @@ func killAnywhere(t *testing.T, f *jiraFixture, rng *rand.Rand, searchEndpoint s
 	took, diffs := converge(t, p, f, 60*time.Second)
 	truth := f.truth()
 	t.Logf("%d kills (%d during the initial sync, %d during incremental polls); converged %v after ready; truth: %d created, %d resolved, %d reopened, %d tickets",
-		len(points), inSync, incremental, took.Round(10*time.Millisecond), jiratest.Sum(truth.Created), jiratest.Sum(truth.Resolved), jiratest.Sum(truth.Reopened), f.fake.Len())
+		len(points), inSync, incremental, took.Round(10*time.Millisecond), fakejira.Sum(truth.Created), fakejira.Sum(truth.Resolved), fakejira.Sum(truth.Reopened), f.fake.Len())
 	if len(diffs) > 0 {
 		t.Fatalf("after %d kills the metrics differ from the truth:\n%s", len(points), firstN(diffs, 40))
 	}

@@ -9,7 +9,7 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 
-	"github.com/servicedesk-exporter/servicedesk_exporter/source/jira/jiratest"
+	"github.com/servicedesk-exporter/servicedesk_exporter/internal/fakejira"
 )
 
 // jiraState is what a scrape says about the jira source.
@@ -49,16 +49,16 @@ func TestFaultStorm(t *testing.T) {
 
 	phases := []struct {
 		name     string
-		fault    *jiratest.Fault
+		fault    *fakejira.Fault
 		latency  time.Duration // instead of a fault: answers slower than jira.timeout (5 s)
 		duration time.Duration
 	}{
-		{name: "429 with Retry-After 2s", fault: &jiratest.Fault{Kind: jiratest.FaultStatus, Status: 429, RetryAfter: 2 * time.Second}, duration: 8 * time.Second},
-		{name: "500 burst", fault: &jiratest.Fault{Kind: jiratest.FaultStatus, Status: 500}, duration: 4 * time.Second},
-		{name: "503 burst", fault: &jiratest.Fault{Kind: jiratest.FaultStatus, Status: 503}, duration: 4 * time.Second},
-		{name: "dropped connections", fault: &jiratest.Fault{Kind: jiratest.FaultDrop}, duration: 4 * time.Second},
-		{name: "truncated JSON from search", fault: &jiratest.Fault{Kind: jiratest.FaultTruncate, Endpoint: "search_jql"}, duration: 4 * time.Second},
-		{name: "HTML page with status 200", fault: &jiratest.Fault{Kind: jiratest.FaultHTML}, duration: 4 * time.Second},
+		{name: "429 with Retry-After 2s", fault: &fakejira.Fault{Kind: fakejira.FaultStatus, Status: 429, RetryAfter: 2 * time.Second}, duration: 8 * time.Second},
+		{name: "500 burst", fault: &fakejira.Fault{Kind: fakejira.FaultStatus, Status: 500}, duration: 4 * time.Second},
+		{name: "503 burst", fault: &fakejira.Fault{Kind: fakejira.FaultStatus, Status: 503}, duration: 4 * time.Second},
+		{name: "dropped connections", fault: &fakejira.Fault{Kind: fakejira.FaultDrop}, duration: 4 * time.Second},
+		{name: "truncated JSON from search", fault: &fakejira.Fault{Kind: fakejira.FaultTruncate, Endpoint: "search_jql"}, duration: 4 * time.Second},
+		{name: "HTML page with status 200", fault: &fakejira.Fault{Kind: fakejira.FaultHTML}, duration: 4 * time.Second},
 		{name: "timeouts", latency: 6 * time.Second},
 	}
 	for _, ph := range phases {
@@ -124,12 +124,12 @@ func TestFaultStorm(t *testing.T) {
 	// replies change what must be counted.
 	var bigKey, badKey string
 	for _, is := range issues {
-		status, _ := jiratest.StatusByID(is.StatusID)
-		if status.Category == jiratest.CategoryDone {
+		status, _ := fakejira.StatusByID(is.StatusID)
+		if status.Category == fakejira.CategoryDone {
 			continue
 		}
 		for _, sla := range is.SLAs {
-			if sla.Name == jiratest.SLATimeToFirstResponse && sla.Ongoing != nil && len(sla.Completed) == 0 {
+			if sla.Name == fakejira.SLATimeToFirstResponse && sla.Ongoing != nil && len(sla.Completed) == 0 {
 				bigKey = is.Key
 			}
 		}
@@ -147,7 +147,7 @@ func TestFaultStorm(t *testing.T) {
 	if err := f.fake.SetSatisfactionRaw(badKey, json.RawMessage(`"garbage"`)); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.fake.AddComments(bigKey, 10_000, jiratest.RoleAgent, true); err != nil {
+	if err := f.fake.AddComments(bigKey, 10_000, fakejira.RoleAgent, true); err != nil {
 		t.Fatal(err)
 	}
 	skippedAt := time.Now()
@@ -183,7 +183,7 @@ func TestFaultStorm(t *testing.T) {
 	t.Logf("after the storm: converged in %v; %d requests in all, %d answered 429", took.Round(10*time.Millisecond), f.fake.Total(), count429(f.fake.Requests()))
 }
 
-func count429(reqs []jiratest.Request) int {
+func count429(reqs []fakejira.Request) int {
 	n := 0
 	for _, r := range reqs {
 		if r.Status == 429 {

@@ -13,18 +13,18 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 
-	"github.com/servicedesk-exporter/servicedesk_exporter/source/jira/jiratest"
+	"github.com/servicedesk-exporter/servicedesk_exporter/internal/fakejira"
 )
 
 const (
-	jiraSource       = "jira" // jiratest's default Truth source label
+	jiraSource       = "jira" // fakejira's default Truth source label
 	firstResponseSLA = "Time to first response"
 )
 
 // jiraFixture is a fake Jira with generated tickets and an exporter work dir
 // configured to poll it.
 type jiraFixture struct {
-	fake    *jiratest.Server
+	fake    *fakejira.Server
 	dir     string
 	horizon time.Time
 }
@@ -34,17 +34,17 @@ type jiraFixture struct {
 // exact.
 func newJiraFixture(t *testing.T, seed uint64, tickets int, latency time.Duration, pollInterval string) *jiraFixture {
 	t.Helper()
-	return newJiraFixtureOn(t, jiratest.DeploymentCloud, seed, tickets, latency, pollInterval)
+	return newJiraFixtureOn(t, fakejira.DeploymentCloud, seed, tickets, latency, pollInterval)
 }
 
 // newJiraFixtureOn is newJiraFixture on the given deployment; the exporter
 // finds out which it is from serverInfo, as with deployment: auto.
-func newJiraFixtureOn(t *testing.T, deployment jiratest.Deployment, seed uint64, tickets int, latency time.Duration, pollInterval string) *jiraFixture {
+func newJiraFixtureOn(t *testing.T, deployment fakejira.Deployment, seed uint64, tickets int, latency time.Duration, pollInterval string) *jiraFixture {
 	t.Helper()
-	fake := jiratest.New(jiratest.Options{Deployment: deployment, Seed: seed})
+	fake := fakejira.New(fakejira.Options{Deployment: deployment, Seed: seed})
 	t.Cleanup(fake.Close)
 	now := time.Now()
-	fake.Add(jiratest.Generate(seed, tickets, jiratest.GenerateOptions{Start: now.Add(-90 * 24 * time.Hour), End: now})...)
+	fake.Add(fakejira.Generate(seed, tickets, fakejira.GenerateOptions{Start: now.Add(-90 * 24 * time.Hour), End: now})...)
 	fake.SetLatency(latency)
 	horizon := now.Add(-45 * 24 * time.Hour).UTC().Truncate(24 * time.Hour)
 	f := &jiraFixture{fake: fake, dir: t.TempDir(), horizon: horizon}
@@ -62,12 +62,12 @@ sources:
       timeout: 5s
       max_retries: 2
     http_client:
-      basic_auth: { username: `+jiratest.DefaultEmail+`, password: `+jiratest.DefaultAPIToken+` }
+      basic_auth: { username: `+fakejira.DefaultEmail+`, password: `+fakejira.DefaultAPIToken+` }
 `)
 	return f
 }
 
-func (f *jiraFixture) truth() jiratest.Truth {
+func (f *jiraFixture) truth() fakejira.Truth {
 	return f.fake.Truth(f.horizon, firstResponseSLA)
 }
 
@@ -86,27 +86,27 @@ func (f *jiraFixture) mutate(t *testing.T, rng *rand.Rand, n int) {
 		if !ok {
 			t.Fatal("a ticket vanished from the fake")
 		}
-		status, _ := jiratest.StatusByID(is.StatusID)
+		status, _ := fakejira.StatusByID(is.StatusID)
 		var err error
 		switch rng.IntN(6) {
 		case 0:
-			f.fake.CreateIssue(jiratest.NewIssue{Project: desks[rng.IntN(len(desks))], Priority: "Medium", RequestType: "Ask a question"})
+			f.fake.CreateIssue(fakejira.NewIssue{Project: desks[rng.IntN(len(desks))], Priority: "Medium", RequestType: "Ask a question"})
 		case 1:
-			err = f.fake.AddComment(is.Key, jiratest.RoleAgent, true)
+			err = f.fake.AddComment(is.Key, fakejira.RoleAgent, true)
 		case 2:
-			err = f.fake.AddComment(is.Key, jiratest.RoleAgent, false)
+			err = f.fake.AddComment(is.Key, fakejira.RoleAgent, false)
 		case 3:
-			if status.Category == jiratest.CategoryDone {
-				err = f.fake.Transition(is.Key, jiratest.StatusInProgress)
+			if status.Category == fakejira.CategoryDone {
+				err = f.fake.Transition(is.Key, fakejira.StatusInProgress)
 			} else {
-				err = f.fake.Transition(is.Key, jiratest.StatusResolved)
+				err = f.fake.Transition(is.Key, fakejira.StatusResolved)
 			}
 		case 4:
-			if len(is.Ratings) == 0 && status.Category == jiratest.CategoryDone {
+			if len(is.Ratings) == 0 && status.Category == fakejira.CategoryDone {
 				err = f.fake.Rate(is.Key, 1+rng.IntN(5))
 			}
 		case 5:
-			err = f.fake.AddComment(is.Key, jiratest.RoleCustomer, true)
+			err = f.fake.AddComment(is.Key, fakejira.RoleCustomer, true)
 		}
 		if err != nil {
 			t.Fatalf("mutating %s: %v", is.Key, err)
@@ -136,7 +136,7 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func labelsKey(l jiratest.Labels, extra ...string) string {
+func labelsKey(l fakejira.Labels, extra ...string) string {
 	parts := append([]string{
 		"desk=" + strconv.Quote(l.Desk), "priority=" + strconv.Quote(l.Priority), "request_type=" + strconv.Quote(l.RequestType),
 	}, extra...)
@@ -247,8 +247,8 @@ func histogramDiffs(families map[string]*dto.MetricFamily, family string, truth 
 
 // counterDiffs compares every counter and histogram the exporter persists
 // with the fake's ground truth.
-func counterDiffs(families map[string]*dto.MetricFamily, truth jiratest.Truth) []string {
-	plain := func(l jiratest.Labels) string { return labelsKey(l) }
+func counterDiffs(families map[string]*dto.MetricFamily, truth fakejira.Truth) []string {
+	plain := func(l fakejira.Labels) string { return labelsKey(l) }
 	var diffs []string
 	diffs = append(diffs, diffMaps("servicedesk_tickets_created_total", countersOf(truth.Created, plain), exported(families, "servicedesk_tickets_created_total", counterValue))...)
 	diffs = append(diffs, diffMaps("servicedesk_tickets_resolved_total", countersOf(truth.Resolved, plain), exported(families, "servicedesk_tickets_resolved_total", counterValue))...)
@@ -261,7 +261,7 @@ func counterDiffs(families map[string]*dto.MetricFamily, truth jiratest.Truth) [
 	}
 	diffs = append(diffs, diffMaps("servicedesk_sla_cycles_total", sla, exported(families, "servicedesk_sla_cycles_total", counterValue))...)
 
-	seconds := func(m map[jiratest.Labels][]float64) map[string][]float64 {
+	seconds := func(m map[fakejira.Labels][]float64) map[string][]float64 {
 		out := map[string][]float64{}
 		for k, v := range m {
 			out[labelsKey(k)] = append(out[labelsKey(k)], v...)
@@ -284,9 +284,9 @@ func counterDiffs(families map[string]*dto.MetricFamily, truth jiratest.Truth) [
 // gaugeDiffs compares the current-state gauges with truths taken just before
 // (early) and just after (late) the scrape: time-dependent gauges must lie
 // between the two, the others must equal both.
-func gaugeDiffs(families map[string]*dto.MetricFamily, early, late jiratest.Truth) []string {
-	plain := func(l jiratest.Labels) string { return labelsKey(l) }
-	open := func(k jiratest.OpenLabels) string {
+func gaugeDiffs(families map[string]*dto.MetricFamily, early, late fakejira.Truth) []string {
+	plain := func(l fakejira.Labels) string { return labelsKey(l) }
+	open := func(k fakejira.OpenLabels) string {
 		return labelsKey(k.Labels, "status_category="+strconv.Quote(string(k.StatusCategory)))
 	}
 	var diffs []string

@@ -12,16 +12,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/servicedesk-exporter/servicedesk_exporter/source/jira/jiratest"
+	"github.com/servicedesk-exporter/servicedesk_exporter/internal/fakejira"
 )
 
 // TestOutboundTLSIsVerified puts the fake Jira behind HTTPS with a
 // certificate nobody trusts: the exporter must refuse it unless the config
 // names its CA or explicitly turns verification off.
 func TestOutboundTLSIsVerified(t *testing.T) {
-	fake := jiratest.New(jiratest.Options{})
+	fake := fakejira.New(fakejira.Options{})
 	t.Cleanup(fake.Close)
-	fake.Add(jiratest.Generate(3, 100, jiratest.GenerateOptions{End: time.Now()})...)
+	fake.Add(fakejira.Generate(3, 100, fakejira.GenerateOptions{End: time.Now()})...)
 	target, err := url.Parse(fake.URL)
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +32,7 @@ func TestOutboundTLSIsVerified(t *testing.T) {
 	tlsFront.StartTLS()
 	t.Cleanup(tlsFront.Close)
 	caPEM := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tlsFront.Certificate().Raw}))
-	auth := "      basic_auth: { username: " + jiratest.DefaultEmail + ", password: " + jiratest.DefaultAPIToken + " }\n"
+	auth := "      basic_auth: { username: " + fakejira.DefaultEmail + ", password: " + fakejira.DefaultAPIToken + " }\n"
 
 	for _, tc := range []struct {
 		name      string

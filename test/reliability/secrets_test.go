@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/servicedesk-exporter/servicedesk_exporter/internal/exportertest"
-	"github.com/servicedesk-exporter/servicedesk_exporter/source/jira/jiratest"
+	"github.com/servicedesk-exporter/servicedesk_exporter/internal/fakejira"
 )
 
 // Secrets used by the configs below. Each is distinctive enough that finding
@@ -159,16 +159,16 @@ func TestSecretsStayOutOfServing(t *testing.T) {
 				name = v.name + ", accepted"
 			}
 			t.Run(name, func(t *testing.T) {
-				opts := jiratest.Options{Email: jiraUser, APIToken: "another-token", PAT: "another-pat"}
+				opts := fakejira.Options{Email: jiraUser, APIToken: "another-token", PAT: "another-pat"}
 				if accepted {
 					opts.APIToken, opts.PAT = secretPassword, secretCredentials
 					if strings.Contains(v.auth, "password_file") {
 						opts.APIToken = secretPasswordFile
 					}
 				}
-				fake := jiratest.New(opts)
+				fake := fakejira.New(opts)
 				t.Cleanup(fake.Close)
-				fake.Add(jiratest.Generate(1, 200, jiratest.GenerateOptions{End: time.Now()})...)
+				fake.Add(fakejira.Generate(1, 200, fakejira.GenerateOptions{End: time.Now()})...)
 
 				dir := t.TempDir()
 				writeFile(t, filepath.Join(dir, "jira-token"), secretPasswordFile+"\n")

@@ -1,4 +1,4 @@
-package jiratest
+package fakejira
 
 import (
 	"encoding/json"

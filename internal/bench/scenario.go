@@ -18,7 +18,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/servicedesk-exporter/servicedesk_exporter/source/jira/jiratest"
+	"github.com/servicedesk-exporter/servicedesk_exporter/internal/fakejira"
 )
 
 // scenarioOptions shape one run at one N.
@@ -116,9 +116,9 @@ func ceilDiv(a, b int) int { return (a + b - 1) / b }
 func runScenario(ctx context.Context, o scenarioOptions) (figures, error) {
 	f := figures{N: o.N, Load1Before: load1()}
 	start := time.Now()
-	srv := jiratest.New(jiratest.Options{Deployment: jiratest.DeploymentCloud, Seed: o.Seed})
+	srv := fakejira.New(fakejira.Options{Deployment: fakejira.DeploymentCloud, Seed: o.Seed})
 	defer srv.Close()
-	issues := jiratest.Generate(o.Seed, o.N, jiratest.GenerateOptions{End: start})
+	issues := fakejira.Generate(o.Seed, o.N, fakejira.GenerateOptions{End: start})
 	srv.Add(issues...)
 
 	storePath := filepath.Join(o.WorkDir, "servicedesk.db")
@@ -182,9 +182,9 @@ func runScenario(ctx context.Context, o scenarioOptions) (figures, error) {
 	for i := step / 2; i < len(issues); i += step {
 		is := &issues[i]
 		if is.Resolution == "" {
-			err = srv.Transition(is.Key, jiratest.StatusResolved)
+			err = srv.Transition(is.Key, fakejira.StatusResolved)
 		} else {
-			err = srv.AddComment(is.Key, jiratest.RoleCustomer, true)
+			err = srv.AddComment(is.Key, fakejira.RoleCustomer, true)
 		}
 		if err != nil {
 			return f, fmt.Errorf("change %s: %w", is.Key, err)
@@ -280,7 +280,7 @@ sources:
       requests_per_second: %s
     http_client:
       basic_auth: { username: %s, password: %s }
-`, storePath, url, strconv.FormatFloat(rps, 'f', -1, 64), jiratest.DefaultEmail, jiratest.DefaultAPIToken)
+`, storePath, url, strconv.FormatFloat(rps, 'f', -1, 64), fakejira.DefaultEmail, fakejira.DefaultAPIToken)
 }
 
 // child is a running exporter side.

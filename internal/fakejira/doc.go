@@ -1,4 +1,4 @@
-// Package jiratest is a fake Jira (Cloud or Data Center, with Jira Service
+// Package fakejira is a fake Jira (Cloud or Data Center, with Jira Service
 // Management) on 127.0.0.1 for tests and for the performance harness. It
 // follows the official OpenAPI shapes and the notes in
 // shared/reference/jira-api-notes.md, ugly parts included, and computes the
@@ -6,9 +6,9 @@
 //
 // # Starting one
 //
-//	srv := jiratest.New(jiratest.Options{Deployment: jiratest.DeploymentCloud, Now: clock.Now})
+//	srv := fakejira.New(fakejira.Options{Deployment: fakejira.DeploymentCloud, Now: clock.Now})
 //	defer srv.Close()
-//	srv.Add(jiratest.Generate(1, 500, jiratest.GenerateOptions{End: clock.Now()})...)
+//	srv.Add(fakejira.Generate(1, 500, fakejira.GenerateOptions{End: clock.Now()})...)
 //	// point the adapter at srv.URL with basic auth DefaultEmail / DefaultAPIToken
 //	// (Data Center: DeploymentDataCenter, bearer DefaultPAT)
 //
@@ -141,4 +141,4 @@
 // counters, histogram observations and gauges the exporter must report, for
 // every issue on the server; TruthJQL(jql, ...) for the issues a query
 // matches. The doc comment of Truth lists the exact rules.
-package jiratest
+package fakejira

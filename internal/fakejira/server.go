@@ -1,4 +1,4 @@
-package jiratest
+package fakejira
 
 import (
 	"bytes"
@@ -183,7 +183,7 @@ func New(opts Options) *Server {
 	}
 	loc, err := time.LoadLocation(opts.TimeZone)
 	if err != nil {
-		panic(fmt.Sprintf("jiratest: time zone %q: %v", opts.TimeZone, err))
+		panic(fmt.Sprintf("fakejira: time zone %q: %v", opts.TimeZone, err))
 	}
 	s := &Server{
 		opts:         opts,
@@ -365,7 +365,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		// Only bad test data (e.g. an Issue.SatisfactionRaw that is not
 		// JSON) gets here; say so instead of sending a broken document.
 		buf.Reset()
-		_ = enc.Encode(map[string]any{"errorMessages": []string{"jiratest: encoding response: " + err.Error()}, "errors": map[string]string{}})
+		_ = enc.Encode(map[string]any{"errorMessages": []string{"fakejira: encoding response: " + err.Error()}, "errors": map[string]string{}})
 		status = http.StatusInternalServerError
 	}
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")

@@ -1,4 +1,4 @@
-package config
+package jira
 
 import (
 	"errors"
@@ -13,21 +13,20 @@ import (
 
 // Jira deployment kinds accepted by jira.deployment.
 const (
-	JiraDeploymentAuto       = "auto"
-	JiraDeploymentCloud      = "cloud"
-	JiraDeploymentDataCenter = "datacenter"
+	DeploymentAuto       = "auto"
+	DeploymentCloud      = "cloud"
+	DeploymentDataCenter = "datacenter"
 )
 
 // First-response modes accepted by jira.first_response.
 const (
-	JiraFirstResponseAuto    = "auto"
-	JiraFirstResponseSLA     = "sla"
-	JiraFirstResponseComment = "comment"
+	FirstResponseAuto    = "auto"
+	FirstResponseSLA     = "sla"
+	FirstResponseComment = "comment"
 )
 
-// JiraConfig configures a Jira Cloud or Data Center source (type: jira).
-// Owned by the Jira source work: defaults and validation live here.
-type JiraConfig struct {
+// Config configures a Jira Cloud or Data Center source (type: jira).
+type Config struct {
 	URL               string  `yaml:"url"`
 	Deployment        string  `yaml:"deployment"` // auto | cloud | datacenter
 	JQL               string  `yaml:"jql"`
@@ -59,10 +58,10 @@ type JiraConfig struct {
 	AutomationAccountIDs []string `yaml:"automation_account_ids"`
 }
 
-// DefaultJiraConfig holds the values used for keys left out of a jira: block.
-var DefaultJiraConfig = JiraConfig{
-	Deployment:        JiraDeploymentAuto,
-	FirstResponse:     JiraFirstResponseAuto,
+// DefaultConfig holds the values used for keys left out of a jira: block.
+var DefaultConfig = Config{
+	Deployment:        DeploymentAuto,
+	FirstResponse:     FirstResponseAuto,
 	FirstResponseSLA:  "Time to first response",
 	RequestsPerSecond: 5,
 	Timeout:           model.Duration(30 * time.Second),
@@ -76,20 +75,20 @@ var DefaultJiraConfig = JiraConfig{
 
 // UnmarshalYAML applies defaults, decodes strictly (unknown keys are errors)
 // and validates.
-func (c *JiraConfig) UnmarshalYAML(node *yaml.Node) error {
-	*c = DefaultJiraConfig
+func (c *Config) UnmarshalYAML(node *yaml.Node) error {
+	*c = DefaultConfig
 	c.AutomationAccountIDs = nil
-	type plain JiraConfig
-	if err := decodeJiraStrict(node, (*plain)(c)); err != nil {
+	type plain Config
+	if err := decodeStrict(node, (*plain)(c)); err != nil {
 		return err
 	}
 	return c.Validate()
 }
 
-// decodeJiraStrict decodes node into out rejecting unknown keys. yaml.v3's
+// decodeStrict decodes node into out rejecting unknown keys. yaml.v3's
 // Node.Decode has no KnownFields switch, so the node is re-encoded and run
 // through a strict decoder.
-func decodeJiraStrict(node *yaml.Node, out any) error {
+func decodeStrict(node *yaml.Node, out any) error {
 	raw, err := yaml.Marshal(node)
 	if err != nil {
 		return err
@@ -103,7 +102,7 @@ func decodeJiraStrict(node *yaml.Node, out any) error {
 }
 
 // Validate reports the first invalid key as a lowercase one-liner naming it.
-func (c *JiraConfig) Validate() error {
+func (c *Config) Validate() error {
 	if strings.TrimSpace(c.URL) == "" {
 		return errors.New("jira.url is required")
 	}
@@ -119,7 +118,7 @@ func (c *JiraConfig) Validate() error {
 		return errors.New("jira.url must not have a query or fragment")
 	}
 	switch c.Deployment {
-	case JiraDeploymentAuto, JiraDeploymentCloud, JiraDeploymentDataCenter:
+	case DeploymentAuto, DeploymentCloud, DeploymentDataCenter:
 	default:
 		return fmt.Errorf("jira.deployment must be one of auto, cloud, datacenter, got %q", c.Deployment)
 	}
@@ -130,11 +129,11 @@ func (c *JiraConfig) Validate() error {
 		return errors.New("jira.jql must not contain ORDER BY; the exporter orders results itself")
 	}
 	switch c.FirstResponse {
-	case JiraFirstResponseAuto, JiraFirstResponseSLA, JiraFirstResponseComment:
+	case FirstResponseAuto, FirstResponseSLA, FirstResponseComment:
 	default:
 		return fmt.Errorf("jira.first_response must be one of auto, sla, comment, got %q", c.FirstResponse)
 	}
-	if c.FirstResponse != JiraFirstResponseComment && strings.TrimSpace(c.FirstResponseSLA) == "" {
+	if c.FirstResponse != FirstResponseComment && strings.TrimSpace(c.FirstResponseSLA) == "" {
 		return fmt.Errorf("jira.first_response_sla is required when jira.first_response is %s", c.FirstResponse)
 	}
 	if c.RequestsPerSecond <= 0 || c.RequestsPerSecond > 1000 {

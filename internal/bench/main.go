@@ -7,7 +7,7 @@
 // figure's ratio to its budget, and rewrites the generated section of
 // BENCHMARKS.md.
 //
-//	go run ./cmd/servicedesk_bench -n 10000,100000 -latency 20ms -runs 3
+//	go run ./internal/bench -n 10000,100000 -latency 20ms -runs 3
 package main
 
 import (
@@ -131,7 +131,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	report, misses := render(cfg, results, started, strings.Join(append([]string{"go run ./cmd/servicedesk_bench"}, args...), " "))
+	report, misses := render(cfg, results, started, strings.Join(append([]string{"go run ./internal/bench"}, args...), " "))
 	fmt.Print(report)
 	if cfg.out != "" {
 		if err := writeBenchmarks(cfg.out, report); err != nil {

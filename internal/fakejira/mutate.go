@@ -1,4 +1,4 @@
-package jiratest
+package fakejira
 
 import (
 	"encoding/json"
@@ -148,7 +148,7 @@ func (s *Server) mutate(key string, fn func(is *Issue, now time.Time) error) err
 	defer s.mu.Unlock()
 	is := s.lookup(key)
 	if is == nil {
-		return fmt.Errorf("jiratest: no issue %s", key)
+		return fmt.Errorf("fakejira: no issue %s", key)
 	}
 	// With a lag the index keeps the version it last saw until it catches up.
 	var before *Issue
@@ -258,11 +258,11 @@ func completeCycle(sla *SLA, now time.Time) {
 func (s *Server) Transition(key, statusID string) error {
 	to, ok := StatusByID(statusID)
 	if !ok {
-		return fmt.Errorf("jiratest: unknown status %s", statusID)
+		return fmt.Errorf("fakejira: unknown status %s", statusID)
 	}
 	return s.mutate(key, func(is *Issue, now time.Time) error {
 		if is.StatusID == to.ID {
-			return fmt.Errorf("jiratest: %s is already in %s", is.Key, to.Name)
+			return fmt.Errorf("fakejira: %s is already in %s", is.Key, to.Name)
 		}
 		transition(is, to, DefaultAgent, now, s.childID())
 		return nil
@@ -322,7 +322,7 @@ func (s *Server) Rate(key string, rating int) error {
 // (use FaultTruncate for that).
 func (s *Server) SetSatisfactionRaw(key string, raw json.RawMessage) error {
 	if raw != nil && !json.Valid(raw) {
-		return fmt.Errorf("jiratest: satisfaction %q is not JSON", raw)
+		return fmt.Errorf("fakejira: satisfaction %q is not JSON", raw)
 	}
 	return s.mutate(key, func(is *Issue, _ time.Time) error {
 		is.SatisfactionRaw = raw
