@@ -1,0 +1,31 @@
+package config
+
+import (
+	"github.com/prometheus/common/model"
+	"gopkg.in/yaml.v3"
+)
+
+// SourceType is what the loader knows about one source type. The source
+// registry provides one per type, so this package names none.
+type SourceType struct {
+	// Name is the value of a source's type key and the key of the type's
+	// own section (type: jira → jira:).
+	Name string
+	// DefaultPollInterval applies when poll_interval is left out.
+	DefaultPollInterval model.Duration
+	// Decode decodes and validates the type's section, nil when the section
+	// is absent, and returns what Source.Settings will hold.
+	Decode func(section *yaml.Node) (any, error)
+	// HTTPClient says whether http_client applies to the type.
+	HTTPClient bool
+	// Credentials, when set, makes http_client credentials required; it is
+	// the message given when none are configured.
+	Credentials string
+}
+
+// SourceTypes looks source types up by name.
+type SourceTypes interface {
+	SourceType(name string) (SourceType, bool)
+	// SourceTypeNames lists every type in the order messages name them.
+	SourceTypeNames() []string
+}
