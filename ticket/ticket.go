@@ -47,9 +47,10 @@ type Ticket struct {
 	Status         string
 	StatusCategory Category
 
-	// Transitions is the timeline of status-category changes, oldest first.
-	// Transitions within one category (e.g. two "in progress" statuses) may be
-	// omitted; they count for nothing.
+	// Transitions is the timeline of status changes, oldest first. Changes
+	// within one category (two "in progress" statuses) count for nothing in
+	// the category rules, but SLA policies that pause in a named status need
+	// them; sources report every change they know, with status names.
 	Transitions []Transition
 	// Resolutions are resolution set/cleared events, oldest first.
 	Resolutions []ResolutionChange
@@ -74,11 +75,14 @@ type Ticket struct {
 	FirstResponseAt time.Time
 }
 
-// Transition is one change of status category.
+// Transition is one change of status.
 type Transition struct {
 	At   time.Time
 	From Category
 	To   Category
+	// FromStatus and ToStatus are the status names, empty when the source
+	// does not know them.
+	FromStatus, ToStatus string
 }
 
 // ResolutionChange is a resolution being set (Set) or cleared.
