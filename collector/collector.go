@@ -1,7 +1,8 @@
-// Package collector exposes the store's ticket snapshot as Prometheus metrics.
+// Package collector exposes the aggregates' ticket snapshot as Prometheus metrics.
 //
-// The collector does no I/O: the poller keeps the store up to date in the
-// background and the store publishes an immutable snapshot after each commit.
+// The collector does no I/O: pollers keep the store and the aggregates up to
+// date in the background, and the pipeline publishes an immutable snapshot
+// after commits.
 // A scrape only reads the latest snapshot and turns it into const metrics, so
 // concurrent scrapes never interfere and label sets that disappear from the
 // snapshot disappear from the exposition.
@@ -13,7 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/servicedesk-exporter/servicedesk_exporter/store"
+	"github.com/servicedesk-exporter/servicedesk_exporter/aggregate"
 )
 
 const namespace = "servicedesk"
@@ -44,9 +45,9 @@ func newDesc(name, help string, labels []string) *prometheus.Desc {
 	return prometheus.NewDesc(prometheus.BuildFQName(namespace, "", name), help, labels, nil)
 }
 
-// Collector is a prometheus.Collector over the latest store snapshot.
+// Collector is a prometheus.Collector over the latest snapshot.
 type Collector struct {
-	snapshot func() *store.Snapshot
+	snapshot func() *aggregate.Snapshot
 	now      func() time.Time
 
 	created, resolved, reopened      *prometheus.Desc
@@ -67,7 +68,7 @@ type Collector struct {
 }
 
 type snapshotMetrics struct {
-	snap    *store.Snapshot
+	snap    *aggregate.Snapshot
 	metrics []prometheus.Metric
 }
 
@@ -84,7 +85,7 @@ func WithClock(now func() time.Time) Option {
 // New returns a Collector that reads the snapshot returned by snapshot on
 // every scrape. snapshot must be cheap and safe for concurrent use (typically
 // an atomic pointer load); it may return nil before the first commit.
-func New(snapshot func() *store.Snapshot, opts ...Option) *Collector {
+func New(snapshot func() *aggregate.Snapshot, opts ...Option) *Collector {
 	c := &Collector{
 		snapshot: snapshot,
 		now:      time.Now,
@@ -134,7 +135,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	}
 }
 
-// Collect emits the latest snapshot as const metrics. Before the store has
+// Collect emits the latest snapshot as const metrics. Before the pipeline has
 // published a snapshot it emits nothing.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	s := c.snapshot()
@@ -160,7 +161,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 
 // snapshotMetrics returns the metrics that depend on s alone, built once per
 // snapshot; concurrent scrapes of a new snapshot wait for one build.
-func (c *Collector) snapshotMetrics(s *store.Snapshot) []prometheus.Metric {
+func (c *Collector) snapshotMetrics(s *aggregate.Snapshot) []prometheus.Metric {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.cache.snap == s {

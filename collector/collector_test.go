@@ -17,7 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/prometheus/common/expfmt"
 
-	"github.com/servicedesk-exporter/servicedesk_exporter/store"
+	"github.com/servicedesk-exporter/servicedesk_exporter/aggregate"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata from the current output")
@@ -33,64 +33,64 @@ func pinnedClock() time.Time { return scrapeTime }
 // into "other", an empty priority, SLA breaches both already counted and
 // pending on either side of the pinned clock, and an oldest ticket whose
 // creation time is ahead of the clock.
-func fixtureSnapshot() *store.Snapshot {
-	itIncident := store.TicketLabels{Source: "jira", Desk: "IT", RequestType: "Incident", Priority: "High"}
-	itOther := store.TicketLabels{Source: "jira", Desk: "IT", RequestType: "other", Priority: "Low"}
-	hrNoPriority := store.TicketLabels{Source: "jira", Desk: "HR", RequestType: "Onboarding", Priority: ""}
-	facQuiet := store.TicketLabels{Source: "demo", Desk: "FAC", RequestType: "Repair", Priority: "Medium"}
+func fixtureSnapshot() *aggregate.Snapshot {
+	itIncident := aggregate.TicketLabels{Source: "jira", Desk: "IT", RequestType: "Incident", Priority: "High"}
+	itOther := aggregate.TicketLabels{Source: "jira", Desk: "IT", RequestType: "other", Priority: "Low"}
+	hrNoPriority := aggregate.TicketLabels{Source: "jira", Desk: "HR", RequestType: "Onboarding", Priority: ""}
+	facQuiet := aggregate.TicketLabels{Source: "demo", Desk: "FAC", RequestType: "Repair", Priority: "Medium"}
 
-	return &store.Snapshot{
-		Tickets: map[store.TicketLabels]*store.TicketSeries{
+	return &aggregate.Snapshot{
+		Tickets: map[aggregate.TicketLabels]*aggregate.TicketSeries{
 			itIncident: {
 				Created: 12, Resolved: 10, Reopened: 2,
-				FirstResponse: store.Histogram{Count: 11, Sum: 9000, Buckets: map[float64]uint64{300: 3, 3600: 9, 86400: 11}},
-				Resolution:    store.Histogram{Count: 10, Sum: 500000, Buckets: map[float64]uint64{3600: 1, 86400: 6, 604800: 10}},
+				FirstResponse: aggregate.Histogram{Count: 11, Sum: 9000, Buckets: map[float64]uint64{300: 3, 3600: 9, 86400: 11}},
+				Resolution:    aggregate.Histogram{Count: 10, Sum: 500000, Buckets: map[float64]uint64{3600: 1, 86400: 6, 604800: 10}},
 			},
 			itOther: {
 				Created: 3, Resolved: 1,
-				FirstResponse: store.Histogram{Count: 2, Sum: 7300, Buckets: map[float64]uint64{300: 0, 3600: 1, 86400: 2}},
-				Resolution:    store.Histogram{Count: 1, Sum: 90000, Buckets: map[float64]uint64{3600: 0, 86400: 0, 604800: 1}},
+				FirstResponse: aggregate.Histogram{Count: 2, Sum: 7300, Buckets: map[float64]uint64{300: 0, 3600: 1, 86400: 2}},
+				Resolution:    aggregate.Histogram{Count: 1, Sum: 90000, Buckets: map[float64]uint64{3600: 0, 86400: 0, 604800: 1}},
 			},
 			hrNoPriority: {
 				Created: 5, Resolved: 5,
-				FirstResponse: store.Histogram{Count: 5, Sum: 1200, Buckets: map[float64]uint64{300: 4, 3600: 5, 86400: 5}},
-				Resolution:    store.Histogram{Count: 5, Sum: 40000, Buckets: map[float64]uint64{3600: 0, 86400: 5, 604800: 5}},
+				FirstResponse: aggregate.Histogram{Count: 5, Sum: 1200, Buckets: map[float64]uint64{300: 4, 3600: 5, 86400: 5}},
+				Resolution:    aggregate.Histogram{Count: 5, Sum: 40000, Buckets: map[float64]uint64{3600: 0, 86400: 5, 604800: 5}},
 			},
 			// Present with no events yet: every family must still show zeros.
 			facQuiet: {
-				FirstResponse: store.Histogram{Buckets: map[float64]uint64{300: 0, 3600: 0, 86400: 0}},
-				Resolution:    store.Histogram{Buckets: map[float64]uint64{3600: 0, 86400: 0, 604800: 0}},
+				FirstResponse: aggregate.Histogram{Buckets: map[float64]uint64{300: 0, 3600: 0, 86400: 0}},
+				Resolution:    aggregate.Histogram{Buckets: map[float64]uint64{3600: 0, 86400: 0, 604800: 0}},
 			},
 		},
-		SLACycles: map[store.SLALabels]*store.SLACounts{
+		SLACycles: map[aggregate.SLALabels]*aggregate.SLACounts{
 			{TicketLabels: itIncident, SLA: "Time to first response"}:   {Met: 8, Breached: 3},
 			{TicketLabels: itIncident, SLA: "Time to resolution"}:       {Met: 10},
 			{TicketLabels: hrNoPriority, SLA: "Time to first response"}: {Met: 5},
 		},
-		Satisfaction: map[store.SatisfactionLabels]*store.Histogram{
+		Satisfaction: map[aggregate.SatisfactionLabels]*aggregate.Histogram{
 			{Source: "jira", Desk: "IT", RequestType: "Incident"}:   {Count: 4, Sum: 15, Buckets: map[float64]uint64{1: 0, 2: 1, 3: 1, 4: 2, 5: 4}},
 			{Source: "jira", Desk: "HR", RequestType: "Onboarding"}: {Count: 1, Sum: 5, Buckets: map[float64]uint64{1: 0, 2: 0, 3: 0, 4: 0, 5: 1}},
 		},
-		Open: map[store.OpenLabels]float64{
+		Open: map[aggregate.OpenLabels]float64{
 			{TicketLabels: itIncident, StatusCategory: "new"}:           1,
 			{TicketLabels: itIncident, StatusCategory: "indeterminate"}: 1,
 			{TicketLabels: itOther, StatusCategory: "new"}:              2,
 			{TicketLabels: facQuiet, StatusCategory: "indeterminate"}:   0,
 		},
-		Awaiting: map[store.TicketLabels]float64{
+		Awaiting: map[aggregate.TicketLabels]float64{
 			itIncident: 1,
 			itOther:    1,
 			facQuiet:   0,
 		},
-		OldestOpen: map[store.DeskLabels]time.Time{
+		OldestOpen: map[aggregate.DeskLabels]time.Time{
 			{Source: "jira", Desk: "IT"}: scrapeTime.Add(-400 * 24 * time.Hour), // created long before any horizon
 			// Clock skew: the source says the ticket was created after our now.
 			{Source: "demo", Desk: "FAC"}: scrapeTime.Add(30 * time.Second),
 		},
-		OldestAwaiting: map[store.DeskLabels]time.Time{
+		OldestAwaiting: map[aggregate.DeskLabels]time.Time{
 			{Source: "jira", Desk: "IT"}: scrapeTime.Add(-90 * time.Minute),
 		},
-		SLABreached: map[store.DeskSLALabels]*store.BreachState{
+		SLABreached: map[aggregate.DeskSLALabels]*aggregate.BreachState{
 			// One already breached, one breaching exactly now, one pending in an hour.
 			{Source: "jira", Desk: "IT", SLA: "Time to first response"}: {
 				Breached: 1,
@@ -105,8 +105,8 @@ func fixtureSnapshot() *store.Snapshot {
 	}
 }
 
-func staticSnapshot(s *store.Snapshot) func() *store.Snapshot {
-	return func() *store.Snapshot { return s }
+func staticSnapshot(s *aggregate.Snapshot) func() *aggregate.Snapshot {
+	return func() *aggregate.Snapshot { return s }
 }
 
 // exposition gathers c through a pedantic registry and renders it in the
@@ -181,10 +181,10 @@ func TestGoldenPromtool(t *testing.T) {
 func TestCollectWithoutData(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
-		snapshot *store.Snapshot
+		snapshot *aggregate.Snapshot
 	}{
 		{name: "no snapshot published yet", snapshot: nil},
-		{name: "empty snapshot", snapshot: &store.Snapshot{}},
+		{name: "empty snapshot", snapshot: &aggregate.Snapshot{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := New(staticSnapshot(tc.snapshot), WithClock(pinnedClock))
@@ -198,13 +198,13 @@ func TestCollectWithoutData(t *testing.T) {
 // TestCollectUsesClock checks that ages and pending breaches are computed at
 // the injected clock's time, not at snapshot time or the wall clock.
 func TestCollectUsesClock(t *testing.T) {
-	desk := store.DeskLabels{Source: "jira", Desk: "IT"}
-	sla := store.DeskSLALabels{Source: "jira", Desk: "IT", SLA: "Time to first response"}
+	desk := aggregate.DeskLabels{Source: "jira", Desk: "IT"}
+	sla := aggregate.DeskSLALabels{Source: "jira", Desk: "IT", SLA: "Time to first response"}
 	created := scrapeTime.Add(-time.Hour)
-	s := &store.Snapshot{
-		OldestOpen:     map[store.DeskLabels]time.Time{desk: created},
-		OldestAwaiting: map[store.DeskLabels]time.Time{desk: created.Add(10 * time.Minute)},
-		SLABreached: map[store.DeskSLALabels]*store.BreachState{
+	s := &aggregate.Snapshot{
+		OldestOpen:     map[aggregate.DeskLabels]time.Time{desk: created},
+		OldestAwaiting: map[aggregate.DeskLabels]time.Time{desk: created.Add(10 * time.Minute)},
+		SLABreached: map[aggregate.DeskSLALabels]*aggregate.BreachState{
 			sla: {Breached: 2, Pending: []time.Time{scrapeTime.Add(time.Minute), scrapeTime.Add(2 * time.Minute)}},
 		},
 	}
@@ -243,7 +243,7 @@ servicedesk_sla_breached_open_tickets{desk="IT",sla="Time to first response",sou
 // TestCollectConcurrent runs scrapes in parallel while the store publishes
 // new snapshots; run with -race.
 func TestCollectConcurrent(t *testing.T) {
-	var current atomic.Pointer[store.Snapshot]
+	var current atomic.Pointer[aggregate.Snapshot]
 	current.Store(fixtureSnapshot())
 	c := New(current.Load, WithClock(pinnedClock))
 	want := testutil.CollectAndCount(c)

@@ -1,6 +1,6 @@
 // Package poller runs one source on its interval: it hands the source the
-// committed cursor, commits every batch the source emits, and keeps the
-// per-source self-metrics and readiness.
+// committed cursor, passes every batch the source emits to its sink, and
+// keeps the per-source self-metrics and readiness.
 package poller
 
 import (
@@ -13,7 +13,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
-	"github.com/servicedesk-exporter/servicedesk_exporter/store"
 	"github.com/servicedesk-exporter/servicedesk_exporter/ticket"
 )
 
@@ -24,14 +23,26 @@ type Source interface {
 	Poll(ctx context.Context, horizon time.Time, cursor []byte, emit func(context.Context, ticket.Batch) error) error
 }
 
-// Store is the part of the store a poller writes to.
-type Store interface {
-	Horizon(source string, proposed time.Time) (time.Time, error)
-	Cursor(source string) ([]byte, error)
-	Apply(ctx context.Context, source string, b ticket.Batch) (store.Result, error)
+// Sink is where one source's batches go: derivation, the store and the
+// aggregates behind it, bound to the source's name.
+type Sink interface {
+	// Horizon returns the tracking horizon, persisting proposed the first time.
+	Horizon(proposed time.Time) (time.Time, error)
+	Cursor() ([]byte, error)
+	// Commit derives and commits one batch with its cursor.
+	Commit(ctx context.Context, horizon time.Time, b ticket.Batch) (Result, error)
+	// Publish makes what was committed visible to scrapes.
 	Publish()
-	MarkSynced(source string, t time.Time) error
-	LastSynced(source string) (time.Time, error)
+	MarkSynced(t time.Time) error
+	LastSynced() (time.Time, error)
+}
+
+// Result reports what a commit did with a batch.
+type Result struct {
+	Applied int     // tickets written
+	Counted int     // new events counted
+	Skipped []error // tickets derivation rejected, one error each
+	Dropped int     // tickets that left the scope by the batch's InScope
 }
 
 // Metrics are the per-source self-metrics, shared by all pollers.
@@ -95,7 +106,7 @@ func (m *Metrics) Forget(source string) {
 type Poller struct {
 	name     string
 	src      Source
-	store    Store
+	sink     Sink
 	interval time.Duration
 	horizon  time.Time // proposed; the store keeps the first one it saw
 	logger   *slog.Logger
@@ -112,8 +123,8 @@ func WithClock(now func() time.Time) Option { return func(p *Poller) { p.now = n
 
 // New returns a poller for the named source; horizon is only a proposal the
 // first time the store sees this source.
-func New(name string, src Source, st Store, interval time.Duration, horizon time.Time, logger *slog.Logger, m *Metrics, opts ...Option) *Poller {
-	p := &Poller{name: name, src: src, store: st, interval: interval, horizon: horizon, logger: logger, metrics: m, now: time.Now}
+func New(name string, src Source, sink Sink, interval time.Duration, horizon time.Time, logger *slog.Logger, m *Metrics, opts ...Option) *Poller {
+	p := &Poller{name: name, src: src, sink: sink, interval: interval, horizon: horizon, logger: logger, metrics: m, now: time.Now}
 	for _, o := range opts {
 		o(p)
 	}
@@ -126,7 +137,7 @@ func New(name string, src Source, st Store, interval time.Duration, horizon time
 	// A source that completed a poll before a restart is ready at once: its
 	// data is complete up to its committed cursor and the next poll only
 	// catches up, so a restart costs no API request before /-/ready.
-	if last, err := st.LastSynced(name); err == nil && !last.IsZero() {
+	if last, err := sink.LastSynced(); err == nil && !last.IsZero() {
 		p.ready.Store(true)
 		m.lastSuccess.WithLabelValues(name).Set(float64(last.UnixMilli()) / 1e3)
 		m.progress.WithLabelValues(name).Set(1)
@@ -162,11 +173,11 @@ func (p *Poller) PollOnce(ctx context.Context) error {
 	err := p.poll(ctx)
 	p.metrics.duration.WithLabelValues(p.name).Set(p.now().Sub(start).Seconds())
 	// Whatever batches were committed are shown even when the poll failed.
-	p.store.Publish()
+	p.sink.Publish()
 	switch {
 	case err == nil:
 		end := p.now()
-		if merr := p.store.MarkSynced(p.name, end); merr != nil {
+		if merr := p.sink.MarkSynced(end); merr != nil {
 			p.logger.Warn("cannot record the completed poll; the next start waits for a poll before ready", "err", merr)
 		}
 		p.metrics.up.WithLabelValues(p.name).Set(1)
@@ -187,16 +198,16 @@ func (p *Poller) PollOnce(ctx context.Context) error {
 }
 
 func (p *Poller) poll(ctx context.Context) error {
-	horizon, err := p.store.Horizon(p.name, p.horizon)
+	horizon, err := p.sink.Horizon(p.horizon)
 	if err != nil {
 		return err
 	}
-	cursor, err := p.store.Cursor(p.name)
+	cursor, err := p.sink.Cursor()
 	if err != nil {
 		return err
 	}
 	return p.src.Poll(ctx, horizon, cursor, func(ctx context.Context, b ticket.Batch) error {
-		res, err := p.store.Apply(ctx, p.name, b)
+		res, err := p.sink.Commit(ctx, horizon, b)
 		if err != nil {
 			return err
 		}

@@ -1,13 +1,11 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strconv"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -21,122 +19,97 @@ var (
 	t0      = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	horizon = t0.Add(-24 * time.Hour)
 	ctx     = context.Background()
-	opts    = Options{LabelValueLimit: 100, FirstResponseBuckets: []float64{300, 3600}, ResolutionBuckets: []float64{3600, 86400}}
 )
-
-func openStore(t *testing.T, path string, o Options) *Store {
-	t.Helper()
-	s, err := Open(path, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Horizon("demo", horizon); err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
 
 func newStore(t *testing.T) (*Store, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "sd.db")
-	s := openStore(t, path, opts)
-	t.Cleanup(func() { _ = s.Close() })
-	return s, path
-}
-
-// resolvedTicket is created at t0, answered after 10m, resolved after 2h and rated 4.
-func resolvedTicket(id, desk string) ticket.Ticket {
-	return ticket.Ticket{
-		ID: id, Key: desk + "-" + id, Desk: desk, RequestType: "Access", Priority: "High",
-		Created: t0, Updated: t0.Add(3 * time.Hour), StatusCategory: ticket.CategoryDone,
-		Transitions:  []ticket.Transition{{At: t0.Add(2 * time.Hour), From: ticket.CategoryNew, To: ticket.CategoryDone}},
-		Comments:     []ticket.Comment{{At: t0.Add(10 * time.Minute), Author: ticket.AuthorAgent, Public: true}},
-		SLAs:         []ticket.SLA{{Name: "Time to resolution", Completed: []ticket.SLACycle{{Start: t0, Stop: t0.Add(2 * time.Hour), Breached: true}}}},
-		Satisfaction: &ticket.Rating{Value: 4, At: t0.Add(3 * time.Hour)},
-	}
-}
-
-func openTicketFacts(id, desk string, created time.Time) ticket.Ticket {
-	return ticket.Ticket{
-		ID: id, Key: desk + "-" + id, Desk: desk, RequestType: "Access", Priority: "High",
-		Created: created, Updated: created, StatusCategory: ticket.CategoryNew,
-		SLAs: []ticket.SLA{{Name: "Time to first response", Ongoing: &ticket.OngoingCycle{Start: created, BreachAt: created.Add(time.Hour)}}},
-	}
-}
-
-func labels(desk string) TicketLabels {
-	return TicketLabels{Source: "demo", Desk: desk, RequestType: "Access", Priority: "High"}
-}
-
-func apply(t *testing.T, s *Store, b ticket.Batch) Result {
-	t.Helper()
-	res, err := s.Apply(ctx, "demo", b)
+	s, err := Open(path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Publish()
+	t.Cleanup(func() { _ = s.Close() })
+	if _, err := s.Horizon("demo", horizon); err != nil {
+		t.Fatal(err)
+	}
+	return s, path
+}
+
+// derived is ticket id as derivation hands it over: created at t0 on desk,
+// resolved after 2h.
+func derived(id, desk string) ticket.Derived {
+	return ticket.Derived{
+		ID: id, Updated: t0.Add(2 * time.Hour),
+		Labels: ticket.Labels{Desk: desk, RequestType: "Access", Priority: "High"},
+		Events: []ticket.Event{
+			{Kind: ticket.EventCreated, ID: "created", At: t0},
+			{Kind: ticket.EventResolved, ID: "resolved/1", At: t0.Add(2 * time.Hour), Seconds: 7200},
+		},
+		State:   ticket.State{Category: ticket.CategoryDone, Created: t0},
+		History: ticket.History{Created: t0, Categories: []ticket.CategoryAt{{At: t0, Category: ticket.CategoryNew}, {At: t0.Add(2 * time.Hour), Category: ticket.CategoryDone}}},
+	}
+}
+
+func commit(t *testing.T, s *Store, c Commit) Result {
+	t.Helper()
+	res, err := s.Commit(ctx, "demo", c)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return res
 }
 
-func TestRedeliveryAddsNothing(t *testing.T) {
-	s, _ := newStore(t)
-	batch := ticket.Batch{Tickets: []ticket.Ticket{resolvedTicket("1", "IT"), resolvedTicket("2", "IT")}}
-	if res := apply(t, s, batch); res.Counted != 10 {
-		t.Fatalf("first delivery counted %d events, want 10", res.Counted)
-	}
-	for i := 0; i < 3; i++ {
-		if res := apply(t, s, batch); res.Counted != 0 {
-			t.Fatalf("re-delivery %d counted %d events", i, res.Counted)
-		}
-	}
-	ser := s.Snapshot().Tickets[labels("IT")]
-	if ser.Created != 2 || ser.Resolved != 2 || ser.FirstResponse.Count != 2 || ser.Resolution.Count != 2 {
-		t.Fatalf("series after re-delivery: %+v", ser)
-	}
-	if got := ser.FirstResponse.Buckets[3600]; got != 2 {
-		t.Errorf("first responses within 1h = %d, want 2", got)
-	}
-	if got := ser.Resolution.Buckets[3600]; got != 0 {
-		t.Errorf("resolutions within 1h = %d, want 0", got)
-	}
-	sat := s.Snapshot().Satisfaction[SatisfactionLabels{Source: "demo", Desk: "IT", RequestType: "Access"}]
-	if sat.Count != 2 || sat.Sum != 8 || sat.Buckets[3] != 0 || sat.Buckets[4] != 2 {
-		t.Errorf("satisfaction: %+v", sat)
-	}
-	sla := s.Snapshot().SLACycles[SLALabels{TicketLabels: labels("IT"), SLA: "Time to resolution"}]
-	if sla.Breached != 2 || sla.Met != 0 {
-		t.Errorf("sla cycles: %+v", sla)
-	}
-}
-
-func TestRestartContinuesWithoutDecrease(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "sd.db")
-	s := openStore(t, path, opts)
-	apply(t, s, ticket.Batch{Tickets: []ticket.Ticket{resolvedTicket("1", "IT")}, Cursor: []byte("c1")})
-	before := *s.Snapshot().Tickets[labels("IT")]
-	if err := s.Close(); err != nil {
+func ledger(t *testing.T, s *Store) map[string]Ticket {
+	t.Helper()
+	out := map[string]Ticket{}
+	if err := s.Scan(func(source string, tk Ticket) error {
+		out[source+"/"+tk.ID] = tk
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
+	return out
+}
 
-	s = openStore(t, path, opts)
+func TestLedgerCountsEachEventOnce(t *testing.T) {
+	s, path := newStore(t)
+	res := commit(t, s, Commit{Tickets: []ticket.Derived{derived("1", "IT")}, Cursor: []byte("c1")})
+	if res.Counted != 2 || len(res.Tickets) != 1 || len(res.Tickets[0].Ledger) != 2 {
+		t.Fatalf("first commit %+v", res)
+	}
+	if res := commit(t, s, Commit{Tickets: []ticket.Derived{derived("1", "IT")}}); res.Counted != 0 || len(res.Tickets) != 0 {
+		t.Fatalf("re-delivery changed %+v", res)
+	}
+	// A desk move keeps the counted entries under the old labels.
+	moved := derived("1", "HR")
+	moved.Events = append(moved.Events, ticket.Event{Kind: ticket.EventReopened, ID: "reopened/1", At: t0.Add(3 * time.Hour)})
+	res = commit(t, s, Commit{Tickets: []ticket.Derived{moved}})
+	if res.Counted != 1 || res.Tickets[0].Labels.Desk != "HR" || res.Tickets[0].Ledger[0].Labels.Desk != "HR" {
+		t.Fatalf("after a desk move %+v", res)
+	}
+	_ = s.Close()
+
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer s.Close()
-	after := s.Snapshot().Tickets[labels("IT")]
-	if after.Created != before.Created || after.Resolved != before.Resolved || after.FirstResponse.Sum != before.FirstResponse.Sum {
-		t.Fatalf("restart changed counters: before %+v after %+v", before, *after)
+	tk := ledger(t, s)["demo/1"]
+	var desks []string
+	for _, e := range tk.Ledger {
+		desks = append(desks, e.Labels.Desk+":"+string(e.Kind))
+		if e.At.IsZero() {
+			t.Errorf("entry %s lost its time", e.ID)
+		}
+	}
+	if want := []string{"IT:created", "IT:resolved", "HR:reopened"}; !slices.Equal(desks, want) {
+		t.Fatalf("ledger after restart %v, want %v", desks, want)
 	}
 	if c, _ := s.Cursor("demo"); string(c) != "c1" {
 		t.Fatalf("cursor after restart = %q", c)
 	}
-	// Same ticket again after the restart, now reopened: only the reopen is new.
-	tk := resolvedTicket("1", "IT")
-	tk.Transitions = append(tk.Transitions, ticket.Transition{At: t0.Add(4 * time.Hour), From: ticket.CategoryDone, To: ticket.CategoryIndeterminate})
-	tk.StatusCategory = ticket.CategoryIndeterminate
-	if res := apply(t, s, ticket.Batch{Tickets: []ticket.Ticket{tk, resolvedTicket("2", "IT")}}); res.Counted != 6 {
-		t.Fatalf("counted %d, want 1 reopen + 5 for the new ticket", res.Counted)
-	}
-	got := s.Snapshot().Tickets[labels("IT")]
-	if got.Reopened != 1 || got.Created != 2 || got.Resolved != 2 {
-		t.Fatalf("after restart and more events: %+v", got)
+	if got, _ := tk.History.CategoryAt(t0.Add(time.Hour)); got != ticket.CategoryNew {
+		t.Fatalf("history lost: category at t0+1h = %q", got)
 	}
 }
 
@@ -147,159 +120,121 @@ func TestHorizonIsFixedAtFirstStart(t *testing.T) {
 		t.Fatalf("horizon moved to %v", h)
 	}
 	_ = s.Close()
-	s2 := openStore(t, path, opts)
+	s2, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer s2.Close()
 	if h, _ := s2.Horizon("demo", later); !h.Equal(horizon) {
 		t.Fatalf("horizon after restart %v, want %v", h, horizon)
 	}
-	// Events before the horizon do not count; the ticket is still tracked.
-	old := resolvedTicket("9", "IT")
-	old.Created = horizon.Add(-time.Hour)
-	old.Transitions[0].At = horizon.Add(-time.Minute)
-	old.Comments[0].At = horizon.Add(-30 * time.Minute)
-	old.SLAs[0].Completed[0] = ticket.SLACycle{Start: old.Created, Stop: horizon.Add(-time.Minute)}
-	old.Satisfaction = &ticket.Rating{Value: 5, At: horizon.Add(time.Minute)}
-	res, err := s2.Apply(ctx, "demo", ticket.Batch{Tickets: []ticket.Ticket{old}})
+}
+
+func TestLabelsKeepTheirFirstSeenOrder(t *testing.T) {
+	s, path := newStore(t)
+	res := commit(t, s, Commit{Labels: []LabelValue{{"desk", "IT"}, {"desk", "HR"}, {"desk", "IT"}, {"priority", ""}}})
+	if len(res.Labels) != 3 {
+		t.Fatalf("registered %v", res.Labels)
+	}
+	commit(t, s, Commit{Labels: []LabelValue{{"desk", "FAC"}, {"desk", "HR"}}})
+	_ = s.Close()
+	s, err := Open(path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Counted != 1 {
-		t.Fatalf("counted %d events of a pre-horizon ticket, want only its post-horizon rating", res.Counted)
+	defer s.Close()
+	order, err := s.LabelOrder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(order["desk"], []string{"IT", "HR", "FAC"}) || !slices.Equal(order["priority"], []string{""}) {
+		t.Fatalf("order %v", order)
 	}
 }
 
-func TestGaugesAndScope(t *testing.T) {
+func TestScopeMarksTicketsGone(t *testing.T) {
 	s, _ := newStore(t)
-	apply(t, s, ticket.Batch{Tickets: []ticket.Ticket{
-		openTicketFacts("1", "IT", t0),
-		openTicketFacts("2", "IT", t0.Add(-72*time.Hour)), // before the horizon: a gauge, not an event
-		resolvedTicket("3", "IT"),
-	}})
-	snap := s.Snapshot()
-	if got := snap.Open[OpenLabels{TicketLabels: labels("IT"), StatusCategory: "new"}]; got != 2 {
-		t.Fatalf("open = %v, want 2", got)
-	}
-	if got := snap.Awaiting[labels("IT")]; got != 2 {
-		t.Fatalf("awaiting = %v, want 2", got)
-	}
-	desk := DeskLabels{Source: "demo", Desk: "IT"}
-	if !snap.OldestOpen[desk].Equal(t0.Add(-72*time.Hour)) || !snap.OldestAwaiting[desk].Equal(t0.Add(-72*time.Hour)) {
-		t.Fatalf("oldest open %v awaiting %v", snap.OldestOpen[desk], snap.OldestAwaiting[desk])
-	}
-	bs := snap.SLABreached[DeskSLALabels{Source: "demo", Desk: "IT", SLA: "Time to first response"}]
-	if n := bs.BreachedAt(t0.Add(30 * time.Minute)); n != 1 {
-		t.Fatalf("breached at t0+30m = %d, want 1 (the old ticket)", n)
-	}
-	if n := bs.BreachedAt(t0.Add(time.Hour)); n != 2 {
-		t.Fatalf("breached at t0+1h = %d, want 2", n)
-	}
-	if snap.Tracked["demo"] != 3 || snap.Tickets[labels("IT")].Created != 2 {
-		t.Fatalf("tracked %d created %v", snap.Tracked["demo"], snap.Tickets[labels("IT")].Created)
-	}
-
-	// Ticket 2 leaves the scope: out of the gauges, its counts untouched.
-	res := apply(t, s, ticket.Batch{InScope: []string{"1", "3"}})
+	commit(t, s, Commit{Tickets: []ticket.Derived{derived("1", "IT"), derived("2", "IT"), derived("3", "IT")}})
+	// 3 is missing from the scope but delivered in the same batch: kept.
+	res := commit(t, s, Commit{Tickets: []ticket.Derived{derived("3", "FAC")}, InScope: []string{"1"}})
 	if res.Dropped != 1 {
 		t.Fatalf("dropped %d, want 1", res.Dropped)
 	}
-	snap = s.Snapshot()
-	if got := snap.Open[OpenLabels{TicketLabels: labels("IT"), StatusCategory: "new"}]; got != 1 {
-		t.Fatalf("open after reconciliation = %v, want 1", got)
+	got := ledger(t, s)
+	if !got["demo/2"].Gone || got["demo/1"].Gone || got["demo/3"].Gone || len(got["demo/2"].Ledger) != 2 {
+		t.Fatalf("after reconciliation: %+v", got)
 	}
-	if snap.Tracked["demo"] != 2 || snap.Tickets[labels("IT")].Created != 2 {
-		t.Fatalf("after reconciliation tracked %d created %v", snap.Tracked["demo"], snap.Tickets[labels("IT")].Created)
-	}
-	// Answering ticket 1 clears it from awaiting.
-	tk := openTicketFacts("1", "IT", t0)
-	tk.Comments = []ticket.Comment{{At: t0.Add(time.Minute), Author: ticket.AuthorAgent, Public: true}}
-	apply(t, s, ticket.Batch{Tickets: []ticket.Ticket{tk}})
-	if got := s.Snapshot().Awaiting[labels("IT")]; got != 0 {
-		t.Fatalf("awaiting after answer = %v", got)
-	}
-	if _, ok := s.Snapshot().OldestAwaiting[desk]; ok {
-		t.Fatal("oldest awaiting still set with nothing awaiting")
+	if res := commit(t, s, Commit{InScope: []string{"1", "3"}}); res.Dropped != 0 {
+		t.Fatalf("a gone ticket was dropped again: %+v", res)
 	}
 }
 
-func TestLabelValuesFoldIntoOther(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "sd.db")
-	o := opts
-	o.LabelValueLimit = 2
-	s := openStore(t, path, o)
-	apply(t, s, ticket.Batch{Tickets: []ticket.Ticket{resolvedTicket("1", "A"), resolvedTicket("2", "B"), resolvedTicket("3", "C"), resolvedTicket("4", "D")}})
-	snap := s.Snapshot()
-	if snap.Tickets[labels("other")].Created != 2 || snap.Tickets[labels("A")].Created != 1 {
-		t.Fatalf("folding: %+v", snap.Tickets)
-	}
-	_ = s.Close()
-	// The admitted set is persisted: after a restart C still folds, A does not.
-	s = openStore(t, path, o)
-	defer s.Close()
-	apply(t, s, ticket.Batch{Tickets: []ticket.Ticket{resolvedTicket("5", "C"), resolvedTicket("6", "A")}})
-	snap = s.Snapshot()
-	if snap.Tickets[labels("other")].Created != 3 || snap.Tickets[labels("A")].Created != 2 {
-		t.Fatalf("folding after restart: other=%v A=%v", snap.Tickets[labels("other")].Created, snap.Tickets[labels("A")].Created)
-	}
-}
-
-func TestInvalidTicketIsSkippedNotFatal(t *testing.T) {
-	s, _ := newStore(t)
-	bad := resolvedTicket("2", "IT")
-	bad.StatusCategory = "undefined"
-	res := apply(t, s, ticket.Batch{Tickets: []ticket.Ticket{resolvedTicket("1", "IT"), bad}, Cursor: []byte("c")})
-	if len(res.Skipped) != 1 || res.Applied != 1 {
-		t.Fatalf("result %+v", res)
-	}
-	if c, _ := s.Cursor("demo"); string(c) != "c" {
-		t.Fatalf("cursor %q", c)
-	}
-}
-
-func TestCancelledApplyCommitsNothing(t *testing.T) {
+func TestCancelledCommitWritesNothing(t *testing.T) {
 	s, _ := newStore(t)
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, err := s.Apply(cctx, "demo", ticket.Batch{Tickets: []ticket.Ticket{resolvedTicket("1", "IT")}, Cursor: []byte("c")}); err == nil {
-		t.Fatal("apply with a cancelled context succeeded")
+	if _, err := s.Commit(cctx, "demo", Commit{Tickets: []ticket.Derived{derived("1", "IT")}, Cursor: []byte("c")}); err == nil {
+		t.Fatal("commit with a cancelled context succeeded")
 	}
 	if c, _ := s.Cursor("demo"); c != nil {
 		t.Fatalf("cursor moved to %q", c)
 	}
 }
 
-func TestReconfigureRebuildsHistograms(t *testing.T) {
+func TestCommitNeedsAHorizon(t *testing.T) {
 	s, _ := newStore(t)
-	apply(t, s, ticket.Batch{Tickets: []ticket.Ticket{resolvedTicket("1", "IT")}})
-	o := opts
-	o.FirstResponseBuckets = []float64{60, 900}
-	if err := s.Reconfigure(o); err != nil {
+	if _, err := s.Commit(ctx, "unknown", Commit{}); err == nil || !strings.Contains(err.Error(), "horizon") {
+		t.Fatalf("error %v", err)
+	}
+}
+
+// A reader opens a store no exporter holds without changing it; its writes
+// fail, a store the exporter holds is refused naming the lock, and a
+// missing file is an error, not a new store.
+func TestReadOnlyOpen(t *testing.T) {
+	s, path := newStore(t)
+	commit(t, s, Commit{Tickets: []ticket.Derived{derived("1", "IT")}})
+	if _, err := Open(path, Options{ReadOnly: true}); err == nil || !strings.Contains(err.Error(), "locked by another process") {
+		t.Fatalf("read-only open beside the writer: %v", err)
+	}
+	_ = s.Close()
+	r, err := Open(path, Options{ReadOnly: true})
+	if err != nil {
 		t.Fatal(err)
 	}
-	h := s.Snapshot().Tickets[labels("IT")].FirstResponse
-	if h.Buckets[60] != 0 || h.Buckets[900] != 1 || h.Count != 1 {
-		t.Fatalf("rebuilt histogram %+v", h)
+	defer r.Close()
+	if len(ledger(t, r)) != 1 {
+		t.Fatal("read-only store sees no ticket")
+	}
+	if _, err := r.Commit(ctx, "demo", Commit{}); !errors.Is(err, ErrReadOnly) {
+		t.Fatalf("write to a read-only store: %v", err)
+	}
+	if _, err := Open(filepath.Join(t.TempDir(), "missing.db"), Options{ReadOnly: true}); err == nil {
+		t.Fatal("read-only open of a missing file succeeded")
 	}
 }
 
 func TestIncompatibleFormatIsRefused(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "sd.db")
-	db, err := bolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Update(func(tx *bolt.Tx) error {
-		b, err := tx.CreateBucket(bucketMeta)
+	for _, version := range []string{"1", "99"} {
+		path := filepath.Join(t.TempDir(), "sd.db")
+		db, err := bolt.Open(path, 0o600, nil)
 		if err != nil {
-			return err
+			t.Fatal(err)
 		}
-		return b.Put(keyFormat, []byte("99"))
-	}); err != nil {
-		t.Fatal(err)
-	}
-	_ = db.Close()
-	_, err = Open(path, opts)
-	if !errors.Is(err, ErrIncompatibleFormat) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "--store.rebuild") {
-		t.Fatalf("error %v", err)
+		if err := db.Update(func(tx *bolt.Tx) error {
+			b, err := tx.CreateBucket(bucketMeta)
+			if err != nil {
+				return err
+			}
+			return b.Put(keyFormat, []byte(version))
+		}); err != nil {
+			t.Fatal(err)
+		}
+		_ = db.Close()
+		_, err = Open(path, Options{})
+		if !errors.Is(err, ErrIncompatibleFormat) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "--store.rebuild") {
+			t.Fatalf("format %s: error %v", version, err)
+		}
 	}
 }
 
@@ -308,168 +243,8 @@ func TestDamagedFileNamesTheFileAndTheFix(t *testing.T) {
 	if err := os.WriteFile(path, []byte(strings.Repeat("not a bolt file ", 1024)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Open(path, opts)
+	_, err := Open(path, Options{})
 	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "--store.rebuild") {
 		t.Fatalf("error %v", err)
 	}
-}
-
-func TestActiveSourcesLimitTheSnapshot(t *testing.T) {
-	s, _ := newStore(t)
-	apply(t, s, ticket.Batch{Tickets: []ticket.Ticket{resolvedTicket("1", "IT")}})
-	s.SetActiveSources([]string{"other-source"})
-	snap := s.Snapshot()
-	if len(snap.Tickets) != 0 || snap.Tracked["other-source"] != 0 {
-		t.Fatalf("inactive source exported: %+v", snap.Tickets)
-	}
-	if _, ok := snap.Tracked["other-source"]; !ok {
-		t.Fatal("active source without tickets should export tracked 0")
-	}
-}
-
-func TestEmptyLabelValuesAreAdmitted(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "sd.db")
-	s := openStore(t, path, opts)
-	tk := resolvedTicket("1", "IT")
-	tk.Priority, tk.RequestType = "", ""
-	apply(t, s, ticket.Batch{Tickets: []ticket.Ticket{tk}})
-	_ = s.Close()
-	s = openStore(t, path, opts)
-	defer s.Close()
-	if got := s.Snapshot().Tickets[TicketLabels{Source: "demo", Desk: "IT"}]; got == nil || got.Created != 1 {
-		t.Fatalf("empty label values after restart: %+v", s.Snapshot().Tickets)
-	}
-}
-
-// A store cut short or emptied must be refused with the file and the fix
-// named, never crash the process or silently start over.
-func TestTruncatedOrEmptyStoreIsRefused(t *testing.T) {
-	src := filepath.Join(t.TempDir(), "sd.db")
-	s := openStore(t, src, opts)
-	var batch []ticket.Ticket
-	for i := range 3000 {
-		batch = append(batch, resolvedTicket(strconv.Itoa(i), "IT"))
-	}
-	apply(t, s, ticket.Batch{Tickets: batch})
-	_ = s.Close()
-	full, err := os.ReadFile(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		name string
-		size int
-		want string
-	}{
-		{"empty", 0, "the file is empty"},
-		{"cut inside the first meta page", 40, "no valid bbolt meta page"},
-		{"first meta page only", 100, "truncated"},
-		{"16 KiB", 16 * 1024, "truncated"},
-		{"half", len(full) / 2, "truncated"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "sd.db")
-			if err := os.WriteFile(path, full[:tc.size], 0o600); err != nil {
-				t.Fatal(err)
-			}
-			_, err := Open(path, opts)
-			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "--store.rebuild") {
-				t.Fatalf("error %v, want one naming %s, %q and --store.rebuild", err, path, tc.want)
-			}
-		})
-	}
-	if _, err := Open(src, opts); err != nil {
-		t.Fatalf("the intact store was refused: %v", err)
-	}
-}
-
-// Random bytes over any one page of the file: a page the store reads must be
-// refused with the file and the fix named — never a crash, which is what a
-// bad page header did before Open recovered from bbolt's panics and faults —
-// and a page it does not read (freed by copy-on-write, or past the last
-// used page) must change nothing.
-func TestEveryDamagedPageIsRefusedOrHarmless(t *testing.T) {
-	src := filepath.Join(t.TempDir(), "sd.db")
-	s := openStore(t, src, opts)
-	for round := range 3 { // rewriting tickets leaves freed pages behind
-		var batch []ticket.Ticket
-		for i := range 400 {
-			batch = append(batch, resolvedTicket(strconv.Itoa(round*300+i), "IT"))
-		}
-		apply(t, s, ticket.Batch{Tickets: batch})
-	}
-	want := s.Snapshot().Tickets[labels("IT")].Created
-	_ = s.Close()
-	full, err := os.ReadFile(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	types := pageTypes(t, src)
-
-	const pageSize = 4096
-	tried := map[string]int{}
-	for id := 0; (id+1)*pageSize <= len(full); id++ {
-		damaged := bytes.Clone(full)
-		rng := rand.New(rand.NewPCG(uint64(id), 1))
-		for i := range pageSize {
-			damaged[id*pageSize+i] = byte(rng.UintN(256))
-		}
-		path := filepath.Join(t.TempDir(), "sd.db")
-		if err := os.WriteFile(path, damaged, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		typ := types[id]
-		tried[typ]++
-		st, err := Open(path, opts)
-		switch typ {
-		case "branch", "leaf", "freelist":
-			if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "--store.rebuild") {
-				t.Errorf("page %d (%s) damaged: error %v, want one naming the file and --store.rebuild", id, typ, err)
-			}
-		case "free", "":
-			if err != nil {
-				t.Errorf("page %d (%s) damaged: %v; nothing reads it", id, typ, err)
-			} else if got := st.Snapshot().Tickets[labels("IT")].Created; got != want {
-				t.Errorf("page %d (%s) damaged: created %v, want %v", id, typ, got, want)
-			}
-		}
-		// A damaged meta page is either refused or bbolt falls back to
-		// the other, older one; both are correct.
-		if err == nil {
-			_ = st.Close()
-		}
-	}
-	t.Logf("pages damaged, by type: %v", tried)
-	for _, typ := range []string{"branch", "leaf", "freelist", "free"} {
-		if tried[typ] == 0 {
-			t.Errorf("no %s page in the store: the test no longer covers it", typ)
-		}
-	}
-}
-
-// pageTypes maps each page of a bbolt file to its type; pages past the last
-// used one are missing (type "").
-func pageTypes(t *testing.T, path string) map[int]string {
-	t.Helper()
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	types := map[int]string{}
-	if err := db.View(func(tx *bolt.Tx) error {
-		for id := 0; int64(id+1)*4096 <= tx.Size(); id++ {
-			info, err := tx.Page(id)
-			if err != nil {
-				return err
-			}
-			if info != nil {
-				types[id] = info.Type
-			}
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	return types
 }

@@ -149,6 +149,7 @@ type State struct {
 	Category              Category
 	Created               time.Time
 	AwaitingFirstResponse bool
+	Assigned              bool
 	// SLAs lists the running cycles of an open ticket.
 	SLAs []SLAState
 }
@@ -160,6 +161,9 @@ type SLAState struct {
 	// BreachAt is when a running, not yet breached cycle will breach; zero
 	// when unknown or paused.
 	BreachAt time.Time
+	// Goal is the cycle's goal, zero when the source does not say.
+	Goal   time.Duration
+	Paused bool
 }
 
 // BreachedAt reports whether the cycle counts as breached at now.
@@ -173,6 +177,7 @@ func CurrentState(t Ticket) State {
 		Open:     t.StatusCategory != CategoryDone,
 		Category: t.StatusCategory,
 		Created:  t.Created,
+		Assigned: t.Assigned,
 	}
 	if !st.Open {
 		return st
@@ -183,7 +188,7 @@ func CurrentState(t Ticket) State {
 		if sla.Ongoing == nil {
 			continue
 		}
-		s := SLAState{Name: sla.Name, Breached: sla.Ongoing.Breached}
+		s := SLAState{Name: sla.Name, Breached: sla.Ongoing.Breached, Goal: sla.Ongoing.Goal, Paused: sla.Ongoing.Paused}
 		if !sla.Ongoing.Paused && !sla.Ongoing.Breached {
 			s.BreachAt = sla.Ongoing.BreachAt
 		}

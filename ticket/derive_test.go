@@ -285,7 +285,7 @@ func TestCurrentState(t *testing.T) {
 			want: State{Open: true, Category: CategoryNew, Created: t0, AwaitingFirstResponse: true, SLAs: []SLAState{
 				{Name: "running", BreachAt: breachAt},
 				{Name: "breached", Breached: true},
-				{Name: "paused"},
+				{Name: "paused", Paused: true},
 			}},
 		},
 	}

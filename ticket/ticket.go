@@ -40,6 +40,13 @@ type Ticket struct {
 	RequestType string
 	Priority    string // may be empty
 	Reporter    string // opaque identity; never exported
+	// CustomerGroup is the internal customer's segment (a department, an
+	// organization, "Contractors") and Team the team serving the ticket;
+	// both opaque and optional, never a person.
+	CustomerGroup string
+	Team          string
+	// Assigned says whether anyone owns the ticket now.
+	Assigned bool
 
 	Created time.Time
 	Updated time.Time

@@ -6,18 +6,22 @@ import (
 	"io"
 	"log/slog"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/servicedesk-exporter/servicedesk_exporter/config"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/jira"
 )
+
+// checker is what a source that connects to something can report.
+type checker interface {
+	Check(ctx context.Context) (*jira.CheckReport, error)
+}
 
 // runCheck connects to every source and reports what the exporter would
 // see; it exits non-zero if any source is unusable.
-func runCheck(ctx context.Context, cfg *config.Config, out io.Writer, logger *slog.Logger) int {
-	factory := newSourceFactory(prometheus.NewRegistry(), logger)
+func runCheck(ctx context.Context, cfg *config.Config, types *source.Registry, out io.Writer, logger *slog.Logger) int {
 	exit := 0
 	for _, sc := range cfg.Sources {
-		src, err := factory.build(ctx, sc)
+		src, err := types.Build(sc, source.Env{Logger: logger.With("source_name", sc.Name)})
 		if err != nil {
 			fmt.Fprintf(out, "source %s (%s)\n  FAIL: %v\n", sc.Name, sc.Type, err)
 			exit = 1

@@ -23,29 +23,29 @@ var update = flag.Bool("update", false, "rewrite golden files")
 // goldenClock is a Monday morning; the demo desk is a pure function of time.
 var goldenClock = time.Date(2026, 11, 16, 9, 30, 0, 0, time.UTC)
 
-// pipeline runs the real demo → derivation → store → collector path with a
+// demoRun runs the real demo → derivation → store → collector path with a
 // pinned clock, the way the binary does, minus the web server.
-type pipeline struct {
+type demoRun struct {
 	*exportertest.DemoPipeline
 }
 
-func newPipeline(t *testing.T, dbPath string) *pipeline {
+func newPipeline(t *testing.T, dbPath string) *demoRun {
 	t.Helper()
 	cfg, err := config.Load("../../config.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &pipeline{exportertest.NewDemoPipeline(t, cfg, dbPath, goldenClock, nil)}
+	return &demoRun{exportertest.NewDemoPipeline(t, cfg, dbPath, goldenClock, nil)}
 }
 
-func (p *pipeline) pollAt(t *testing.T, at time.Time) {
+func (p *demoRun) pollAt(t *testing.T, at time.Time) {
 	t.Helper()
 	if err := p.PollAt(at); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func (p *pipeline) exposition(t *testing.T) []byte {
+func (p *demoRun) exposition(t *testing.T) []byte {
 	t.Helper()
 	mfs, err := p.Registry.Gather()
 	if err != nil {
@@ -100,12 +100,12 @@ func TestRestartMatchesUninterruptedRun(t *testing.T) {
 	first.pollAt(t, goldenClock)
 	first.pollAt(t, goldenClock.Add(time.Hour))
 	first.pollAt(t, goldenClock.Add(time.Hour)) // same instant again
-	_ = first.Store.Close()
+	_ = first.Close()
 	second := newPipeline(t, path)
 	second.pollAt(t, goldenClock.Add(2*time.Hour))
 	second.pollAt(t, goldenClock.Add(3*time.Hour))
 
-	counters := func(p *pipeline) string {
+	counters := func(p *demoRun) string {
 		var keep []string
 		for _, l := range strings.Split(string(p.exposition(t)), "\n") {
 			if strings.HasPrefix(l, "servicedesk_tickets_") && strings.Contains(l, "_total") ||

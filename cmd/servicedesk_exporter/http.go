@@ -14,12 +14,12 @@ import (
 
 func newMux(d *daemon, f flags, reloadCh chan<- chan error) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle(f.metricsPath, exposition.NewHandler(d.registry, d.dataVersion, f.maxRequests, d.logger))
+	mux.Handle(f.metricsPath, exposition.NewHandler(d.registry, d.DataVersion, f.maxRequests, d.logger))
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "Healthy")
 	})
 	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
-		if ok, waiting := d.ready(); !ok {
+		if ok, waiting := d.Ready(); !ok {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			fmt.Fprintf(w, "Not ready: waiting for the first successful poll of %s\n", strings.Join(waiting, ", "))
 			return
@@ -75,12 +75,12 @@ func newMux(d *daemon, f flags, reloadCh chan<- chan error) http.Handler {
 func sourcesHTML(d *daemon) string {
 	var b strings.Builder
 	b.WriteString("<h2>Sources</h2><ul>")
-	for _, s := range d.sourceStatus() {
+	for _, s := range d.Sources() {
 		state := "waiting for its first successful poll"
-		if s.ready {
+		if s.Ready {
 			state = "ready"
 		}
-		b.WriteString("<li>" + html.EscapeString(s.name+" ("+s.kind+"): "+state) + "</li>")
+		b.WriteString("<li>" + html.EscapeString(s.Name+" ("+s.Type+"): "+state) + "</li>")
 	}
 	b.WriteString("</ul>")
 	return b.String()

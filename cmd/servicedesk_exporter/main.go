@@ -23,7 +23,7 @@ import (
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
 	"github.com/servicedesk-exporter/servicedesk_exporter/config"
-	"github.com/servicedesk-exporter/servicedesk_exporter/store"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/builtin"
 )
 
 const (
@@ -91,7 +91,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	switch cmd {
 	case checkCmd.FullCommand():
-		return runCheck(ctx, cfg, stdout, logger)
+		return runCheck(ctx, cfg, builtin.Registry(), stdout, logger)
 	case serveCmd.FullCommand():
 		return serve(ctx, f, cfg, logger)
 	}
@@ -107,24 +107,16 @@ func serve(ctx context.Context, f flags, cfg *config.Config, logger *slog.Logger
 		}
 		logger.Warn("store removed; rebuilding it from the sources", "path", cfg.Store.Path)
 	}
-	st, err := store.Open(cfg.Store.Path, store.OptionsFor(cfg.Metrics))
+	d, err := newDaemon(ctx, cfg, builtin.Registry(), logger)
 	if err != nil {
-		logger.Error("cannot open store", "err", err)
+		logger.Error("cannot start", "err", err)
 		return 1
 	}
 	defer func() {
-		if err := st.Close(); err != nil {
+		if err := d.Close(); err != nil {
 			logger.Error("closing store", "err", err)
 		}
 	}()
-
-	d := newDaemon(ctx, st, logger)
-	if err := d.apply(cfg); err != nil {
-		logger.Error("invalid configuration", "err", err)
-		d.stop()
-		return 1
-	}
-	d.configLoaded(true)
 
 	reloadCh := make(chan chan error)
 	srv := &http.Server{
@@ -171,6 +163,5 @@ loop:
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		logger.Warn("web server did not shut down cleanly", "err", err)
 	}
-	d.stop()
 	return exit
 }

@@ -20,12 +20,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"github.com/servicedesk-exporter/servicedesk_exporter/collector"
 	"github.com/servicedesk-exporter/servicedesk_exporter/config"
 	"github.com/servicedesk-exporter/servicedesk_exporter/exposition"
-	"github.com/servicedesk-exporter/servicedesk_exporter/poller"
-	"github.com/servicedesk-exporter/servicedesk_exporter/source/jira"
-	"github.com/servicedesk-exporter/servicedesk_exporter/store"
+	"github.com/servicedesk-exporter/servicedesk_exporter/pipeline"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/builtin"
 )
 
 // childEnv names the environment variable that turns the process into the
@@ -47,10 +45,10 @@ const (
 // childReport is the child's answer to its start and to every command.
 type childReport struct {
 	Addr string `json:"addr,omitempty"` // the /metrics listener, on the start report
-	// OpenSeconds is store.Open: bbolt open plus rebuilding aggregates and
-	// the open-ticket index from every record.
+	// OpenSeconds is pipeline.New: bbolt open plus rebuilding aggregates
+	// and the open-ticket index from every record.
 	OpenSeconds float64 `json:"open_seconds,omitempty"`
-	// ReadySeconds runs from just before store.Open to the poller being
+	// ReadySeconds runs from just before pipeline.New to the source being
 	// ready (a restart with a completed poll is ready at once); -1 if not.
 	ReadySeconds float64 `json:"ready_seconds"`
 	Ready        bool    `json:"ready"`
@@ -67,9 +65,9 @@ type childReport struct {
 	Tracked    int    `json:"tracked"`
 }
 
-// childMain is the exporter side: the same wiring as the daemon (store,
-// Jira source, poller, collector with the Go and process collectors behind
-// promhttp) in its own process, so its CPU and RSS exclude the fake Jira
+// childMain is the exporter side: the daemon's pipeline (store, Jira
+// source, poller, collector, with the Go and process collectors behind the
+// binary's /metrics handler) in its own process, so its CPU and RSS exclude the fake Jira
 // and the scrapers. It polls only when told, which lets the parent count the
 // requests of each poll exactly.
 func childMain(configPath string) error {
@@ -81,27 +79,19 @@ func childMain(configPath string) error {
 	cpuBefore := cpuSeconds()
 
 	openStart := time.Now()
-	st, err := store.Open(cfg.Store.Path, store.OptionsFor(cfg.Metrics))
-	if err != nil {
-		return err
-	}
-	openSeconds := time.Since(openStart).Seconds()
-
-	logger := slog.New(slog.DiscardHandler)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collector.New(st.Snapshot),
 	)
-	pm := poller.NewMetrics(reg)
-	src, err := jira.New(sc.Name, *sc.Jira, sc.HTTPClient, logger, jira.NewMetrics(reg))
+	// The daemon's own wiring, polled only when the parent says so.
+	p, err := pipeline.New(context.Background(), cfg, pipeline.Options{Types: builtin.Registry(), Registerer: reg, Manual: true})
 	if err != nil {
 		return err
 	}
-	p := poller.New(sc.Name, src, st, time.Duration(sc.PollInterval), sc.Horizon(time.Now()), logger, pm)
+	openSeconds := time.Since(openStart).Seconds()
 	ready := -1.0
-	if p.Ready() {
+	if ok, _ := p.Ready(); ok {
 		ready = time.Since(openStart).Seconds()
 	}
 
@@ -112,9 +102,9 @@ func childMain(configPath string) error {
 	maxInFlight, _ := strconv.Atoi(os.Getenv(childMaxRequestsEnv))
 	mux := http.NewServeMux()
 	// The binary's own /metrics handler, so the figures are the binary's.
-	mux.Handle("/metrics", exposition.NewHandler(reg, func() any { return st.Snapshot() }, maxInFlight, logger))
+	mux.Handle("/metrics", exposition.NewHandler(reg, p.DataVersion, maxInFlight, slog.New(slog.DiscardHandler)))
 	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
-		if !p.Ready() {
+		if ok, _ := p.Ready(); !ok {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			return
 		}
@@ -125,8 +115,8 @@ func childMain(configPath string) error {
 	defer httpSrv.Close()
 
 	out := json.NewEncoder(os.Stdout)
-	hello := processReport(st, sc.Name, cpuSeconds()-cpuBefore)
-	hello.Addr, hello.OpenSeconds, hello.ReadySeconds, hello.Ready = ln.Addr().String(), openSeconds, ready, p.Ready()
+	hello := processReport(p, sc.Name, cpuSeconds()-cpuBefore)
+	hello.Addr, hello.OpenSeconds, hello.ReadySeconds, hello.Ready = ln.Addr().String(), openSeconds, ready, ready >= 0
 	if err := out.Encode(hello); err != nil {
 		return err
 	}
@@ -143,19 +133,19 @@ func childMain(configPath string) error {
 		switch fields[0] {
 		case cmdPoll:
 			pollStart := time.Now()
-			err := p.PollOnce(context.Background())
-			rep = processReport(st, sc.Name, 0)
+			err := p.PollOnce(context.Background(), sc.Name)
+			rep = processReport(p, sc.Name, 0)
 			rep.PollSeconds = time.Since(pollStart).Seconds()
 			if err != nil {
 				rep.Err = err.Error()
 			}
 		case cmdStats:
-			rep = processReport(st, sc.Name, 0)
+			rep = processReport(p, sc.Name, 0)
 		case cmdCPUProfile:
 			if profile, err = os.Create(fields[1]); err == nil {
 				err = pprof.StartCPUProfile(profile)
 			}
-			rep = processReport(st, sc.Name, 0)
+			rep = processReport(p, sc.Name, 0)
 			if err != nil {
 				rep.Err = err.Error()
 			}
@@ -164,15 +154,15 @@ func childMain(configPath string) error {
 			if profile != nil {
 				_ = profile.Close()
 			}
-			rep = processReport(st, sc.Name, 0)
+			rep = processReport(p, sc.Name, 0)
 		case cmdHeapProfile:
-			rep = processReport(st, sc.Name, 0)
+			rep = processReport(p, sc.Name, 0)
 			if err := writeHeapProfile(fields[1]); err != nil {
 				rep.Err = err.Error()
 			}
 		case cmdQuit:
-			rep = processReport(st, sc.Name, 0)
-			if err := st.Close(); err != nil {
+			rep = processReport(p, sc.Name, 0)
+			if err := p.Close(); err != nil {
 				rep.Err = err.Error()
 			}
 			rep.CPUSeconds = cpuSeconds() - before
@@ -185,7 +175,7 @@ func childMain(configPath string) error {
 			return err
 		}
 	}
-	_ = st.Close()
+	_ = p.Close()
 	return in.Err()
 }
 
@@ -206,14 +196,14 @@ func writeHeapProfile(path string) error {
 	return f.Close()
 }
 
-func processReport(st *store.Store, source string, cpu float64) childReport {
+func processReport(p *pipeline.Pipeline, source string, cpu float64) childReport {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	hwm, rss := procStatus()
 	return childReport{
 		ReadySeconds: -1, CPUSeconds: cpu,
 		PeakRSSKiB: hwm, RSSKiB: rss, HeapInuse: ms.HeapInuse,
-		Tracked: st.Snapshot().Tracked[source],
+		Tracked: p.Snapshot().Tracked[source],
 	}
 }
 

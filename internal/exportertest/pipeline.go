@@ -6,60 +6,53 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/common/promslog"
 
-	"github.com/servicedesk-exporter/servicedesk_exporter/collector"
 	"github.com/servicedesk-exporter/servicedesk_exporter/config"
-	"github.com/servicedesk-exporter/servicedesk_exporter/poller"
-	"github.com/servicedesk-exporter/servicedesk_exporter/source/demo"
-	"github.com/servicedesk-exporter/servicedesk_exporter/store"
+	"github.com/servicedesk-exporter/servicedesk_exporter/pipeline"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/builtin"
 )
 
-// DemoPipeline is the binary's demo desk → store → collector path in
-// process, on a clock the test steps. The demo desk is a pure function of
-// (seed, config, time), so stepping the clock gives exactly the series the
-// binary would have exposed at those instants.
+// DemoPipeline is the binary's pipeline in process, built by the same
+// pipeline.New, on a clock the test steps and polled only when asked. The
+// demo desk is a pure function of (seed, config, time), so stepping the
+// clock gives exactly the series the binary would have exposed at those
+// instants.
 type DemoPipeline struct {
 	Now      time.Time
-	Store    *store.Store
-	Poller   *poller.Poller
+	Pipeline *pipeline.Pipeline
 	Registry *prometheus.Registry
+	source   string
 }
 
-// NewDemoPipeline opens the store at storePath with the options the binary
-// uses and wires cfg's first source, which must be a demo desk, as the
-// binary does. Every series gets extraLabels (the target labels a scrape
-// would add); nil adds none. The store is closed when the test ends.
+// NewDemoPipeline builds cfg's pipeline with its store at storePath, for
+// its first source (a demo desk). Every series gets extraLabels (the target
+// labels a scrape would add); nil adds none. The pipeline is closed when
+// the test ends.
 func NewDemoPipeline(t testing.TB, cfg *config.Config, storePath string, start time.Time, extraLabels prometheus.Labels) *DemoPipeline {
 	t.Helper()
-	p := &DemoPipeline{Now: start, Registry: prometheus.NewRegistry()}
-	clock := func() time.Time { return p.Now }
-	opts := store.OptionsFor(cfg.Metrics)
-	opts.Now = clock
-	st, err := store.Open(storePath, opts)
+	p := &DemoPipeline{Now: start, Registry: prometheus.NewRegistry(), source: cfg.Sources[0].Name}
+	c := *cfg
+	c.Store.Path = storePath
+	c.Sources = cfg.Sources[:1]
+	pl, err := pipeline.New(context.Background(), &c, pipeline.Options{
+		Types:      builtin.Registry(),
+		Registerer: prometheus.WrapRegistererWith(extraLabels, p.Registry),
+		Now:        func() time.Time { return p.Now },
+		Manual:     true,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = st.Close() })
-	p.Store = st
-	sc := cfg.Sources[0]
-	dc := demo.DefaultConfig()
-	if sc.Demo != nil {
-		dc = *sc.Demo
-	}
-	src, err := demo.New(dc, demo.WithClock(clock))
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := prometheus.WrapRegistererWith(extraLabels, p.Registry)
-	reg.MustRegister(collector.New(st.Snapshot, collector.WithClock(clock)))
-	p.Poller = poller.New(sc.Name, src, st, time.Duration(sc.PollInterval), sc.Horizon(start),
-		promslog.NewNopLogger(), poller.NewMetrics(reg), poller.WithClock(clock))
+	t.Cleanup(func() { _ = pl.Close() })
+	p.Pipeline = pl
 	return p
 }
 
 // PollAt moves the clock to at and runs one poll.
 func (p *DemoPipeline) PollAt(at time.Time) error {
 	p.Now = at
-	return p.Poller.PollOnce(context.Background())
+	return p.Pipeline.PollOnce(context.Background(), p.source)
 }
+
+// Close closes the pipeline and its store (a restart, for tests that reopen it).
+func (p *DemoPipeline) Close() error { return p.Pipeline.Close() }

@@ -36,6 +36,7 @@ type ledgerStore struct {
 	crashAt   int // emit fails (nothing committed) on this batch number; 0 never
 	delivered int
 	invalid   []error
+	skipped   int // undecodable tickets the source reported
 	progress  []ticket.Progress
 }
 
@@ -61,6 +62,7 @@ func (s *ledgerStore) emit(_ context.Context, b ticket.Batch) error {
 		return errCrash
 	}
 	s.batches++
+	s.skipped += b.Skipped
 	if b.Progress != nil {
 		s.progress = append(s.progress, *b.Progress)
 	}

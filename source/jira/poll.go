@@ -148,6 +148,7 @@ func (s *Source) runPass(ctx context.Context, st *site, horizon time.Time, cur c
 	progress := newProgressLog(s, cur)
 
 	var batch []*pending
+	skipped := 0 // undecodable tickets in batch, reported with it
 	batchMaxID := cur.AfterID
 	for {
 		issues, done, err := pg.next(ctx)
@@ -167,7 +168,11 @@ func (s *Source) runPass(ctx context.Context, st *site, horizon time.Time, cur c
 		for _, raw := range issues {
 			p, id := s.decodeOrSkip(st, raw)
 			batchMaxID = max(batchMaxID, id)
-			if p == nil || s.unchanged(cur, p) {
+			if p == nil {
+				skipped++
+				continue
+			}
+			if s.unchanged(cur, p) {
 				continue
 			}
 			batch = append(batch, p)
@@ -191,7 +196,7 @@ func (s *Source) runPass(ctx context.Context, st *site, horizon time.Time, cur c
 				cur.Seen[p.t.ID] = p.t.Updated.UnixMilli()
 			}
 		}
-		out := ticket.Batch{Tickets: tickets}
+		out := ticket.Batch{Tickets: tickets, Skipped: skipped}
 		if initial {
 			out.Progress = &ticket.Progress{Done: cur.Done}
 			if cur.Total > 0 {
@@ -214,7 +219,7 @@ func (s *Source) runPass(ctx context.Context, st *site, horizon time.Time, cur c
 		if done {
 			return nil
 		}
-		batch = batch[:0]
+		batch, skipped = batch[:0], 0
 	}
 }
 
@@ -243,8 +248,8 @@ func (s *Source) unchanged(cur cursorState, p *pending) bool {
 	return ok && updated == p.t.Updated.UnixMilli()
 }
 
-// decodeOrSkip decodes one issue; a malformed one is logged, counted and
-// skipped. The id is returned either way so paging moves past it.
+// decodeOrSkip decodes one issue; a malformed one is logged and skipped
+// (the batch reports it). The id is returned either way so paging moves past it.
 func (s *Source) decodeOrSkip(st *site, raw json.RawMessage) (*pending, int64) {
 	p, err := decodeIssue(st, raw)
 	if err == nil {
@@ -259,7 +264,6 @@ func (s *Source) decodeOrSkip(st *site, raw json.RawMessage) (*pending, int64) {
 	_ = json.Unmarshal(raw, &head)
 	id, _ := strconv.ParseInt(head.ID, 10, 64)
 	s.logger.Warn("skipping a ticket the exporter cannot decode", "ticket", head.Key, "id", head.ID, "err", err)
-	s.api.metrics.ticketsSkipped.WithLabelValues(s.name).Inc()
 	return nil, id
 }
 

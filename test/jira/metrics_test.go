@@ -17,14 +17,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/promslog"
 
-	"github.com/servicedesk-exporter/servicedesk_exporter/collector"
 	"github.com/servicedesk-exporter/servicedesk_exporter/config"
-	"github.com/servicedesk-exporter/servicedesk_exporter/poller"
-	"github.com/servicedesk-exporter/servicedesk_exporter/source/jira"
 	"github.com/servicedesk-exporter/servicedesk_exporter/internal/fakejira"
-	"github.com/servicedesk-exporter/servicedesk_exporter/store"
+	"github.com/servicedesk-exporter/servicedesk_exporter/pipeline"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/builtin"
 )
 
 const tickets = 700
@@ -43,11 +40,10 @@ func (c *clock) Advance(d time.Duration) {
 
 // exporter is the in-process pipeline the binary wires up, on one store file.
 type exporter struct {
-	cfg    *config.Config
-	store  *store.Store
-	poller *poller.Poller
-	reg    *prometheus.Registry
-	clock  *clock
+	cfg      *config.Config
+	pipeline *pipeline.Pipeline
+	reg      *prometheus.Registry
+	clock    *clock
 }
 
 func configFor(t *testing.T, srv *fakejira.Server, dc bool) *config.Config {
@@ -77,27 +73,21 @@ sources:
 
 func startExporter(t *testing.T, cfg *config.Config, path string, c *clock) *exporter {
 	t.Helper()
-	opts := store.OptionsFor(cfg.Metrics)
-	opts.Now = c.Now
-	st, err := store.Open(path, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
 	reg := prometheus.NewPedanticRegistry()
-	pm := poller.NewMetrics(reg)
-	sc := cfg.Sources[0]
-	src, err := jira.New(sc.Name, *sc.Jira, sc.HTTPClient, promslog.NewNopLogger(), jira.NewMetrics(reg), jira.WithClock(c.Now))
+	run := *cfg
+	run.Store.Path = path
+	p, err := pipeline.New(context.Background(), &run, pipeline.Options{
+		Types: builtin.Registry(), Registerer: reg, Now: c.Now, Manual: true,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg.MustRegister(collector.New(st.Snapshot, collector.WithClock(c.Now)))
-	p := poller.New(sc.Name, src, st, time.Minute, sc.Horizon(c.Now()), promslog.NewNopLogger(), pm, poller.WithClock(c.Now))
-	return &exporter{cfg: cfg, store: st, poller: p, reg: reg, clock: c}
+	return &exporter{cfg: cfg, pipeline: p, reg: reg, clock: c}
 }
 
 func (e *exporter) poll(t *testing.T) {
 	t.Helper()
-	if err := e.poller.PollOnce(context.Background()); err != nil {
+	if err := e.pipeline.PollOnce(context.Background(), e.cfg.Sources[0].Name); err != nil {
 		t.Fatalf("poll: %v", err)
 	}
 }
@@ -196,9 +186,9 @@ func compareHistograms(t *testing.T, name string, got map[string]sample, want ma
 // assertMatchesTruth compares every ticket family with the fake's truth.
 func assertMatchesTruth(t *testing.T, e *exporter, srv *fakejira.Server, firstResponseSLA string) {
 	t.Helper()
-	horizon, err := e.store.Horizon("jira", time.Time{})
-	if err != nil {
-		t.Fatal(err)
+	horizon, ok := e.pipeline.Horizon("jira")
+	if !ok {
+		t.Fatal("no horizon for source jira")
 	}
 	truth := srv.Truth(horizon, firstResponseSLA)
 	got := e.gather(t)
@@ -348,12 +338,12 @@ func TestMetricsEqualGroundTruth(t *testing.T) {
 			assertMatchesTruth(t, e, srv, "Time to first response")
 
 			// Restart on the same store: nothing is counted twice.
-			_ = e.store.Close()
+			_ = e.pipeline.Close()
 			c.Advance(5 * time.Minute)
 			must(t, srv.AddComment(newKey, fakejira.RoleAgent, true))
 			e = startExporter(t, cfg, path, c)
-			defer e.store.Close()
-			if !e.poller.Ready() {
+			defer e.pipeline.Close()
+			if ready, _ := e.pipeline.Ready(); !ready {
 				t.Error("not ready straight after a restart with a synced store")
 			}
 			e.poll(t)

@@ -61,7 +61,7 @@ func writeHistory(t *testing.T, cfg *config.Config, b backfill, extraLabels prom
 	out := bufio.NewWriterSize(file, 1<<20)
 	pipeline := exportertest.NewDemoPipeline(t, cfg, cfg.Store.Path, b.start, extraLabels)
 	defer func() {
-		if err := pipeline.Store.Close(); err != nil {
+		if err := pipeline.Close(); err != nil {
 			t.Error(err)
 		}
 	}()

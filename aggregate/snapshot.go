@@ -1,9 +1,9 @@
-package store
+package aggregate
 
 import "time"
 
 // Snapshot is an immutable view of everything the collector exposes about
-// tickets. The store builds a new one after every commit; scrapes only read it.
+// tickets. The pipeline publishes a new one after commits; scrapes only read it.
 type Snapshot struct {
 	// Tickets holds counters and histograms per ticket label set. Every
 	// label set that ever counted an event is present, so families with no

@@ -1,4 +1,4 @@
-package store
+package pipeline
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/servicedesk-exporter/servicedesk_exporter/aggregate"
 	"github.com/servicedesk-exporter/servicedesk_exporter/ticket"
 )
 
@@ -53,6 +54,9 @@ func benchTicket(i int) ticket.Ticket {
 	return t
 }
 
+// benchHorizon is early enough for every generated ticket to count.
+var benchHorizon = horizon.Add(-365 * 24 * time.Hour)
+
 func benchBatch(from, n int) ticket.Batch {
 	b := ticket.Batch{Tickets: make([]ticket.Ticket, n), Cursor: []byte(`{"v":1}`)}
 	for i := range n {
@@ -63,19 +67,19 @@ func benchBatch(from, n int) ticket.Batch {
 
 // benchStore opens a store under b's temp dir holding n tickets, applied in
 // batches of 1000 as an initial sync commits them.
-func benchStore(b *testing.B, n int) (*Store, string) {
+func benchStore(b *testing.B, n int) (*Recorder, string) {
 	b.Helper()
 	path := filepath.Join(b.TempDir(), "sd.db")
-	s, err := Open(path, opts)
+	s, err := OpenRecorder(path, opts, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = s.Close() })
-	if _, err := s.Horizon("jira", horizon.Add(-365*24*time.Hour)); err != nil {
+	if _, err := s.store.Horizon("jira", benchHorizon); err != nil {
 		b.Fatal(err)
 	}
 	for from := 0; from < n; from += 1000 {
-		if _, err := s.Apply(ctx, "jira", benchBatch(from, min(1000, n-from))); err != nil {
+		if _, err := s.Commit(ctx, "jira", benchHorizon, benchBatch(from, min(1000, n-from))); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -89,7 +93,7 @@ func BenchmarkApplyNewBatch(b *testing.B) {
 	s, _ := benchStore(b, 0)
 	from := 0
 	for b.Loop() {
-		if _, err := s.Apply(ctx, "jira", benchBatch(from, 1000)); err != nil {
+		if _, err := s.Commit(ctx, "jira", benchHorizon, benchBatch(from, 1000)); err != nil {
 			b.Fatal(err)
 		}
 		from += 1000
@@ -103,7 +107,7 @@ func BenchmarkApplyRedelivered(b *testing.B) {
 	s, _ := benchStore(b, 10000)
 	batch := benchBatch(5000, 1000)
 	for b.Loop() {
-		if _, err := s.Apply(ctx, "jira", batch); err != nil {
+		if _, err := s.Commit(ctx, "jira", benchHorizon, batch); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -114,11 +118,11 @@ func BenchmarkApplyRedelivered(b *testing.B) {
 func BenchmarkIdlePollCommit(b *testing.B) {
 	s, _ := benchStore(b, 100000)
 	for b.Loop() {
-		if _, err := s.Apply(ctx, "jira", ticket.Batch{Cursor: []byte(`{"v":1,"phase":"incremental"}`)}); err != nil {
+		if _, err := s.Commit(ctx, "jira", benchHorizon, ticket.Batch{Cursor: []byte(`{"v":1,"phase":"incremental"}`)}); err != nil {
 			b.Fatal(err)
 		}
 		s.Publish()
-		if err := s.MarkSynced("jira", t0); err != nil {
+		if err := s.store.MarkSynced("jira", t0); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -145,7 +149,7 @@ func BenchmarkOpen100k(b *testing.B) {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		r, err := Open(path, opts)
+		r, err := OpenRecorder(path, opts, nil)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -174,7 +178,7 @@ func TestPublishOnlyRebuildsAfterChanges(t *testing.T) {
 	}
 	apply(t, s, ticket.Batch{Tickets: []ticket.Ticket{resolvedTicket("1", "IT")}})
 	after := s.Snapshot()
-	if after == before || after.Open[OpenLabels{TicketLabels: labels("IT"), StatusCategory: string(ticket.CategoryNew)}] != 0 {
+	if after == before || after.Open[aggregate.OpenLabels{TicketLabels: labels("IT"), StatusCategory: string(ticket.CategoryNew)}] != 0 {
 		t.Errorf("resolving the only open ticket left the snapshot at %v open", after.Open)
 	}
 	s.SetActiveSources([]string{"other"})
