@@ -1,4 +1,4 @@
-package config
+package config_test
 
 import (
 	"os"
@@ -12,9 +12,15 @@ import (
 
 	promconfig "github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
+
+	. "github.com/servicedesk-exporter/servicedesk_exporter/config"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/builtin"
 	"github.com/servicedesk-exporter/servicedesk_exporter/source/demo"
 	"github.com/servicedesk-exporter/servicedesk_exporter/source/jira"
 )
+
+// types are the built-in source types, the ones the binary loads with.
+var types = builtin.Registry()
 
 // Each invalid fixture holds exactly one mistake; its error is compared verbatim.
 func TestLoadInvalid(t *testing.T) {
@@ -62,7 +68,7 @@ func TestLoadInvalid(t *testing.T) {
 		{"invalid-sources-type.yml", `testdata/invalid-sources-type.yml:1: sources must be a list, got a string`},
 		{"invalid-store-path-empty.yml", `testdata/invalid-store-path-empty.yml:2: store.path must not be empty`},
 		{"invalid-store-type.yml", `testdata/invalid-store-type.yml:1: store must be a mapping, got a string`},
-		{"invalid-syntax.yml", `testdata/invalid-syntax.yml:1: invalid YAML: did not find expected '-' indicator`},
+		{"invalid-syntax.yml", `testdata/invalid-syntax.yml:4: invalid YAML: did not find expected '-' indicator (check the indentation of this line)`},
 		{"invalid-tickets-per-day-type.yml", `testdata/invalid-tickets-per-day-type.yml:4: source "demo": demo.tickets_per_day must be a number, got "many"`},
 		{"invalid-tickets-per-day-zero.yml", `testdata/invalid-tickets-per-day-zero.yml:4: source "demo": demo.tickets_per_day must be a positive number, got 0`},
 		{"invalid-tls-ca-file.yml", `testdata/invalid-tls-ca-file.yml:8: source "jira": http_client.tls_config.ca_file: cannot read "testdata/secrets/missing-ca.pem": no such file or directory`},
@@ -80,7 +86,7 @@ func TestLoadInvalid(t *testing.T) {
 	for _, c := range cases {
 		covered[c.file] = true
 		t.Run(c.file, func(t *testing.T) {
-			cfg, err := Load(filepath.Join("testdata", c.file))
+			cfg, err := Load(filepath.Join("testdata", c.file), types)
 			if err == nil {
 				t.Fatalf("Load succeeded, want error %q; got config:\n%s", c.want, cfg)
 			}
@@ -111,7 +117,7 @@ func TestLoadDefaults(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
-			cfg, err := Load(c.file)
+			cfg, err := Load(c.file, types)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -135,7 +141,7 @@ func defaultDemoConfig() Config {
 			Name: "demo", Type: "demo",
 			PollInterval: parseDurations("30s")[0],
 			Lookback:     parseDurations("30d")[0],
-			Demo:         &dc,
+			Settings:     dc,
 		}},
 	}
 }
@@ -153,7 +159,7 @@ func parseDurations(values ...string) []model.Duration {
 }
 
 func TestLoadFull(t *testing.T) {
-	cfg, err := Load("testdata/valid-full.yml")
+	cfg, err := Load("testdata/valid-full.yml", types)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,12 +176,10 @@ func TestLoadFull(t *testing.T) {
 		{"demo poll_interval", cfg.Sources[0].PollInterval, parseDurations("5s")[0]},
 		{"demo since", cfg.Sources[0].Since.Time, time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC)},
 		{"demo lookback unset with since", cfg.Sources[0].Lookback, model.Duration(0)},
-		{"demo section", *cfg.Sources[0].Demo, demo.Config{Seed: -7, Desks: []string{"IT"}, TicketsPerDay: 2.5}},
-		{"demo has no jira", cfg.Sources[0].Jira, (*jira.Config)(nil)},
+		{"demo section", cfg.Sources[0].Settings, demo.Config{Seed: -7, Desks: []string{"IT"}, TicketsPerDay: 2.5}},
 		{"jira default poll_interval", cfg.Sources[1].PollInterval, parseDurations("2m")[0]},
 		{"jira lookback", cfg.Sources[1].Lookback, parseDurations("2w")[0]},
-		{"jira url", cfg.Sources[1].Jira.URL, "https://example.atlassian.net"},
-		{"jira has no demo", cfg.Sources[1].Demo, (*demo.Config)(nil)},
+		{"jira url", jiraSettings(t, cfg.Sources[1]).URL, "https://example.atlassian.net"},
 		{"password_file relative to the config file", cfg.Sources[1].HTTPClient.BasicAuth.PasswordFile, token},
 		{"tls min_version", cfg.Sources[1].HTTPClient.TLSConfig.MinVersion, promconfig.TLSVersions["TLS12"]},
 		{"proxy_url", cfg.Sources[1].HTTPClient.ProxyURL.String(), "http://proxy.example.com:3128"},
@@ -183,7 +187,7 @@ func TestLoadFull(t *testing.T) {
 		{"anchor shares http_client", cfg.Sources[2].HTTPClient.BasicAuth.PasswordFile, token},
 		{"explicit poll_interval", cfg.Sources[2].PollInterval, parseDurations("5m")[0]},
 		{"default lookback", cfg.Sources[2].Lookback, parseDurations("30d")[0]},
-		{"jira deployment", cfg.Sources[3].Jira.Deployment, jira.DeploymentDataCenter},
+		{"jira deployment", jiraSettings(t, cfg.Sources[3]).Deployment, jira.DeploymentDataCenter},
 		{"credentials_file", cfg.Sources[3].HTTPClient.Authorization.CredentialsFile, token},
 	}
 	for _, c := range checks {
@@ -195,7 +199,7 @@ func TestLoadFull(t *testing.T) {
 
 // YAML merge keys are honoured by the decoder, and the checks see the merged keys too.
 func TestLoadMergeKeys(t *testing.T) {
-	cfg, err := Load("testdata/valid-merge-keys.yml")
+	cfg, err := Load("testdata/valid-merge-keys.yml", types)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +209,7 @@ func TestLoadMergeKeys(t *testing.T) {
 		got, want any
 	}{
 		{"names", sourceNames(cfg), []string{"it", "hr"}},
-		{"own jira section", hr.Jira.JQL, "project = HR"},
+		{"own jira section", jiraSettings(t, hr).JQL, "project = HR"},
 		{"merged lookback", hr.Lookback, parseDurations("90d")[0]},
 		{"merged http_client", hr.HTTPClient.BasicAuth.PasswordFile, filepath.Join("testdata", "secrets", "jira-token")},
 	}
@@ -214,6 +218,15 @@ func TestLoadMergeKeys(t *testing.T) {
 			t.Errorf("%s: got %#v, want %#v", c.name, c.got, c.want)
 		}
 	}
+}
+
+func jiraSettings(t *testing.T, sc Source) jira.Config {
+	t.Helper()
+	c, ok := sc.Settings.(jira.Config)
+	if !ok {
+		t.Fatalf("source %s: settings are %T, want jira.Config", sc.Name, sc.Settings)
+	}
+	return c
 }
 
 func sourceNames(cfg *Config) []string {
@@ -262,7 +275,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			cfg, err := Parse([]byte(c.yaml), "testdata/inline.yml")
+			cfg, err := Parse([]byte(c.yaml), "testdata/inline.yml", types)
 			if (err != nil) != c.wantErr {
 				t.Fatalf("error = %v, want error: %v", err, c.wantErr)
 			}
@@ -291,11 +304,11 @@ func TestStringRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			first, err := Load(abs)
+			first, err := Load(abs, types)
 			if err != nil {
 				t.Fatal(err)
 			}
-			second, err := Parse([]byte(first.String()), abs)
+			second, err := Parse([]byte(first.String()), abs, types)
 			if err != nil {
 				t.Fatalf("reparsing String(): %v\n%s", err, first)
 			}
@@ -307,17 +320,18 @@ func TestStringRoundTrip(t *testing.T) {
 }
 
 func TestLoadMissingFile(t *testing.T) {
-	_, err := Load("testdata/does-not-exist.yml")
+	_, err := Load("testdata/does-not-exist.yml", types)
 	want := "testdata/does-not-exist.yml: cannot read the config file: no such file or directory"
 	if err == nil || err.Error() != want {
 		t.Fatalf("error = %v, want %s", err, want)
 	}
 }
 
-var errorShape = regexp.MustCompile(`^[^\n]+:[1-9][0-9]*: [^\n]+$`)
+var errorLine = regexp.MustCompile(`^[^\n]+:[1-9][0-9]*: [^\n]+$`)
 
-// FuzzParse checks that no input panics, every error keeps the one-line
-// "<file>:<line>: " shape, and whatever loads prints to a config that loads again.
+// FuzzParse checks that no input panics, every reported problem keeps the
+// one-line "<file>:<line>: " shape, and whatever loads prints to a config
+// that loads again.
 func FuzzParse(f *testing.F) {
 	fixtures, err := filepath.Glob("testdata/*.yml")
 	if err != nil {
@@ -335,14 +349,16 @@ func FuzzParse(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		cfg, err := Parse(data, file)
+		cfg, err := Parse(data, file, types)
 		if err != nil {
-			if !errorShape.MatchString(err.Error()) || !strings.HasPrefix(err.Error(), file+":") {
-				t.Fatalf("error not in <file>:<line>: shape: %q", err)
+			for line := range strings.SplitSeq(err.Error(), "\n") {
+				if !errorLine.MatchString(line) || !strings.HasPrefix(line, file+":") {
+					t.Fatalf("error line not in <file>:<line>: shape: %q in\n%s", line, err)
+				}
 			}
 			return
 		}
-		if _, err := Parse([]byte(cfg.String()), file); err != nil {
+		if _, err := Parse([]byte(cfg.String()), file, types); err != nil {
 			t.Fatalf("String() of a loaded config does not load: %v\n%s", err, cfg)
 		}
 	})

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -16,8 +17,33 @@ func (e *lineError) Error() string {
 	return fmt.Sprintf("%s:%d: %s", e.file, e.line, e.msg)
 }
 
-// errorf builds a lineError; scope ("source \"demo\"", "sources[1]") prefixes the message when set.
-func (p *parser) errorf(line int, scope, format string, args ...any) error {
+// Errors is every problem Load or Parse found in one file, in file order.
+// Error gives one "<file>:<line>: <message>" line per problem.
+type Errors struct {
+	list []*lineError
+}
+
+func (e *Errors) Error() string {
+	lines := make([]string, len(e.list))
+	for i, le := range e.list {
+		lines[i] = le.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Unwrap returns the problems one by one.
+func (e *Errors) Unwrap() []error {
+	errs := make([]error, len(e.list))
+	for i, le := range e.list {
+		errs[i] = le
+	}
+	return errs
+}
+
+// errorf records a problem; scope ("source \"demo\"", "sources[1]") prefixes
+// the message when set. The same message on the same line is kept once: a
+// node shared through an alias is decoded once per use.
+func (p *parser) errorf(line int, scope, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	if scope != "" {
 		msg = scope + ": " + msg
@@ -27,5 +53,21 @@ func (p *parser) errorf(line int, scope, format string, args ...any) error {
 	}
 	// Foreign messages may span lines; the contract is one line per error.
 	msg = strings.Join(strings.Fields(msg), " ")
-	return &lineError{file: p.file, line: line, msg: msg}
+	for _, e := range p.errs {
+		if e.line == line && e.msg == msg {
+			return
+		}
+	}
+	p.errs = append(p.errs, &lineError{file: p.file, line: line, msg: msg})
+}
+
+// result is nil without problems, else every problem in file order (those
+// on one line in the order they were found).
+func (p *parser) result() error {
+	if len(p.errs) == 0 {
+		return nil
+	}
+	list := append([]*lineError(nil), p.errs...)
+	sort.SliceStable(list, func(i, j int) bool { return list[i].line < list[j].line })
+	return &Errors{list: list}
 }

@@ -6,20 +6,20 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"reflect"
 	"strings"
 
 	"github.com/prometheus/common/model"
-	"github.com/servicedesk-exporter/servicedesk_exporter/source/jira"
 	"gopkg.in/yaml.v3"
 )
 
-// The raw* types mirror the public ones key for key, so the strict decoder
-// rejects the same unknown keys, but keep each value as a yaml.Node: its line
-// lets every later error point at the key at fault.
+// The raw* types mirror the file key for key, so the strict decoder
+// rejects unknown keys, but keep each value as a yaml.Node: its line lets
+// every later error point at the key at fault.
 type rawConfig struct {
-	Store   *rawStore   `yaml:"store"`
-	Metrics *rawMetrics `yaml:"metrics"`
-	Sources []rawSource `yaml:"sources"`
+	Store   *rawStore         `yaml:"store"`
+	Metrics *rawMetrics       `yaml:"metrics"`
+	Sources []*rawSourceEntry `yaml:"sources"`
 }
 
 type rawStore struct {
@@ -32,74 +32,90 @@ type rawMetrics struct {
 	ResolutionBuckets    yaml.Node `yaml:"resolution_buckets"`
 }
 
-type rawSource struct {
-	Name         yaml.Node          `yaml:"name"`
-	Type         yaml.Node          `yaml:"type"`
-	PollInterval yaml.Node          `yaml:"poll_interval"`
-	Lookback     yaml.Node          `yaml:"lookback"`
-	Since        yaml.Node          `yaml:"since"`
-	Demo         *rawDemo           `yaml:"demo"`
-	Jira         *jiraSection       `yaml:"jira"`
-	HTTPClient   *httpClientSection `yaml:"http_client"`
-}
+var reflectRawSource = reflect.TypeFor[rawSource]()
 
-type rawDemo struct {
-	Seed          yaml.Node `yaml:"seed"`
-	Desks         yaml.Node `yaml:"desks"`
-	TicketsPerDay yaml.Node `yaml:"tickets_per_day"`
-}
-
-type jiraSection struct {
-	cfg jira.Config
+// rawSourceEntry holds back what went wrong decoding one source, so that
+// the entry stays in the list: yaml.v3 drops list items that fail, and
+// every later entry would then be checked against the wrong node. The
+// pointer keeps empty entries too.
+type rawSourceEntry struct {
+	src rawSource
 	err error
 }
 
-func (s *jiraSection) UnmarshalYAML(unmarshal func(any) error) error {
-	return holdValidationError(unmarshal(&s.cfg), &s.err)
+func (e *rawSourceEntry) UnmarshalYAML(unmarshal func(any) error) error {
+	e.err = unmarshal(&e.src)
+	return nil
 }
 
-// parser turns one file into a Config; it carries what error messages need.
+// parser turns one file into a Config, collecting every problem on the
+// way; it carries what error messages need.
 type parser struct {
 	file    string
 	dir     string
+	types   SourceTypes
 	root    *yaml.Node // the mapping at the top of the document, nil if empty
 	secrets []string   // values that must never appear in a message
+	errs    []*lineError
+
+	// failed holds nodes the strict decode could not decode (a mismatch,
+	// or a mapping with a duplicate key): the checks that would read them
+	// skip them. errNodes are the nodes of every problem the decode reported.
+	failed   map[*yaml.Node]bool
+	errNodes []*yaml.Node
+	// guessed holds, per mapping, the keys an unknown key of it was taken
+	// for: such a key is not reported missing as well.
+	guessed      map[*yaml.Node]map[string]bool
+	filesChecked map[*yaml.Node]bool
 }
 
-func newParser(filename string) *parser {
-	return &parser{file: filename, dir: filepath.Dir(filename)}
+func newParser(filename string, types SourceTypes) *parser {
+	return &parser{
+		file: filename, dir: filepath.Dir(filename), types: types,
+		failed: map[*yaml.Node]bool{}, guessed: map[*yaml.Node]map[string]bool{}, filesChecked: map[*yaml.Node]bool{},
+	}
 }
 
 func (p *parser) parse(data []byte) (*Config, error) {
-	if err := p.parseTree(data); err != nil {
-		return nil, err
+	if !p.parseTree(data) {
+		return nil, p.result()
 	}
 	var raw rawConfig
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&raw); err != nil && !errors.Is(err, io.EOF) {
-		return nil, p.decodeError(err)
+		if !p.decodeErrors(err) {
+			return nil, p.result()
+		}
 	}
-	return p.build(&raw)
+	cfg := p.build(&raw)
+	if err := p.result(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
 }
 
 // parseTree keeps the document's node tree for locating keys, and rejects
-// syntax errors and extra documents.
-func (p *parser) parseTree(data []byte) error {
+// syntax errors and extra documents; it returns false if nothing more can
+// be checked.
+func (p *parser) parseTree(data []byte) bool {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil
+			return true
 		}
-		return p.syntaxError(err)
+		p.syntaxError(data, err)
+		return false
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
 		if err != nil {
-			return p.syntaxError(err)
+			p.syntaxError(data, err)
+		} else {
+			p.errorf(extra.Line, "", "only one YAML document is allowed, found a second one")
 		}
-		return p.errorf(extra.Line, "", "only one YAML document is allowed, found a second one")
+		return false
 	}
 	p.secrets = collectSecrets(&doc)
 	top := resolve(doc.Content[0])
@@ -107,12 +123,16 @@ func (p *parser) parseTree(data []byte) error {
 	case top.Kind == yaml.MappingNode:
 		p.root = top
 	case isSet(top):
-		return p.errorf(top.Line, "", "the file must be a mapping with the keys store, metrics and sources, got %s", kindName(top))
+		p.errorf(top.Line, "", "the file must be a mapping with the keys store, metrics and sources, got %s", kindName(top))
+		return false
 	}
-	return nil
+	p.failed = duplicateKeys(top, func(dup, first *yaml.Node) {
+		p.errorf(dup.Line, "", "key %q appears twice in the same mapping (first on line %d)", dup.Value, first.Line)
+	})
+	return true
 }
 
-func (p *parser) build(raw *rawConfig) (*Config, error) {
+func (p *parser) build(raw *rawConfig) *Config {
 	cfg := &Config{
 		Store: StoreConfig{Path: DefaultStorePath},
 		Metrics: MetricsConfig{
@@ -121,50 +141,47 @@ func (p *parser) build(raw *rawConfig) (*Config, error) {
 			ResolutionBuckets:    DefaultResolutionBuckets(),
 		},
 	}
-	if raw.Store != nil && isSet(&raw.Store.Path) {
-		path, err := p.str(field{node: &raw.Store.Path, key: "store.path"})
-		if err != nil {
-			return nil, err
+	if p.root == nil || p.failed[p.root] {
+		if p.root == nil {
+			p.errorf(1, "", "no sources configured: add at least one under sources:")
 		}
-		if strings.TrimSpace(path) == "" {
-			return nil, p.errorf(raw.Store.Path.Line, "", "store.path must not be empty")
-		}
-		cfg.Store.Path = path
+		return cfg
 	}
-	if raw.Metrics != nil {
-		if err := p.metrics(raw.Metrics, &cfg.Metrics); err != nil {
-			return nil, err
+	if raw.Store != nil && isSet(&raw.Store.Path) && !p.failed[mappingValue(p.root, "store")] {
+		f := field{node: &raw.Store.Path, key: "store.path"}
+		if path, ok := p.str(f); ok {
+			if strings.TrimSpace(path) == "" {
+				p.errorf(f.line(), "", "store.path must not be empty")
+			} else {
+				cfg.Store.Path = path
+			}
 		}
 	}
-	sourceNodes := p.sourceNodes()
-	if len(raw.Sources) == 0 {
-		line := 1
-		if key := mappingKey(p.root, "sources"); key != nil {
-			line = key.Line
-		}
-		return nil, p.errorf(line, "", "no sources configured: add at least one under sources:")
+	if raw.Metrics != nil && !p.failed[mappingValue(p.root, "metrics")] {
+		p.metrics(raw.Metrics, &cfg.Metrics)
 	}
-	firstUse := map[string]int{}
-	for i := range raw.Sources {
-		src, err := p.source(i, &raw.Sources[i], sourceNodes[i], firstUse)
-		if err != nil {
-			return nil, err
+	switch sources := mappingValue(p.root, "sources"); {
+	case p.failed[sources]:
+	case len(raw.Sources) == 0:
+		if !p.guessed[p.root]["sources"] {
+			p.errorf(lineOf(mappingKey(p.root, "sources"), nil), "", "no sources configured: add at least one under sources:")
 		}
-		cfg.Sources = append(cfg.Sources, src)
+	default:
+		cfg.Sources = p.sources(raw.Sources)
 	}
-	return cfg, nil
+	return cfg
 }
 
-func (p *parser) metrics(raw *rawMetrics, m *MetricsConfig) error {
+func (p *parser) metrics(raw *rawMetrics, m *MetricsConfig) {
 	if isSet(&raw.LabelValueLimit) {
-		limit, err := p.integer(field{node: &raw.LabelValueLimit, key: "metrics.label_value_limit"})
-		if err != nil {
-			return err
+		f := field{node: &raw.LabelValueLimit, key: "metrics.label_value_limit"}
+		if limit, ok := p.integer(f); ok {
+			if limit < 1 || limit > math.MaxInt32 {
+				p.errorf(f.line(), "", "metrics.label_value_limit must be at least 1, got %d", limit)
+			} else {
+				m.LabelValueLimit = int(limit)
+			}
 		}
-		if limit < 1 || limit > math.MaxInt32 {
-			return p.errorf(raw.LabelValueLimit.Line, "", "metrics.label_value_limit must be at least 1, got %d", limit)
-		}
-		m.LabelValueLimit = int(limit)
 	}
 	buckets := []struct {
 		node *yaml.Node
@@ -178,33 +195,32 @@ func (p *parser) metrics(raw *rawMetrics, m *MetricsConfig) error {
 		if !isSet(b.node) {
 			continue
 		}
-		bounds, err := p.buckets(field{node: b.node, key: b.key})
-		if err != nil {
-			return err
+		if bounds, ok := p.buckets(field{node: b.node, key: b.key}); ok {
+			*b.out = bounds
 		}
-		*b.out = bounds
 	}
-	return nil
 }
 
-func (p *parser) buckets(f field) ([]model.Duration, error) {
-	items, err := p.sequence(f)
-	if err != nil {
-		return nil, err
+func (p *parser) buckets(f field) ([]model.Duration, bool) {
+	items, ok := p.sequence(f)
+	if !ok {
+		return nil, false
 	}
 	if len(items) == 0 {
-		return nil, p.errorf(f.line(), f.scope, "%s must list at least one bucket", f.key)
+		p.errorf(f.line(), f.scope, "%s must list at least one bucket", f.key)
+		return nil, false
 	}
-	bounds := make([]model.Duration, len(items))
+	bounds := make([]model.Duration, 0, len(items))
 	for i, item := range items {
-		bound, err := p.positiveDuration(f.item(item, i))
-		if err != nil {
-			return nil, err
+		bound, ok := p.positiveDuration(f.item(item, i))
+		if !ok {
+			return nil, false
 		}
 		if i > 0 && bound <= bounds[i-1] {
-			return nil, p.errorf(item.Line, f.scope, "%s must be strictly increasing: %s follows %s", f.key, bound, bounds[i-1])
+			p.errorf(item.Line, f.scope, "%s must be strictly increasing: %s follows %s", f.key, bound, bounds[i-1])
+			return nil, false
 		}
-		bounds[i] = bound
+		bounds = append(bounds, bound)
 	}
-	return bounds, nil
+	return bounds, true
 }

@@ -7,13 +7,30 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// split turns a path into the source it belongs to (if any) and the dotted key inside it.
+// split turns a document path into the source it belongs to (if any) and
+// the dotted key inside it.
 func (p *parser) split(path []string) (scope, rest string) {
-	if len(path) >= 2 && path[0] == "sources" && strings.HasPrefix(path[1], "[") {
-		i := atoi(strings.Trim(path[1], "[]"))
-		return p.sourceLabel(i), joinPath(path[2:])
+	if len(path) >= 2 && path[0] == "sources" {
+		if i, ok := indexOf(path[1]); ok {
+			return p.sourceLabel(i), joinPath(path[2:])
+		}
 	}
 	return "", joinPath(path)
+}
+
+// where names the mapping at path for an unknown-key message.
+func (p *parser) where(mappingPath []string) string {
+	scope, rest := p.split(mappingPath)
+	switch {
+	case scope == "" && rest == "":
+		return "at the top level"
+	case scope == "":
+		return "in " + rest
+	case rest == "":
+		return "in " + scope
+	default:
+		return "in " + rest + " of " + scope
+	}
 }
 
 func joinPath(path []string) string {
@@ -25,6 +42,23 @@ func joinPath(path []string) string {
 		b.WriteString(elem)
 	}
 	return b.String()
+}
+
+// splitPath is the inverse of joinPath: "desks[2].name" → desks, [2], name.
+func splitPath(key string) []string {
+	var path []string
+	for _, part := range strings.Split(key, ".") {
+		for part != "" {
+			i := strings.IndexByte(part[1:], '[') + 1
+			if i == 0 {
+				path = append(path, part)
+				break
+			}
+			path = append(path, part[:i])
+			part = part[i:]
+		}
+	}
+	return path
 }
 
 // sourceLabel names source i by its name when that name is usable and unique.
@@ -65,39 +99,51 @@ func (p *parser) sourceNodes() []*yaml.Node {
 	return nodes
 }
 
-// find walks n depth-first in document order and returns the path to the
-// first value for which match holds (key is nil for list items).
-func (p *parser) find(n *yaml.Node, base []string, match func(key, value *yaml.Node) bool) ([]string, *yaml.Node, bool) {
+// findNode walks n depth-first in document order, through aliases (each
+// once), and returns the path to the first value for which match holds
+// (key is nil for list items) and the mapping or list holding it. n itself
+// is not matched.
+func findNode(n *yaml.Node, base []string, match func(path []string, key, value *yaml.Node) bool) (path []string, value, parent *yaml.Node, ok bool) {
+	return find(n, base, match, map[*yaml.Node]bool{})
+}
+
+func find(n *yaml.Node, base []string, match func(path []string, key, value *yaml.Node) bool, aliases map[*yaml.Node]bool) ([]string, *yaml.Node, *yaml.Node, bool) {
 	if n == nil {
-		return nil, nil, false
+		return nil, nil, nil, false
+	}
+	if n.Kind == yaml.AliasNode {
+		if aliases[n] {
+			return nil, nil, nil, false
+		}
+		aliases[n] = true
+		return find(n.Alias, base, match, aliases)
+	}
+	step := func(key, value *yaml.Node, elem string) ([]string, *yaml.Node, *yaml.Node, bool) {
+		path := append(append([]string{}, base...), elem)
+		if match(path, key, value) {
+			return path, value, n, true
+		}
+		return find(value, path, match, aliases)
 	}
 	switch n.Kind {
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			key, value := n.Content[i], n.Content[i+1]
-			path := append(append([]string{}, base...), key.Value)
-			if match(key, value) {
-				return path, value, true
-			}
-			if found, node, ok := p.find(value, path, match); ok {
-				return found, node, true
+			if path, value, parent, ok := step(n.Content[i], n.Content[i+1], n.Content[i].Value); ok {
+				return path, value, parent, true
 			}
 		}
 	case yaml.SequenceNode:
 		for i, item := range n.Content {
-			path := append(append([]string{}, base...), fmt.Sprintf("[%d]", i))
-			if match(nil, item) {
-				return path, item, true
-			}
-			if found, node, ok := p.find(item, path, match); ok {
-				return found, node, true
+			if path, value, parent, ok := step(nil, item, index(i)); ok {
+				return path, value, parent, true
 			}
 		}
 	}
-	return nil, nil, false
+	return nil, nil, nil, false
 }
 
-// walk visits every key/value pair and list item under n until visit returns true.
+// walk visits every key/value pair and list item under n, not following
+// aliases, until visit returns true.
 func walk(n *yaml.Node, visit func(key, value *yaml.Node) bool) bool {
 	switch n.Kind {
 	case yaml.DocumentNode:
@@ -120,4 +166,15 @@ func walk(n *yaml.Node, visit func(key, value *yaml.Node) bool) bool {
 		}
 	}
 	return false
+}
+
+// contains says whether node is n or lies under it (aliases not followed).
+func contains(n, node *yaml.Node) bool {
+	if n == nil || node == nil {
+		return false
+	}
+	if n == node {
+		return true
+	}
+	return walk(n, func(key, value *yaml.Node) bool { return key == node || value == node })
 }

@@ -21,9 +21,14 @@ var urlUserinfo = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://([^/?#@\n]+)@`)
 // from other packages can be scrubbed of them.
 func collectSecrets(doc *yaml.Node) []string {
 	var secrets []string
+	seen := map[*yaml.Node]bool{} // aliases may share (and nest) values
 	var addAll func(n *yaml.Node)
 	addAll = func(n *yaml.Node) {
 		n = resolve(n)
+		if seen[n] {
+			return
+		}
+		seen[n] = true
 		if n.Kind == yaml.ScalarNode && n.Value != "" {
 			secrets = append(secrets, n.Value)
 		}

@@ -2,183 +2,180 @@ package config
 
 import (
 	"fmt"
-	"math"
 	"regexp"
-	"strings"
+	"slices"
+	"sort"
 
-	promconfig "github.com/prometheus/common/config"
-	"github.com/servicedesk-exporter/servicedesk_exporter/source/demo"
 	"gopkg.in/yaml.v3"
 )
 
 // labelValueShape keeps source names usable as label values, file names and URL parts.
 var labelValueShape = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 
-func (p *parser) source(i int, raw *rawSource, node *yaml.Node, firstUse map[string]int) (Source, error) {
-	scope := fmt.Sprintf("sources[%d]", i)
+// rawSource mirrors a source key for key. Each value stays a yaml.Node,
+// whose line lets later errors point at the key at fault; Other collects
+// the remaining keys, which are type sections (only the registry knows
+// their names) or mistakes.
+type rawSource struct {
+	Name         yaml.Node            `yaml:"name"`
+	Type         yaml.Node            `yaml:"type"`
+	PollInterval yaml.Node            `yaml:"poll_interval"`
+	Lookback     yaml.Node            `yaml:"lookback"`
+	Since        yaml.Node            `yaml:"since"`
+	Segments     yaml.Node            `yaml:"segments"`
+	SLAs         yaml.Node            `yaml:"slas"`
+	HTTPClient   *httpClientSection   `yaml:"http_client"`
+	Other        map[string]yaml.Node `yaml:",inline"`
+}
+
+// sources checks every source, also past broken ones.
+func (p *parser) sources(raw []*rawSourceEntry) []Source {
+	nodes := p.sourceNodes()
+	firstUse := map[string]int{}
+	var out []Source
+	for i, entry := range raw {
+		if i >= len(nodes) {
+			break
+		}
+		if entry != nil && entry.err != nil && !p.decodeErrors(entry.err) {
+			continue
+		}
+		node := nodes[i]
+		switch {
+		case p.failed[node]:
+			continue // not a mapping, or one the decoder skipped: reported already
+		case entry == nil || node.Kind != yaml.MappingNode:
+			p.errorf(node.Line, "", "sources[%d] must be a mapping, got %s", i, kindName(node))
+			continue
+		}
+		if src, ok := p.source(i, &entry.src, node, firstUse); ok {
+			out = append(out, src)
+		}
+	}
+	return out
+}
+
+// source checks one source and reports whether it is valid.
+func (p *parser) source(i int, raw *rawSource, node *yaml.Node, firstUse map[string]int) (Source, bool) {
+	before := len(p.errs)
 	var src Source
+	scope := p.sourceName(raw, node, i, firstUse, &src)
+	st, typeOK := p.sourceType(raw, node, scope, &src)
+	p.sourceKeys(raw, node, scope, st, typeOK)
+	if typeOK {
+		src.PollInterval = st.DefaultPollInterval
+		p.httpClient(raw, node, scope, st, &src)
+		p.settings(node, scope, st, &src)
+	}
+	if isSet(&raw.PollInterval) {
+		if d, ok := p.positiveDuration(field{node: &raw.PollInterval, scope: scope, key: "poll_interval"}); ok {
+			src.PollInterval = d
+		}
+	}
+	p.horizon(raw, scope, &src)
+	src.Segments = p.segments(field{node: &raw.Segments, scope: scope, key: "segments"})
+	src.SLAs = p.slas(field{node: &raw.SLAs, scope: scope, key: "slas"})
+	return src, len(p.errs) == before
+}
+
+// sourceName checks the name and returns the scope that names the source
+// in messages: by its name once that is valid and first used, else by index.
+func (p *parser) sourceName(raw *rawSource, node *yaml.Node, i int, firstUse map[string]int, src *Source) string {
+	scope := fmt.Sprintf("sources[%d]", i)
 	if !isSet(&raw.Name) {
-		return src, p.errorf(node.Line, scope, "name is required")
+		p.required(node, node.Line, scope, "name", "name is required")
+		return scope
 	}
-	name, err := p.str(field{node: &raw.Name, scope: scope, key: "name"})
-	if err != nil {
-		return src, err
-	}
-	if name == "" {
-		return src, p.errorf(raw.Name.Line, scope, "name must not be empty")
-	}
-	if !labelValueShape.MatchString(name) {
-		return src, p.errorf(raw.Name.Line, scope, "name %q may only contain letters, digits, '_', '.' and '-'", name)
+	name, ok := p.str(field{node: &raw.Name, scope: scope, key: "name"})
+	switch {
+	case !ok:
+		return scope
+	case name == "":
+		p.errorf(raw.Name.Line, scope, "name must not be empty")
+		return scope
+	case !labelValueShape.MatchString(name):
+		p.errorf(raw.Name.Line, scope, "name %q may only contain letters, digits, '_', '.' and '-'", name)
+		return scope
 	}
 	if line, dup := firstUse[name]; dup {
-		return src, p.errorf(raw.Name.Line, scope, "duplicate source name %q (first used on line %d)", name, line)
+		p.errorf(raw.Name.Line, scope, "duplicate source name %q (first used on line %d)", name, line)
+		return scope
 	}
 	firstUse[name] = raw.Name.Line
 	src.Name = name
-	scope = fmt.Sprintf("source %q", name)
-
-	if !isSet(&raw.Type) {
-		return src, p.errorf(node.Line, scope, "type is required (demo or jira)")
-	}
-	if src.Type, err = p.str(field{node: &raw.Type, scope: scope, key: "type"}); err != nil {
-		return src, err
-	}
-	switch src.Type {
-	case TypeDemo:
-		err = p.demoSource(raw, node, scope, &src)
-	case TypeJira:
-		err = p.jiraSource(raw, node, scope, &src)
-	default:
-		err = p.errorf(raw.Type.Line, scope, "unknown type %q (want demo or jira)", src.Type)
-	}
-	if err != nil {
-		return src, err
-	}
-
-	if isSet(&raw.PollInterval) {
-		if src.PollInterval, err = p.positiveDuration(field{node: &raw.PollInterval, scope: scope, key: "poll_interval"}); err != nil {
-			return src, err
-		}
-	}
-	return src, p.horizon(raw, scope, &src)
+	return fmt.Sprintf("source %q", name)
 }
 
-func (p *parser) horizon(raw *rawSource, scope string, src *Source) error {
+func (p *parser) sourceType(raw *rawSource, node *yaml.Node, scope string, src *Source) (SourceType, bool) {
+	names := p.types.SourceTypeNames()
+	if !isSet(&raw.Type) {
+		p.required(node, node.Line, scope, "type", "type is required (%s)", orList(names))
+		return SourceType{}, false
+	}
+	name, ok := p.str(field{node: &raw.Type, scope: scope, key: "type"})
+	if !ok {
+		return SourceType{}, false
+	}
+	st, ok := p.types.SourceType(name)
+	if !ok {
+		p.errorf(raw.Type.Line, scope, "unknown type %q (want %s)", name, orList(names))
+		return SourceType{}, false
+	}
+	src.Type = name
+	return st, true
+}
+
+// sourceKeys reports the keys beyond the common ones that do not belong:
+// another type's section, or a key nobody knows.
+func (p *parser) sourceKeys(raw *rawSource, node *yaml.Node, scope string, st SourceType, typeOK bool) {
+	keys := make([]*yaml.Node, 0, len(raw.Other))
+	for name := range raw.Other {
+		if k := mappingKey(node, name); k != nil {
+			keys = append(keys, k)
+		}
+	}
+	sort.SliceStable(keys, func(i, j int) bool { return keys[i].Line < keys[j].Line })
+	known := keysOf(reflectRawSource).names
+	if typeOK {
+		known = append(slices.DeleteFunc(known, func(k string) bool { return k == "http_client" && !st.HTTPClient }), st.Name)
+	}
+	for _, k := range keys {
+		if _, isType := p.types.SourceType(k.Value); isType {
+			if typeOK && k.Value != st.Name {
+				p.errorf(k.Line, scope, "%s: does not apply to type %s; remove it or set type: %s", k.Value, st.Name, k.Value)
+			}
+			continue
+		}
+		p.unknownKey(node, k, "in "+scope, known)
+	}
+}
+
+// settings decodes the type's own section through the type.
+func (p *parser) settings(node *yaml.Node, scope string, st SourceType, src *Source) {
+	s := section{name: st.Name, key: mappingKey(node, st.Name), owner: node, scope: scope}
+	if isSet(mappingValue(node, st.Name)) {
+		s.value = mappingValue(node, st.Name)
+	}
+	if s.value == nil && p.guessed[node][st.Name] {
+		return // the section is there under a misspelt key, reported already
+	}
+	settings, err := st.Decode(s.value)
+	if err != nil {
+		p.sectionErrors(err, s)
+		return
+	}
+	src.Settings = settings
+}
+
+func (p *parser) horizon(raw *rawSource, scope string, src *Source) {
 	switch {
 	case isSet(&raw.Lookback) && isSet(&raw.Since):
-		return p.errorf(raw.Since.Line, scope, "set lookback or since, not both")
+		p.errorf(raw.Since.Line, scope, "set lookback or since, not both")
 	case isSet(&raw.Since):
-		since, err := p.date(field{node: &raw.Since, scope: scope, key: "since"})
-		src.Since = since
-		return err
+		src.Since, _ = p.date(field{node: &raw.Since, scope: scope, key: "since"})
 	case isSet(&raw.Lookback):
-		lookback, err := p.positiveDuration(field{node: &raw.Lookback, scope: scope, key: "lookback"})
-		src.Lookback = lookback
-		return err
+		src.Lookback, _ = p.positiveDuration(field{node: &raw.Lookback, scope: scope, key: "lookback"})
 	default:
 		src.Lookback = DefaultLookback
-		return nil
 	}
-}
-
-func (p *parser) demoSource(raw *rawSource, node *yaml.Node, scope string, src *Source) error {
-	for section, present := range map[string]bool{"jira": raw.Jira != nil, "http_client": raw.HTTPClient != nil} {
-		if present {
-			return p.errorf(lineOf(mappingKey(node, section), node), scope, "%s: does not apply to type demo; remove it or set type: jira", section)
-		}
-	}
-	src.PollInterval = DefaultDemoPoll
-	dc := demo.DefaultConfig()
-	src.Demo = &dc
-	if raw.Demo == nil {
-		return nil
-	}
-	if isSet(&raw.Demo.Seed) {
-		seed, err := p.integer(field{node: &raw.Demo.Seed, scope: scope, key: "demo.seed"})
-		if err != nil {
-			return err
-		}
-		dc.Seed = seed
-	}
-	if isSet(&raw.Demo.Desks) {
-		desks, err := p.desks(field{node: &raw.Demo.Desks, scope: scope, key: "demo.desks"})
-		if err != nil {
-			return err
-		}
-		dc.Desks = desks
-	}
-	if isSet(&raw.Demo.TicketsPerDay) {
-		f := field{node: &raw.Demo.TicketsPerDay, scope: scope, key: "demo.tickets_per_day"}
-		rate, err := p.float(f)
-		if err != nil {
-			return err
-		}
-		if !(rate > 0) || math.IsInf(rate, 1) {
-			return p.errorf(f.line(), scope, "demo.tickets_per_day must be a positive number, got %g", rate)
-		}
-		dc.TicketsPerDay = rate
-	}
-	return nil
-}
-
-func (p *parser) desks(f field) ([]string, error) {
-	items, err := p.sequence(f)
-	if err != nil {
-		return nil, err
-	}
-	if len(items) == 0 {
-		return nil, p.errorf(f.line(), f.scope, "%s must list at least one desk", f.key)
-	}
-	desks := make([]string, len(items))
-	seen := map[string]bool{}
-	for i, item := range items {
-		desk, err := p.str(f.item(item, i))
-		if err != nil {
-			return nil, err
-		}
-		switch {
-		case strings.TrimSpace(desk) == "":
-			return nil, p.errorf(item.Line, f.scope, "%s[%d] must not be empty", f.key, i)
-		case seen[desk]:
-			return nil, p.errorf(item.Line, f.scope, "%s: duplicate desk %q", f.key, desk)
-		}
-		seen[desk] = true
-		desks[i] = desk
-	}
-	return desks, nil
-}
-
-func (p *parser) jiraSource(raw *rawSource, node *yaml.Node, scope string, src *Source) error {
-	if raw.Demo != nil {
-		return p.errorf(lineOf(mappingKey(node, "demo"), node), scope, "demo: does not apply to type jira; remove it or set type: demo")
-	}
-	src.PollInterval = DefaultJiraPoll
-	jiraKey := mappingKey(node, "jira")
-	if raw.Jira == nil {
-		return p.errorf(lineOf(jiraKey, node), scope, "type jira needs a jira: section with url and jql (see docs/jira.md)")
-	}
-	if raw.Jira.err != nil {
-		return p.sectionError(raw.Jira.err, mappingValue(node, "jira"), lineOf(jiraKey, node), scope, "jira")
-	}
-	src.Jira = &raw.Jira.cfg
-
-	clientKey := mappingKey(node, "http_client")
-	src.HTTPClient = promconfig.DefaultHTTPClientConfig
-	if raw.HTTPClient != nil {
-		clientNode := mappingValue(node, "http_client")
-		if raw.HTTPClient.err != nil {
-			return p.sectionError(raw.HTTPClient.err, clientNode, lineOf(clientKey, node), scope, "http_client")
-		}
-		src.HTTPClient = raw.HTTPClient.cfg
-		src.HTTPClient.SetDirectory(p.dir)
-		if err := p.checkFiles(clientNode, scope, "http_client"); err != nil {
-			return err
-		}
-	}
-	c := src.HTTPClient
-	if c.BasicAuth == nil && c.Authorization == nil && c.OAuth2 == nil {
-		return p.errorf(lineOf(clientKey, node), scope,
-			"jira needs credentials: set http_client.basic_auth (Cloud: email and API token) or http_client.authorization (Data Center: personal access token)")
-	}
-	return nil
 }

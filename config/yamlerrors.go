@@ -7,54 +7,107 @@ import (
 	"strconv"
 	"strings"
 
+	promconfig "github.com/prometheus/common/config"
 	"gopkg.in/yaml.v3"
 )
 
-var yamlLinePrefix = regexp.MustCompile(`^(?:yaml: )?line (\d+): `)
-
-func (p *parser) syntaxError(err error) error {
-	msg := err.Error()
-	if m := yamlLinePrefix.FindStringSubmatch(msg); m != nil {
-		return p.errorf(atoi(m[1]), "", "invalid YAML: %s", p.redact(msg[len(m[0]):]))
-	}
-	return p.errorf(1, "", "invalid YAML: %s", p.redact(strings.TrimPrefix(msg, "yaml: ")))
-}
-
+// Turning yaml.v3's messages into ours. yaml.v3 reports decode problems as
+// strings ("line 7: field x not found in type y"); these patterns read them
+// back, and the node tree says which key or value they are about.
 var (
+	yamlLinePrefix  = regexp.MustCompile(`^(?:yaml: )?line (\d+): `)
 	unknownFieldMsg = regexp.MustCompile(`^line (\d+): field (.+) not found in type \S+$`)
 	typeMismatchMsg = regexp.MustCompile("^line (\\d+): cannot unmarshal (!!\\w+)(?: `(.*)`)? into (.+)$")
 	duplicateKeyMsg = regexp.MustCompile(`^line (\d+): mapping key "(.*)" already defined at line (\d+)$`)
 )
 
-// decodeError reformats the first error of the strict decode as "<file>:<line>: ...".
-func (p *parser) decodeError(err error) error {
-	var typeErr *yaml.TypeError
-	if !errors.As(err, &typeErr) || len(typeErr.Errors) == 0 {
-		return p.syntaxError(err)
+// rawSubstitutes maps the raw wrappers of foreign sections to the type they
+// decode, so keys and kinds are looked up in the real one.
+var rawSubstitutes = map[reflect.Type]reflect.Type{
+	reflect.TypeFor[httpClientSection](): reflect.TypeFor[promconfig.HTTPClientConfig](),
+	reflect.TypeFor[rawSourceEntry]():    reflect.TypeFor[rawSource](),
+}
+
+func rawTypeAt(path []string) (reflect.Type, bool) {
+	return typeAt(reflect.TypeFor[rawConfig](), path, rawSubstitutes)
+}
+
+// knownKeys lists the keys valid in the mapping at path of the file.
+func knownKeys(mappingPath []string) []string {
+	if t, ok := rawTypeAt(mappingPath); ok && t.Kind() == reflect.Struct {
+		return keysOf(t).names
 	}
-	msg := typeErr.Errors[0]
+	return nil
+}
+
+// decodeErrors records what the strict decode of the whole file reported.
+// It returns false when the decode stopped short, so nothing more can be
+// checked.
+func (p *parser) decodeErrors(err error) bool {
+	var typeErr *yaml.TypeError
+	if !errors.As(err, &typeErr) {
+		p.invalidYAML(err.Error())
+		return false
+	}
+	for _, msg := range typeErr.Errors {
+		p.decodeError(msg)
+	}
+	return true
+}
+
+func (p *parser) decodeError(msg string) {
 	if m := unknownFieldMsg.FindStringSubmatch(msg); m != nil {
 		line := atoi(m[1])
-		path, _, ok := p.find(p.root, nil, func(key, _ *yaml.Node) bool {
+		path, value, parent, ok := findNode(p.root, nil, func(_ []string, key, _ *yaml.Node) bool {
 			return key != nil && key.Line == line && key.Value == m[2]
 		})
 		if ok {
-			return p.unknownKey(line, m[2], path[:len(path)-1])
+			key := keyOf(parent, value)
+			p.errNodes = append(p.errNodes, key)
+			mappingPath := path[:len(path)-1]
+			p.unknownKey(parent, key, p.where(mappingPath), knownKeys(mappingPath))
+			return
 		}
 	}
 	if m := typeMismatchMsg.FindStringSubmatch(msg); m != nil {
 		line := atoi(m[1])
-		path, node, ok := p.find(p.root, nil, func(_, value *yaml.Node) bool {
+		path, node, _, ok := findNode(p.root, nil, func(_ []string, _, value *yaml.Node) bool {
 			return value.Line == line && matchesReported(value, m[2], m[3])
 		})
 		if ok {
-			return p.typeMismatch(node, path, m[4])
+			p.errNodes = append(p.errNodes, node)
+			p.failed[node] = true
+			at, _ := rawTypeAt(path)
+			want, scalar := wantedKind(m[4], at)
+			scope, rest := p.split(path)
+			p.typeMismatch(node, scope, rest, want, scalar, path[len(path)-1])
+			return
 		}
 	}
-	if m := duplicateKeyMsg.FindStringSubmatch(msg); m != nil {
-		return p.errorf(atoi(m[1]), "", "key %q appears twice in the same mapping (first on line %s)", m[2], m[3])
+	if duplicateKeyMsg.MatchString(msg) {
+		return // reported from the node tree, with every other duplicate
 	}
-	return p.syntaxError(errors.New(msg))
+	p.invalidYAML(msg)
+}
+
+// keyOf returns the key node whose value is value in mapping parent.
+func keyOf(parent, value *yaml.Node) *yaml.Node {
+	for i := 0; i+1 < len(parent.Content); i += 2 {
+		if parent.Content[i+1] == value {
+			return parent.Content[i]
+		}
+	}
+	return value
+}
+
+// invalidYAML reports a yaml.v3 message that says nothing we can place better.
+func (p *parser) invalidYAML(msg string) {
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	line := 1
+	if m := yamlLinePrefix.FindStringSubmatch(msg); m != nil {
+		line, msg = atoi(m[1]), msg[len(m[0]):]
+	}
+	p.errorf(line, "", "invalid YAML: %s", p.redact(msg))
 }
 
 // matchesReported says whether node is the one yaml.v3 reported, which
@@ -69,88 +122,25 @@ func matchesReported(node *yaml.Node, tag, value string) bool {
 	return tag == "!!map" || tag == "!!seq" || node.Value == value
 }
 
-// sectionError places an error from a foreign section (jira, http_client) on
-// the right line. Their own messages may carry lines of a re-encoded copy, so
-// keys and values are looked up inside the section instead.
-func (p *parser) sectionError(err error, section *yaml.Node, sectionLine int, scope, name string) error {
-	msg := firstTypeError(err.Error())
-	base, _, _ := p.find(p.root, nil, func(_, value *yaml.Node) bool { return value == section })
-	if m := unknownFieldMsg.FindStringSubmatch(msg); m != nil {
-		if path, node, ok := p.find(section, base, func(key, _ *yaml.Node) bool {
-			return key != nil && key.Value == m[2]
-		}); ok {
-			return p.unknownKey(lineOfKey(section, node), m[2], path[:len(path)-1])
-		}
-	}
-	if m := typeMismatchMsg.FindStringSubmatch(msg); m != nil {
-		if path, node, ok := p.find(section, base, func(_, value *yaml.Node) bool {
-			return matchesReported(value, m[2], m[3])
-		}); ok {
-			return p.typeMismatch(node, path, m[4])
-		}
-	}
-	msg = p.redact(yamlLinePrefix.ReplaceAllString(msg, ""))
-	line := sectionLine
-	// Point at the key a message names, as in "jira.url is required".
-	if key, ok := strings.CutPrefix(msg, name+"."); ok {
-		key, _, _ = strings.Cut(key, " ")
-		if k := mappingKey(section, key); k != nil {
-			line = k.Line
-		}
-	} else {
-		msg = name + ": " + msg
-	}
-	return p.errorf(line, scope, "%s", msg)
-}
-
-// firstTypeError keeps the first entry of a flattened yaml.TypeError
-// ("unmarshal errors:\n  line 3: ...\n  line 4: ...").
-func firstTypeError(msg string) string {
-	msg = strings.TrimPrefix(msg, "yaml: ")
-	if rest, ok := strings.CutPrefix(msg, "unmarshal errors:"); ok {
-		for line := range strings.Lines(rest) {
-			if line = strings.TrimSpace(line); line != "" {
-				return line
-			}
-		}
-	}
-	return msg
-}
-
-// lineOfKey finds the line of the key whose value is value, anywhere under n.
-func lineOfKey(n, value *yaml.Node) int {
-	line := value.Line
-	walk(n, func(key, v *yaml.Node) bool {
-		if v == value && key != nil {
-			line = key.Line
-			return true
-		}
-		return false
-	})
-	return line
-}
-
-func (p *parser) typeMismatch(node *yaml.Node, path []string, goType string) error {
-	want, scalar := wantedKind(goType, path)
+// typeMismatch reports that node, the value of key (inside scope, or the
+// scope itself when key is empty), is not what it must be. Scalars are
+// quoted unless they may be secrets.
+func (p *parser) typeMismatch(node *yaml.Node, scope, key, want string, scalar bool, lastKey string) {
 	got := kindName(node)
-	last := ""
-	if len(path) > 0 {
-		last = path[len(path)-1]
-	}
-	if scalar && node.Kind == yaml.ScalarNode && !secretKeys[last] && p.redact(node.Value) == node.Value {
+	if scalar && node.Kind == yaml.ScalarNode && node.ShortTag() != "!!null" && !secretKeys[lastKey] && p.redact(node.Value) == node.Value {
 		got = strconv.Quote(node.Value)
 	}
-	scope, rest := p.split(path)
-	if rest == "" {
-		return p.errorf(node.Line, "", "%s must be %s, got %s", scope, want, got)
+	if key == "" {
+		p.errorf(node.Line, "", "%s must be %s, got %s", scope, want, got)
+		return
 	}
-	return p.errorf(node.Line, scope, "%s must be %s, got %s", rest, want, got)
+	p.errorf(node.Line, scope, "%s must be %s, got %s", key, want, got)
 }
 
-// wantedKind puts into words what the value at path should be, and says
-// whether that is a scalar. yaml.v3 names the Go type, but named types
-// (often "config.plain") say little, so those are looked up by path.
-func wantedKind(goType string, path []string) (string, bool) {
+// wantedKind puts into words what a value of Go type goType (as yaml.v3
+// names it) should be, and says whether that is a scalar. Named types
+// ("config.plain") say little, so the type found by path, at, decides then.
+func wantedKind(goType string, at reflect.Type) (string, bool) {
 	kind := reflect.Invalid
 	switch {
 	case strings.HasPrefix(goType, "[]"):
@@ -165,13 +155,11 @@ func wantedKind(goType string, path []string) (string, bool) {
 		kind = reflect.Bool
 	case goType == "string":
 		kind = reflect.String
-	default:
-		if t, ok := typeAt(path); ok {
-			kind = t.Kind()
-		}
+	case at != nil:
+		kind = at.Kind()
 	}
 	switch kind {
-	case reflect.Slice:
+	case reflect.Slice, reflect.Array:
 		return "a list", false
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:

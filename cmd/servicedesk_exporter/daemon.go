@@ -84,7 +84,7 @@ func (d *daemon) configLoaded(ok bool) {
 // reload loads the file and applies it; on any error the running
 // configuration stays untouched.
 func (d *daemon) reload(path string) error {
-	cfg, err := config.Load(path)
+	cfg, err := config.Load(path, d.sources.registry)
 	if err == nil {
 		err = d.apply(cfg)
 	}
@@ -132,7 +132,7 @@ func (d *daemon) apply(cfg *config.Config) error {
 			d.stopSource(r)
 			delete(d.running, name)
 			d.pollerMetrics.Forget(name)
-			d.sources.jiraMetrics.Forget(name)
+			d.sources.env.API.Forget(name)
 			d.logger.Info("source removed", "source", name)
 		}
 	}

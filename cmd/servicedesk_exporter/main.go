@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
 	"github.com/servicedesk-exporter/servicedesk_exporter/config"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/builtin"
 	"github.com/servicedesk-exporter/servicedesk_exporter/store"
 )
 
@@ -77,7 +78,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	logger := promslog.New(f.log)
 
-	cfg, err := config.Load(f.configFile)
+	cfg, err := config.Load(f.configFile, builtin.Registry())
 	if err != nil {
 		logger.Error("invalid configuration", "err", err)
 		return 1

@@ -2,54 +2,33 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/servicedesk-exporter/servicedesk_exporter/config"
-	"github.com/servicedesk-exporter/servicedesk_exporter/poller"
-	"github.com/servicedesk-exporter/servicedesk_exporter/source/demo"
-	"github.com/servicedesk-exporter/servicedesk_exporter/source/jira"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/api"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/builtin"
 )
 
-// sourceFactory turns a source's config into its adapter.
+// sourceFactory turns a source's config into its adapter, through the
+// registry of built-in types.
 type sourceFactory struct {
-	logger      *slog.Logger
-	jiraMetrics *jira.Metrics
+	registry *source.Registry
+	env      source.Env
 }
 
-// newSourceFactory registers the adapters' self-metrics with reg. The poller
-// metrics must be registered first: both sides share the skipped-tickets
-// family and the second registration reuses the first.
+// newSourceFactory registers the API self-metrics with reg.
 func newSourceFactory(reg prometheus.Registerer, logger *slog.Logger) sourceFactory {
-	return sourceFactory{logger: logger, jiraMetrics: jira.NewMetrics(reg)}
-}
-
-// adapter is what a source is to the binary: something to poll, and
-// optionally something that can check its connection.
-type adapter interface {
-	poller.Source
-}
-
-type checker interface {
-	Check(ctx context.Context) (*jira.CheckReport, error)
-}
-
-func (f sourceFactory) build(_ context.Context, sc config.Source) (adapter, error) {
-	switch sc.Type {
-	case config.TypeDemo:
-		dc := demo.DefaultConfig()
-		if sc.Demo != nil {
-			dc = *sc.Demo
-		}
-		return demo.New(dc)
-	case config.TypeJira:
-		if sc.Jira == nil {
-			return nil, fmt.Errorf("type jira needs a jira: section")
-		}
-		return jira.New(sc.Name, *sc.Jira, sc.HTTPClient, f.logger.With("source_name", sc.Name), f.jiraMetrics)
-	default:
-		return nil, fmt.Errorf("unsupported source type %q", sc.Type)
+	return sourceFactory{
+		registry: builtin.Registry(),
+		env:      source.Env{Logger: logger, API: api.NewMetrics(reg)},
 	}
+}
+
+func (f sourceFactory) build(_ context.Context, sc config.Source) (source.Source, error) {
+	env := f.env
+	env.Logger = env.Logger.With("source_name", sc.Name)
+	return f.registry.Build(sc, env)
 }

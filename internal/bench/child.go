@@ -24,6 +24,7 @@ import (
 	"github.com/servicedesk-exporter/servicedesk_exporter/config"
 	"github.com/servicedesk-exporter/servicedesk_exporter/exposition"
 	"github.com/servicedesk-exporter/servicedesk_exporter/poller"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/builtin"
 	"github.com/servicedesk-exporter/servicedesk_exporter/source/jira"
 	"github.com/servicedesk-exporter/servicedesk_exporter/store"
 )
@@ -73,7 +74,7 @@ type childReport struct {
 // and the scrapers. It polls only when told, which lets the parent count the
 // requests of each poll exactly.
 func childMain(configPath string) error {
-	cfg, err := config.Load(configPath)
+	cfg, err := config.Load(configPath, builtin.Registry())
 	if err != nil {
 		return err
 	}
@@ -95,7 +96,11 @@ func childMain(configPath string) error {
 		collector.New(st.Snapshot),
 	)
 	pm := poller.NewMetrics(reg)
-	src, err := jira.New(sc.Name, *sc.Jira, sc.HTTPClient, logger, jira.NewMetrics(reg))
+	jc, ok := sc.Settings.(jira.Config)
+	if !ok {
+		return fmt.Errorf("source %s: the bench drives a jira source, got type %s", sc.Name, sc.Type)
+	}
+	src, err := jira.New(sc.Name, jc, sc.HTTPClient, logger, jira.NewMetrics(reg))
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,8 @@ import (
 	"github.com/servicedesk-exporter/servicedesk_exporter/collector"
 	"github.com/servicedesk-exporter/servicedesk_exporter/config"
 	"github.com/servicedesk-exporter/servicedesk_exporter/poller"
-	"github.com/servicedesk-exporter/servicedesk_exporter/source/demo"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/builtin"
 	"github.com/servicedesk-exporter/servicedesk_exporter/store"
 )
 
@@ -43,11 +44,7 @@ func NewDemoPipeline(t testing.TB, cfg *config.Config, storePath string, start t
 	t.Cleanup(func() { _ = st.Close() })
 	p.Store = st
 	sc := cfg.Sources[0]
-	dc := demo.DefaultConfig()
-	if sc.Demo != nil {
-		dc = *sc.Demo
-	}
-	src, err := demo.New(dc, demo.WithClock(clock))
+	src, err := builtin.Registry().Build(sc, source.Env{Now: clock})
 	if err != nil {
 		t.Fatal(err)
 	}

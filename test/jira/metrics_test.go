@@ -21,9 +21,10 @@ import (
 
 	"github.com/servicedesk-exporter/servicedesk_exporter/collector"
 	"github.com/servicedesk-exporter/servicedesk_exporter/config"
-	"github.com/servicedesk-exporter/servicedesk_exporter/poller"
-	"github.com/servicedesk-exporter/servicedesk_exporter/source/jira"
 	"github.com/servicedesk-exporter/servicedesk_exporter/internal/fakejira"
+	"github.com/servicedesk-exporter/servicedesk_exporter/poller"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/builtin"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/jira"
 	"github.com/servicedesk-exporter/servicedesk_exporter/store"
 )
 
@@ -68,7 +69,7 @@ sources:
     http_client:
       %s
 `, srv.URL, auth)
-	cfg, err := config.Parse([]byte(yaml), "test.yaml")
+	cfg, err := config.Parse([]byte(yaml), "test.yaml", builtin.Registry())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +87,11 @@ func startExporter(t *testing.T, cfg *config.Config, path string, c *clock) *exp
 	reg := prometheus.NewPedanticRegistry()
 	pm := poller.NewMetrics(reg)
 	sc := cfg.Sources[0]
-	src, err := jira.New(sc.Name, *sc.Jira, sc.HTTPClient, promslog.NewNopLogger(), jira.NewMetrics(reg), jira.WithClock(c.Now))
+	jc, ok := sc.Settings.(jira.Config)
+	if !ok {
+		t.Fatalf("settings are %T, want jira.Config", sc.Settings)
+	}
+	src, err := jira.New(sc.Name, jc, sc.HTTPClient, promslog.NewNopLogger(), jira.NewMetrics(reg), jira.WithClock(c.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
