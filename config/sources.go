@@ -59,10 +59,17 @@ func (p *parser) sources(raw []*rawSourceEntry) []Source {
 func (p *parser) source(i int, raw *rawSource, node *yaml.Node, firstUse map[string]int) (Source, bool) {
 	before := len(p.errs)
 	var src Source
-	scope := p.sourceName(raw, node, i, firstUse, &src)
-	st, typeOK := p.sourceType(raw, node, scope, &src)
+	scope := p.sourceName(raw, i, firstUse, &src)
+	// Unknown keys first: a misspelt name or type is one mistake, and is
+	// then not reported missing as well.
+	st, typeOK := p.types.SourceType(raw.Type.Value)
+	typeOK = typeOK && raw.Type.Kind == yaml.ScalarNode
 	p.sourceKeys(raw, node, scope, st, typeOK)
-	if typeOK {
+	if !isSet(&raw.Name) {
+		p.required(node, node.Line, scope, "name", "name is required")
+	}
+	if p.sourceType(raw, node, scope) {
+		src.Type = st.Name
 		src.PollInterval = st.DefaultPollInterval
 		p.httpClient(raw, node, scope, st, &src)
 		p.settings(node, scope, st, &src)
@@ -78,12 +85,12 @@ func (p *parser) source(i int, raw *rawSource, node *yaml.Node, firstUse map[str
 	return src, len(p.errs) == before
 }
 
-// sourceName checks the name and returns the scope that names the source
-// in messages: by its name once that is valid and first used, else by index.
-func (p *parser) sourceName(raw *rawSource, node *yaml.Node, i int, firstUse map[string]int, src *Source) string {
+// sourceName checks the name, if set, and returns the scope that names the
+// source in messages: by its name once that is valid and first used, else
+// by index.
+func (p *parser) sourceName(raw *rawSource, i int, firstUse map[string]int, src *Source) string {
 	scope := fmt.Sprintf("sources[%d]", i)
 	if !isSet(&raw.Name) {
-		p.required(node, node.Line, scope, "name", "name is required")
 		return scope
 	}
 	name, ok := p.str(field{node: &raw.Name, scope: scope, key: "name"})
@@ -106,23 +113,22 @@ func (p *parser) sourceName(raw *rawSource, node *yaml.Node, i int, firstUse map
 	return fmt.Sprintf("source %q", name)
 }
 
-func (p *parser) sourceType(raw *rawSource, node *yaml.Node, scope string, src *Source) (SourceType, bool) {
+// sourceType checks the type key and says whether it names a known type.
+func (p *parser) sourceType(raw *rawSource, node *yaml.Node, scope string) bool {
 	names := p.types.SourceTypeNames()
 	if !isSet(&raw.Type) {
 		p.required(node, node.Line, scope, "type", "type is required (%s)", orList(names))
-		return SourceType{}, false
+		return false
 	}
 	name, ok := p.str(field{node: &raw.Type, scope: scope, key: "type"})
 	if !ok {
-		return SourceType{}, false
+		return false
 	}
-	st, ok := p.types.SourceType(name)
-	if !ok {
+	if _, ok := p.types.SourceType(name); !ok {
 		p.errorf(raw.Type.Line, scope, "unknown type %q (want %s)", name, orList(names))
-		return SourceType{}, false
+		return false
 	}
-	src.Type = name
-	return st, true
+	return true
 }
 
 // sourceKeys reports the keys beyond the common ones that do not belong:

@@ -34,10 +34,9 @@ func decodeConfig(section *yaml.Node) (any, error) {
 	if section == nil {
 		return cfg, nil
 	}
-	if err := config.DecodeStrict(section, &cfg); err != nil {
-		return nil, err
-	}
-	if err := cfg.check(); err != nil {
+	// A value that does not decode keeps its default, so the check of
+	// the others still holds and every problem is reported at once.
+	if err := errors.Join(config.DecodeStrict(section, &cfg), cfg.check()); err != nil {
 		return nil, err
 	}
 	return cfg, nil
