@@ -62,8 +62,9 @@ func (p *parser) source(i int, raw *rawSource, node *yaml.Node, firstUse map[str
 	scope := p.sourceName(raw, i, firstUse, &src)
 	// Unknown keys first: a misspelt name or type is one mistake, and is
 	// then not reported missing as well.
-	st, typeOK := p.types.SourceType(raw.Type.Value)
-	typeOK = typeOK && raw.Type.Kind == yaml.ScalarNode
+	typeNode := resolve(&raw.Type)
+	st, typeOK := p.types.SourceType(typeNode.Value)
+	typeOK = typeOK && typeNode.Kind == yaml.ScalarNode
 	p.sourceKeys(raw, node, scope, st, typeOK)
 	if !isSet(&raw.Name) {
 		p.required(node, node.Line, scope, "name", "name is required")
