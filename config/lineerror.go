@@ -53,12 +53,12 @@ func (p *parser) errorf(line int, scope, format string, args ...any) {
 	}
 	// Foreign messages may span lines; the contract is one line per error.
 	msg = strings.Join(strings.Fields(msg), " ")
-	for _, e := range p.errs {
-		if e.line == line && e.msg == msg {
-			return
-		}
+	e := lineError{file: p.file, line: line, msg: msg}
+	if p.reported[e] {
+		return
 	}
-	p.errs = append(p.errs, &lineError{file: p.file, line: line, msg: msg})
+	p.reported[e] = true
+	p.errs = append(p.errs, &e)
 }
 
 // result is nil without problems, else every problem in file order (those

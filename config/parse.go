@@ -51,12 +51,13 @@ func (e *rawSourceEntry) UnmarshalYAML(unmarshal func(any) error) error {
 // parser turns one file into a Config, collecting every problem on the
 // way; it carries what error messages need.
 type parser struct {
-	file    string
-	dir     string
-	types   SourceTypes
-	root    *yaml.Node // the mapping at the top of the document, nil if empty
-	secrets []string   // values that must never appear in a message
-	errs    []*lineError
+	file     string
+	dir      string
+	types    SourceTypes
+	root     *yaml.Node // the mapping at the top of the document, nil if empty
+	secrets  []string   // values that must never appear in a message
+	errs     []*lineError
+	reported map[lineError]bool
 
 	// failed holds nodes the strict decode could not decode (a mismatch,
 	// or a mapping with a duplicate key): the checks that would read them
@@ -72,7 +73,7 @@ type parser struct {
 func newParser(filename string, types SourceTypes) *parser {
 	return &parser{
 		file: filename, dir: filepath.Dir(filename), types: types,
-		failed: map[*yaml.Node]bool{}, guessed: map[*yaml.Node]map[string]bool{}, filesChecked: map[*yaml.Node]bool{},
+		reported: map[lineError]bool{}, failed: map[*yaml.Node]bool{}, guessed: map[*yaml.Node]map[string]bool{}, filesChecked: map[*yaml.Node]bool{},
 	}
 }
 
