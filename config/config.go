@@ -1,6 +1,8 @@
 // Package config loads and validates the exporter's YAML configuration:
 // defaults, then a strict decode (unknown keys are errors), then validation.
-// Every error is one line starting with "<file>:<line>: ".
+// Every problem in a file is reported, each as one line starting with
+// "<file>:<line>: ". Source types are not known here: the caller passes
+// them in (SourceTypes), and each decodes its own section.
 package config
 
 import (
@@ -8,20 +10,15 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"reflect"
 	"strings"
 	"time"
 
 	promconfig "github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
-	"github.com/servicedesk-exporter/servicedesk_exporter/source/demo"
-	"github.com/servicedesk-exporter/servicedesk_exporter/source/jira"
 	"gopkg.in/yaml.v3"
-)
 
-// Source types.
-const (
-	TypeDemo = "demo"
-	TypeJira = "jira"
+	"github.com/servicedesk-exporter/servicedesk_exporter/ticket"
 )
 
 // Defaults for keys left out of the file.
@@ -29,8 +26,6 @@ const (
 	DefaultStorePath       = "data/servicedesk.db"
 	DefaultLabelValueLimit = 100
 	DefaultLookback        = model.Duration(30 * 24 * time.Hour)
-	DefaultDemoPoll        = model.Duration(30 * time.Second)
-	DefaultJiraPoll        = model.Duration(2 * time.Minute)
 )
 
 // DefaultFirstResponseBuckets are SLA-shaped: minutes to a week.
@@ -80,18 +75,60 @@ type MetricsConfig struct {
 
 // Source is one ticketing system to poll.
 type Source struct {
-	Name         string         `yaml:"name"`
-	Type         string         `yaml:"type"`
-	PollInterval model.Duration `yaml:"poll_interval"`
+	Name string
+	// Type names the source type; Settings holds what its Decode made of
+	// the source's section under the type's name (jira: for type jira).
+	Type         string
+	PollInterval model.Duration
 	// Lookback and Since are exclusive; after loading, exactly one is set.
-	Lookback model.Duration `yaml:"lookback,omitempty"`
-	Since    Date           `yaml:"since,omitempty"`
+	Lookback model.Duration
+	Since    Date
+	Segments Segments
+	// SLAs are policies the exporter measures itself, in the file's order.
+	SLAs     []ticket.SLAPolicy
+	Settings any
+	// HTTPClient is prometheus/common's HTTPClientConfig under http_client,
+	// set for types that use it; relative file paths in it are already
+	// resolved against the config file's directory.
+	HTTPClient promconfig.HTTPClientConfig
+}
 
-	Demo *demo.Config `yaml:"demo,omitempty"`
-	Jira *jira.Config `yaml:"jira,omitempty"`
-	// HTTPClient is prometheus/common's HTTPClientConfig under http_client;
-	// relative file paths in it are already resolved against the config file's directory.
-	HTTPClient promconfig.HTTPClientConfig `yaml:"http_client,omitempty"`
+// MarshalYAML renders the source as the file spells it, its settings
+// under the type's key.
+func (s Source) MarshalYAML() (any, error) {
+	n := &yaml.Node{Kind: yaml.MappingNode}
+	add := func(key string, value any) error {
+		var v yaml.Node
+		if err := v.Encode(value); err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+		n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: key}, &v)
+		return nil
+	}
+	fields := []struct {
+		key   string
+		value any
+		show  bool
+	}{
+		{"name", s.Name, true},
+		{"type", s.Type, true},
+		{"poll_interval", s.PollInterval, true},
+		{"lookback", s.Lookback, s.Lookback != 0},
+		{"since", s.Since, !s.Since.IsZero()},
+		{"segments", s.Segments, !s.Segments.IsZero()},
+		{"slas", slasYAML(s.SLAs), len(s.SLAs) > 0},
+		{s.Type, s.Settings, s.Type != "" && s.Settings != nil},
+		{"http_client", s.HTTPClient, !reflect.ValueOf(s.HTTPClient).IsZero()},
+	}
+	for _, f := range fields {
+		if !f.show {
+			continue
+		}
+		if err := add(f.key, f.value); err != nil {
+			return nil, err
+		}
+	}
+	return n, nil
 }
 
 // Horizon is the earliest time whose events count: since if set, else now minus lookback.
@@ -114,8 +151,9 @@ func (d Date) MarshalYAML() (any, error) {
 	return d.Format(time.DateOnly), nil
 }
 
-// Load reads and parses the config file at path.
-func Load(path string) (*Config, error) {
+// Load reads and parses the config file at path; types are the source
+// types it may use. Its error lists every problem found (see Errors).
+func Load(path string, types SourceTypes) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		var pathErr *fs.PathError
@@ -125,14 +163,19 @@ func Load(path string) (*Config, error) {
 		// No line to point at yet; the file name still comes first.
 		return nil, fmt.Errorf("%s: cannot read the config file: %w", path, err)
 	}
-	return Parse(data, path)
+	return Parse(data, path, types)
 }
 
-// Parse parses data as the config file filename. filename prefixes every error,
-// and relative file paths under http_client resolve against its directory.
-// Files named there must be readable; their content is not kept.
-func Parse(data []byte, filename string) (*Config, error) {
-	return newParser(filename).parse(data)
+// Parse parses data as the config file filename. filename prefixes every
+// error, and relative file paths under http_client resolve against its
+// directory. Files named there must be readable; their content is not
+// kept. Every problem found is reported, in file order, as an *Errors; a
+// YAML syntax error ends parsing.
+func Parse(data []byte, filename string, types SourceTypes) (*Config, error) {
+	if types == nil {
+		return nil, errors.New("config.Parse: no source types given")
+	}
+	return newParser(filename, types).parse(data)
 }
 
 // String renders the config as YAML with every secret shown as <secret>.

@@ -14,7 +14,10 @@ type SourceType struct {
 	// DefaultPollInterval applies when poll_interval is left out.
 	DefaultPollInterval model.Duration
 	// Decode decodes and validates the type's section, nil when the section
-	// is absent, and returns what Source.Settings will hold.
+	// is absent or empty, and returns what Source.Settings will hold. It
+	// reports every problem it finds, joined (errors.Join): DecodeStrict's
+	// and KeyErrors are reported on their lines; a plain message naming a
+	// key as "<name>.<key> ..." on that key's, any other on the section's.
 	Decode func(section *yaml.Node) (any, error)
 	// HTTPClient says whether http_client applies to the type.
 	HTTPClient bool

@@ -66,7 +66,7 @@ func (d *daemon) configLoaded(ok bool) {
 // reload loads the file and applies it; on any error the running
 // configuration stays untouched.
 func (d *daemon) reload(path string) error {
-	cfg, err := config.Load(path)
+	cfg, err := config.Load(path, d.types)
 	if err == nil {
 		err = d.Apply(cfg)
 	}

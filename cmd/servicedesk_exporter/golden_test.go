@@ -16,6 +16,7 @@ import (
 
 	"github.com/servicedesk-exporter/servicedesk_exporter/config"
 	"github.com/servicedesk-exporter/servicedesk_exporter/internal/exportertest"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/builtin"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -31,7 +32,7 @@ type demoRun struct {
 
 func newPipeline(t *testing.T, dbPath string) *demoRun {
 	t.Helper()
-	cfg, err := config.Load("../../config.yaml")
+	cfg, err := config.Load("../../config.yaml", builtin.Registry())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,10 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -23,6 +25,7 @@ import (
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
 	"github.com/servicedesk-exporter/servicedesk_exporter/config"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source"
 	"github.com/servicedesk-exporter/servicedesk_exporter/source/builtin"
 )
 
@@ -59,7 +62,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	app.ErrorWriter(stderr)
 	f := flags{log: &promslog.Config{Writer: stderr}}
 	app.Flag("config.file", "Configuration file.").Default("config.yaml").StringVar(&f.configFile)
-	app.Flag("config.check", "Validate the configuration file and exit.").BoolVar(&f.configCheck)
+	app.Flag("config.check", "Validate the configuration file (and --web.config.file if set), print every problem, and exit.").BoolVar(&f.configCheck)
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&f.metricsPath)
 	app.Flag("web.max-requests", "Maximum number of concurrent scrapes; further ones get 503. 0 means no limit.").Default("40").IntVar(&f.maxRequests)
 	app.Flag("store.rebuild", "Delete the store file and rebuild it from the sources. Counters restart from what the sources still hold within the horizon.").BoolVar(&f.storeRebuild)
@@ -77,28 +80,59 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	logger := promslog.New(f.log)
 
-	cfg, err := config.Load(f.configFile)
-	if err != nil {
-		logger.Error("invalid configuration", "err", err)
-		return 1
-	}
+	types := builtin.Registry()
+	cfg, err := config.Load(f.configFile, types)
 	if f.configCheck {
-		fmt.Fprintf(stdout, "%s: configuration is valid (%d sources)\n", f.configFile, len(cfg.Sources))
-		return 0
+		return checkConfig(f, cfg, err, stdout, stderr)
+	}
+	if err != nil {
+		// One plain "file:line: message" line per problem, as
+		// --config.check prints them: a log line would escape them.
+		fmt.Fprintln(stderr, err)
+		return 1
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	switch cmd {
 	case checkCmd.FullCommand():
-		return runCheck(ctx, cfg, builtin.Registry(), stdout, logger)
+		return runCheck(ctx, cfg, types, stdout, logger)
 	case serveCmd.FullCommand():
-		return serve(ctx, f, cfg, logger)
+		return serve(ctx, f, cfg, types, logger)
 	}
 	return 1
 }
 
-func serve(ctx context.Context, f flags, cfg *config.Config, logger *slog.Logger) int {
+// checkConfig is --config.check: it reports every problem of the config
+// file (loaded as cfg, or failing with loadErr) and of the web config
+// file, one plain line each on stderr, and exits 1 if there is any.
+func checkConfig(f flags, cfg *config.Config, loadErr error, stdout, stderr io.Writer) int {
+	valid := loadErr == nil
+	if loadErr != nil {
+		fmt.Fprintln(stderr, loadErr)
+	}
+	webConfig := *f.toolkit.WebConfigFile
+	if webConfig != "" {
+		if err := web.Validate(webConfig); err != nil {
+			var pathErr *fs.PathError
+			if errors.As(err, &pathErr) {
+				err = pathErr.Err // the path comes first already
+			}
+			fmt.Fprintf(stderr, "%s: %s\n", webConfig, strings.Join(strings.Fields(err.Error()), " "))
+			valid = false
+		}
+	}
+	if !valid {
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s: configuration is valid (%d sources)\n", f.configFile, len(cfg.Sources))
+	if webConfig != "" {
+		fmt.Fprintf(stdout, "%s: web configuration is valid\n", webConfig)
+	}
+	return 0
+}
+
+func serve(ctx context.Context, f flags, cfg *config.Config, types *source.Registry, logger *slog.Logger) int {
 	logger.Info("starting "+programName, "version", version.Info(), "build_context", version.BuildContext())
 	if f.storeRebuild {
 		if err := os.Remove(cfg.Store.Path); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -107,7 +141,7 @@ func serve(ctx context.Context, f flags, cfg *config.Config, logger *slog.Logger
 		}
 		logger.Warn("store removed; rebuilding it from the sources", "path", cfg.Store.Path)
 	}
-	d, err := newDaemon(ctx, cfg, builtin.Registry(), logger)
+	d, err := newDaemon(ctx, cfg, types, logger)
 	if err != nil {
 		logger.Error("cannot start", "err", err)
 		return 1

@@ -71,7 +71,7 @@ type childReport struct {
 // and the scrapers. It polls only when told, which lets the parent count the
 // requests of each poll exactly.
 func childMain(configPath string) error {
-	cfg, err := config.Load(configPath)
+	cfg, err := config.Load(configPath, builtin.Registry())
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,8 @@ import (
 
 	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
+
+	"github.com/servicedesk-exporter/servicedesk_exporter/config"
 )
 
 // Jira deployment kinds accepted by jira.deployment.
@@ -85,20 +87,10 @@ func (c *Config) UnmarshalYAML(node *yaml.Node) error {
 	return c.Validate()
 }
 
-// decodeStrict decodes node into out rejecting unknown keys. yaml.v3's
-// Node.Decode has no KnownFields switch, so the node is re-encoded and run
-// through a strict decoder.
+// decodeStrict decodes node into out rejecting unknown keys, every
+// problem on the line it has in the file.
 func decodeStrict(node *yaml.Node, out any) error {
-	raw, err := yaml.Marshal(node)
-	if err != nil {
-		return err
-	}
-	dec := yaml.NewDecoder(strings.NewReader(string(raw)))
-	dec.KnownFields(true)
-	if err := dec.Decode(out); err != nil {
-		return errors.New(strings.TrimPrefix(err.Error(), "yaml: "))
-	}
-	return nil
+	return config.DecodeStrict(node, out)
 }
 
 // Validate reports the first invalid key as a lowercase one-liner naming it.

@@ -64,7 +64,7 @@ sources:
     http_client:
       %s
 `, srv.URL, auth)
-	cfg, err := config.Parse([]byte(yaml), "test.yaml")
+	cfg, err := config.Parse([]byte(yaml), "test.yaml", builtin.Registry())
 	if err != nil {
 		t.Fatal(err)
 	}

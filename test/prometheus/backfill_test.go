@@ -13,6 +13,7 @@ import (
 
 	"github.com/servicedesk-exporter/servicedesk_exporter/config"
 	"github.com/servicedesk-exporter/servicedesk_exporter/internal/exportertest"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/builtin"
 )
 
 // writeOpenMetrics appends every series the pipeline exposes now, stamped
@@ -99,11 +100,11 @@ func createBlocks(t *testing.T, promtool, openMetricsPath, tsdbDir string) {
 // loadConfig reads the exporter config the test wrote, with the binary's defaults applied.
 func loadConfig(t *testing.T, path string) *config.Config {
 	t.Helper()
-	cfg, err := config.Load(path)
+	cfg, err := config.Load(path, builtin.Registry())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cfg.Sources) != 1 || cfg.Sources[0].Demo == nil {
+	if len(cfg.Sources) != 1 || cfg.Sources[0].Type != "demo" {
 		t.Fatalf("%s: want exactly one demo source", path)
 	}
 	return cfg
