@@ -44,8 +44,8 @@ func (c *Calendar) Elapsed(from, to time.Time) time.Duration {
 // Add returns the earliest instant at which d of working time has elapsed
 // since from, so that Elapsed(from, Add(from, d)) == d; with a business
 // calendar that instant is inside working hours or at their end. A d ≤ 0
-// gives from. The zero Time means never: the calendar has no working time
-// (no working day, or not before 2200) to reach d with.
+// gives from. The zero Time means never: the calendar has less than d of
+// working time left before 2200 (none at all without a working day).
 func (c *Calendar) Add(from time.Time, d time.Duration) time.Time {
 	if d <= 0 {
 		return from
@@ -115,6 +115,15 @@ type calendarIndex struct {
 	dayLen     time.Duration // of a working day without a clock change
 	holidays   []int64
 	lastDay    int64 // no working day after this one
+	// recent memoises the last windows computed: a ticket's clock segments
+	// mostly start and stop on the same few days. An index is never shared.
+	recent [4]dayWindow
+}
+
+type dayWindow struct {
+	day        int64
+	start, end time.Time
+	ok, set    bool
 }
 
 func (c *Calendar) index() *calendarIndex {
@@ -195,7 +204,7 @@ func (c *calendarIndex) add(from time.Time, d time.Duration, latest bool) time.T
 	from = laterTime(from, calendarStart)
 	fits := func(avail time.Duration) bool { return avail > d || (!latest && avail == d) }
 	within := func(t time.Time) time.Time {
-		if t.Before(calendarEnd) {
+		if !t.After(calendarEnd) {
 			return t.In(from.Location())
 		}
 		return time.Time{}
@@ -349,11 +358,16 @@ func (c *calendarIndex) windowLen(d int64) time.Duration {
 // window is day d's working hours; false on a day off or a day whose
 // working hours the clocks skip entirely.
 func (c *calendarIndex) window(d int64) (start, end time.Time, ok bool) {
-	if !c.workday(d) {
-		return time.Time{}, time.Time{}, false
+	slot := &c.recent[uint64(d)%uint64(len(c.recent))]
+	if slot.set && slot.day == d {
+		return slot.start, slot.end, slot.ok
 	}
-	start, end = c.reading(d, c.start), c.reading(d, c.end)
-	return start, end, start.Before(end)
+	if c.workday(d) {
+		start, end = c.reading(d, c.start), c.reading(d, c.end)
+		ok = start.Before(end)
+	}
+	*slot = dayWindow{day: d, start: start, end: end, ok: ok, set: true}
+	return start, end, ok
 }
 
 func (c *calendarIndex) workday(d int64) bool {

@@ -223,6 +223,18 @@ func TestCalendarElapsed(t *testing.T) {
 			want: 14 * 8 * time.Hour,
 		},
 		{
+			name: "round the clock from January to July in Berlin loses the spring hour",
+			cal:  office(berlin, everyDay, 0, 24*time.Hour),
+			from: local(berlin, 2026, 1, 1, 0, 0), to: local(berlin, 2026, 7, 1, 0, 0),
+			want: 181*24*time.Hour - time.Hour,
+		},
+		{
+			name: "round the clock from July to January in Sydney loses the October hour",
+			cal:  office(sydney, everyDay, 0, 24*time.Hour),
+			from: local(sydney, 2026, 7, 1, 0, 0), to: local(sydney, 2027, 1, 1, 0, 0),
+			want: 184*24*time.Hour - time.Hour,
+		},
+		{
 			name: "a round-the-clock calendar over ten Berlin years is wall-clock time",
 			cal:  office(berlin, everyDay, 0, 24*time.Hour),
 			from: local(berlin, 2020, 1, 1, 0, 0), to: local(berlin, 2030, 1, 1, 0, 0),
@@ -502,7 +514,7 @@ func TestCalendarProperties(t *testing.T) {
 		locs[i] = zone(t, z)
 	}
 	r := rand.New(rand.NewPCG(11, 2026))
-	const cases = 300
+	const cases = 1000
 	for i := range cases {
 		c := randomCalendar(r, locs)
 		x := c.index()
@@ -517,18 +529,20 @@ func TestCalendarProperties(t *testing.T) {
 				append([]any{i, c.Location, c.WorkingDays, clock(c.DayStart), clock(c.DayEnd), c.Holidays}, args...)...)
 		}
 
-		earliest := c.Add(from, d)
-		if earliest.Before(from) {
+		earliest, latest := c.Add(from, d), x.add(from, d, true)
+		switch {
+		case earliest.IsZero():
+			// Never: only when the working time left before 2200 falls short.
+			if left := c.Elapsed(from, calendarEnd); left >= d || !latest.IsZero() {
+				fail("Add(%s, %s) is never, latest %s, with %s of working time left", from, d, latest, left)
+			}
+		case earliest.Before(from):
 			fail("Add(%s, %s) = %s is before from", from, d, earliest)
-		}
-		if got := c.Elapsed(from, earliest); got != d {
-			fail("Elapsed(from, Add(from, %s)) = %s; from %s, Add %s", d, got, from, earliest)
-		}
-		latest := x.add(from, d, true)
-		if latest.Before(earliest) || x.elapsed(from, latest) != d {
+		case c.Elapsed(from, earliest) != d:
+			fail("Elapsed(from, Add(from, %s)) = %s; from %s, Add %s", d, c.Elapsed(from, earliest), from, earliest)
+		case latest.Before(earliest) || x.elapsed(from, latest) != d:
 			fail("latest add(%s, %s) = %s, earliest %s, elapsed %s", from, d, latest, earliest, x.elapsed(from, latest))
-		}
-		if x.elapsed(latest, latest.Add(time.Nanosecond)) != time.Nanosecond {
+		case x.elapsed(latest, latest.Add(time.Nanosecond)) != time.Nanosecond:
 			fail("the clock does not run at the latest instant %s (from %s, d %s)", latest, from, d)
 		}
 
