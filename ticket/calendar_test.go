@@ -426,6 +426,19 @@ func workingDayEnd(t *testing.T, c *Calendar, start time.Time, n int) time.Time 
 	}
 }
 
+// wantError fails unless err is nil where want is empty, or has exactly the
+// text want: configuration errors are read by people, so their wording is
+// part of the contract.
+func wantError(t *testing.T, err error, want string) {
+	t.Helper()
+	switch {
+	case want == "" && err != nil:
+		t.Errorf("Validate() = %v, want nil", err)
+	case want != "" && (err == nil || err.Error() != want):
+		t.Errorf("Validate() = %v, want %q", err, want)
+	}
+}
+
 func TestCalendarValidate(t *testing.T) {
 	berlin := zone(t, "Europe/Berlin")
 	good := func() *Calendar {
@@ -455,13 +468,7 @@ func TestCalendarValidate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := good()
 			tt.mutate(c)
-			err := c.Validate()
-			switch {
-			case tt.want == "" && err != nil:
-				t.Errorf("Validate() = %v, want nil", err)
-			case tt.want != "" && (err == nil || err.Error() != tt.want):
-				t.Errorf("Validate() = %v, want %q", err, tt.want)
-			}
+			wantError(t, c.Validate(), tt.want)
 		})
 	}
 	if err := (*Calendar)(nil).Validate(); err != nil {

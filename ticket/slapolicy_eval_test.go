@@ -481,13 +481,7 @@ func TestPolicyValidate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := good()
 			tt.mutate(&p)
-			err := p.Validate()
-			switch {
-			case tt.want == "" && err != nil:
-				t.Errorf("Validate() = %v, want nil", err)
-			case tt.want != "" && (err == nil || err.Error() != tt.want):
-				t.Errorf("Validate() = %v, want %q", err, tt.want)
-			}
+			wantError(t, p.Validate(), tt.want)
 		})
 	}
 
