@@ -109,6 +109,13 @@ func (p *parser) sla(f field, firstUse map[string]int) (ticket.SLAPolicy, bool) 
 	if v := mappingValue(n, "calendar"); isSet(v) && !p.failed[v] {
 		policy.Calendar = p.calendar(f.child(v, "calendar"), mappingKey(n, "calendar").Line)
 	}
+	if len(p.errs) == before {
+		// The engine's own rules, so a policy the loader accepts is one
+		// derivation can measure.
+		if err := policy.Validate(); err != nil {
+			p.errorf(n.Line, f.scope, "%s: %v", f.key, err)
+		}
+	}
 	return policy, len(p.errs) == before
 }
 

@@ -79,7 +79,7 @@ func benchStore(b *testing.B, n int) (*Recorder, string) {
 		b.Fatal(err)
 	}
 	for from := 0; from < n; from += 1000 {
-		if _, err := s.Commit(ctx, "jira", benchHorizon, benchBatch(from, min(1000, n-from))); err != nil {
+		if _, err := s.Commit(ctx, "jira", benchHorizon, nil, benchBatch(from, min(1000, n-from))); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -93,7 +93,7 @@ func BenchmarkApplyNewBatch(b *testing.B) {
 	s, _ := benchStore(b, 0)
 	from := 0
 	for b.Loop() {
-		if _, err := s.Commit(ctx, "jira", benchHorizon, benchBatch(from, 1000)); err != nil {
+		if _, err := s.Commit(ctx, "jira", benchHorizon, nil, benchBatch(from, 1000)); err != nil {
 			b.Fatal(err)
 		}
 		from += 1000
@@ -107,7 +107,7 @@ func BenchmarkApplyRedelivered(b *testing.B) {
 	s, _ := benchStore(b, 10000)
 	batch := benchBatch(5000, 1000)
 	for b.Loop() {
-		if _, err := s.Commit(ctx, "jira", benchHorizon, batch); err != nil {
+		if _, err := s.Commit(ctx, "jira", benchHorizon, nil, batch); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -118,7 +118,7 @@ func BenchmarkApplyRedelivered(b *testing.B) {
 func BenchmarkIdlePollCommit(b *testing.B) {
 	s, _ := benchStore(b, 100000)
 	for b.Loop() {
-		if _, err := s.Commit(ctx, "jira", benchHorizon, ticket.Batch{Cursor: []byte(`{"v":1,"phase":"incremental"}`)}); err != nil {
+		if _, err := s.Commit(ctx, "jira", benchHorizon, nil, ticket.Batch{Cursor: []byte(`{"v":1,"phase":"incremental"}`)}); err != nil {
 			b.Fatal(err)
 		}
 		s.Publish()

@@ -169,7 +169,7 @@ func (p *Pipeline) Apply(cfg *config.Config) error {
 
 func (p *Pipeline) startSource(sc config.Source, src source.Source) *runningSource {
 	logger := p.opts.Logger.With("source_name", sc.Name)
-	pl := poller.New(sc.Name, src, sink{r: p.recorder, source: sc.Name}, time.Duration(sc.PollInterval),
+	pl := poller.New(sc.Name, src, sink{r: p.recorder, source: sc.Name, policies: sc.SLAs}, time.Duration(sc.PollInterval),
 		sc.Horizon(p.now()), logger, p.polls, poller.WithClock(p.now))
 	ctx, cancel := context.WithCancel(p.ctx)
 	r := &runningSource{cfg: sc, poller: pl, cancel: cancel, done: make(chan struct{})}

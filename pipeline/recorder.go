@@ -57,13 +57,14 @@ func (r *Recorder) Path() string { return r.store.Path() }
 // Snapshot returns the latest published snapshot; never nil.
 func (r *Recorder) Snapshot() *aggregate.Snapshot { return r.snap.Load() }
 
-// Commit derives b's tickets and commits them for source. Tickets that fail
-// validation are skipped and reported, not fatal to the batch.
-func (r *Recorder) Commit(ctx context.Context, source string, horizon time.Time, b ticket.Batch) (poller.Result, error) {
+// Commit derives b's tickets, measuring the source's SLA policies, and
+// commits them for source. Tickets that fail validation are skipped and
+// reported, not fatal to the batch.
+func (r *Recorder) Commit(ctx context.Context, source string, horizon time.Time, policies []ticket.SLAPolicy, b ticket.Batch) (poller.Result, error) {
 	var res poller.Result
 	c := store.Commit{InScope: b.InScope, Cursor: b.Cursor, Tickets: make([]ticket.Derived, 0, len(b.Tickets))}
 	for _, t := range b.Tickets {
-		d, err := ticket.Derive(t, horizon)
+		d, err := ticket.Derive(t, horizon, policies)
 		if err != nil {
 			res.Skipped = append(res.Skipped, err)
 			continue
@@ -135,10 +136,11 @@ func (r *Recorder) Reconfigure(opts aggregate.Options) error {
 	return nil
 }
 
-// sink binds the recorder to one source for its poller.
+// sink binds the recorder to one source and its SLA policies for its poller.
 type sink struct {
-	r      *Recorder
-	source string
+	r        *Recorder
+	source   string
+	policies []ticket.SLAPolicy
 }
 
 var _ poller.Sink = sink{}
@@ -150,7 +152,7 @@ func (s sink) Horizon(proposed time.Time) (time.Time, error) {
 func (s sink) Cursor() ([]byte, error) { return s.r.store.Cursor(s.source) }
 
 func (s sink) Commit(ctx context.Context, horizon time.Time, b ticket.Batch) (poller.Result, error) {
-	return s.r.Commit(ctx, s.source, horizon, b)
+	return s.r.Commit(ctx, s.source, horizon, s.policies, b)
 }
 
 func (s sink) Publish() { s.r.Publish() }

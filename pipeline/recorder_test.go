@@ -74,7 +74,7 @@ func labels(desk string) aggregate.TicketLabels {
 
 func apply(t *testing.T, s *Recorder, b ticket.Batch) poller.Result {
 	t.Helper()
-	res, err := s.Commit(ctx, "demo", horizon, b)
+	res, err := s.Commit(ctx, "demo", horizon, nil, b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func TestHorizonIsFixedAtFirstStart(t *testing.T) {
 	old.Comments[0].At = horizon.Add(-30 * time.Minute)
 	old.SLAs[0].Completed[0] = ticket.SLACycle{Start: old.Created, Stop: horizon.Add(-time.Minute)}
 	old.Satisfaction = &ticket.Rating{Value: 5, At: horizon.Add(time.Minute)}
-	res, err := s2.Commit(ctx, "demo", horizon, ticket.Batch{Tickets: []ticket.Ticket{old}})
+	res, err := s2.Commit(ctx, "demo", horizon, nil, ticket.Batch{Tickets: []ticket.Ticket{old}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +263,7 @@ func TestCancelledApplyCommitsNothing(t *testing.T) {
 	s, _ := newStore(t)
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, err := s.Commit(cctx, "demo", horizon, ticket.Batch{Tickets: []ticket.Ticket{resolvedTicket("1", "IT")}, Cursor: []byte("c")}); err == nil {
+	if _, err := s.Commit(cctx, "demo", horizon, nil, ticket.Batch{Tickets: []ticket.Ticket{resolvedTicket("1", "IT")}, Cursor: []byte("c")}); err == nil {
 		t.Fatal("apply with a cancelled context succeeded")
 	}
 	if c, _ := s.store.Cursor("demo"); c != nil {

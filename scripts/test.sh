@@ -46,6 +46,7 @@ fuzz ./config FuzzParse
 fuzz ./source/jira FuzzDecodeIssue
 fuzz ./source/jira FuzzDecodeCursor
 fuzz ./source/jira FuzzJQLLowerBound
+fuzz ./ticket FuzzCalendar
 
 step "dashboards"
 scripts/check-dashboards.sh

@@ -57,10 +57,13 @@ func (h History) CategoryAt(t time.Time) (Category, bool) {
 	return h.Categories[i-1].Category, true
 }
 
-// Derive validates t and derives its events since horizon, its current
-// state and its history. It is the one place the pipeline turns facts into
-// what is counted.
-func Derive(t Ticket, horizon time.Time) (Derived, error) {
+// Derive measures the exporter-side SLA policies on t, validates it and
+// derives its events since horizon, its current state and its history. It
+// is the one place the pipeline turns facts into what is counted.
+func Derive(t Ticket, horizon time.Time, policies []SLAPolicy) (Derived, error) {
+	if len(policies) > 0 {
+		t = WithPolicies(t, policies)
+	}
 	if err := Validate(t); err != nil {
 		return Derived{}, err
 	}

@@ -53,7 +53,7 @@ func TestDeriveHistory(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d, err := Derive(tt.t, t0.Add(-time.Hour))
+			d, err := Derive(tt.t, t0.Add(-time.Hour), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -77,10 +77,10 @@ func TestDeriveHistory(t *testing.T) {
 }
 
 func TestDeriveRejectsInvalidFacts(t *testing.T) {
-	if _, err := Derive(Ticket{ID: "1", Created: t0, StatusCategory: "bogus"}, t0); err == nil {
+	if _, err := Derive(Ticket{ID: "1", Created: t0, StatusCategory: "bogus"}, t0, nil); err == nil {
 		t.Fatal("unknown category accepted")
 	}
-	d, err := Derive(Ticket{ID: "1", Key: "IT-1", Desk: "IT", CustomerGroup: "Finance", Team: "L1", Created: t0, StatusCategory: CategoryNew}, t0)
+	d, err := Derive(Ticket{ID: "1", Key: "IT-1", Desk: "IT", CustomerGroup: "Finance", Team: "L1", Created: t0, StatusCategory: CategoryNew}, t0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
