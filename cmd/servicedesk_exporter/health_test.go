@@ -148,15 +148,11 @@ func TestHealthListenerAddressInUseFailsTheStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer taken.Close()
-	dir := t.TempDir()
-	cfg, err := os.ReadFile("../../config.yaml")
+	config, err := filepath.Abs("../../config.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), cfg, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	code, out := exportertest.Run(t, dir, time.Minute,
+	code, out := exportertest.Run(t, t.TempDir(), time.Minute, "--config.file="+config,
 		"--web.listen-address="+exportertest.FreeAddr(t), "--web.health-address="+taken.Addr().String())
 	if code != 1 || !strings.Contains(out, "cannot start the health listener") || !strings.Contains(out, "address already in use") {
 		t.Fatalf("start with a taken health address: exit %d\n%s", code, out)
