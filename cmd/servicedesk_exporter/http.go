@@ -15,17 +15,8 @@ import (
 func newMux(d *daemon, f flags, reloadCh chan<- chan error) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(f.metricsPath, exposition.NewHandler(d.registry, d.DataVersion, f.maxRequests, d.logger))
-	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
-		fmt.Fprintln(w, "Healthy")
-	})
-	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
-		if ok, waiting := d.Ready(); !ok {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprintf(w, "Not ready: waiting for the first successful poll of %s\n", strings.Join(waiting, ", "))
-			return
-		}
-		fmt.Fprintln(w, "Ready")
-	})
+	mux.Handle("/-/healthy", healthyHandler())
+	mux.Handle("/-/ready", readyHandler(d, true))
 	mux.HandleFunc("/-/reload", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost && r.Method != http.MethodPut {
 			w.Header().Set("Allow", "POST, PUT")

@@ -52,6 +52,7 @@ type flags struct {
 	metricsPath  string
 	maxRequests  int
 	storeRebuild bool
+	healthAddr   string
 	toolkit      *web.FlagConfig
 	log          *promslog.Config
 }
@@ -67,6 +68,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	app.Flag("web.max-requests", "Maximum number of concurrent scrapes; further ones get 503. 0 means no limit.").Default("40").IntVar(&f.maxRequests)
 	app.Flag("store.rebuild", "Delete the store file and rebuild it from the sources. Counters restart from what the sources still hold within the horizon.").BoolVar(&f.storeRebuild)
 	f.toolkit = kingpinflag.AddFlags(app, defaultListen)
+	app.Flag("web.health-address", "Extra plain-HTTP address serving only /-/healthy and /-/ready, without the TLS and basic auth of --web.config.file, for probes that cannot send credentials (kubelet). Empty: none.").Default("").StringVar(&f.healthAddr)
 	promslogflag.AddFlags(app, f.log)
 	app.Version(version.Print(programName))
 	app.HelpFlag.Short('h')
@@ -152,6 +154,12 @@ func serve(ctx context.Context, f flags, cfg *config.Config, types *source.Regis
 		}
 	}()
 
+	health, err := startHealthServer(f.healthAddr, d, logger)
+	if err != nil {
+		logger.Error("cannot start the health listener", "err", err)
+		return 1
+	}
+
 	reloadCh := make(chan chan error)
 	srv := &http.Server{
 		Handler:           newMux(d, f, reloadCh),
@@ -184,6 +192,10 @@ loop:
 				logger.Error("reload failed; keeping the running configuration", "err", err)
 			}
 			rc <- err
+		case err := <-health.errors():
+			logger.Error("health listener failed", "err", err)
+			exit = 1
+			break loop
 		case err := <-srvErr:
 			if !errors.Is(err, http.ErrServerClosed) {
 				logger.Error("web server failed", "err", err)
@@ -196,6 +208,9 @@ loop:
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		logger.Warn("web server did not shut down cleanly", "err", err)
+	}
+	if err := health.shutdown(shutdownCtx); err != nil {
+		logger.Warn("health listener did not shut down cleanly", "err", err)
 	}
 	return exit
 }
