@@ -54,6 +54,9 @@ scripts/check-dashboards.sh
 step "rules"
 scripts/check-rules.sh
 
+step "Helm chart (lint, template, strict decode of every manifest)"
+scripts/check-helm.sh
+
 step "Dockerfile lint (offline; no Docker engine is needed)"
 if ! command -v npm >/dev/null; then
 	sudo=""
