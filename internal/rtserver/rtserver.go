@@ -76,7 +76,7 @@ type Lifecycle struct {
 }
 
 // Credentials authenticate a REST2 request: a token when Token is set,
-// otherwise basic auth with User and Password.
+// otherwise basic auth with User and Password; none when all are empty.
 type Credentials struct {
 	User     string
 	Password string
@@ -84,11 +84,12 @@ type Credentials struct {
 }
 
 func (c Credentials) authorize(req *http.Request) {
-	if c.Token != "" {
+	switch {
+	case c.Token != "":
 		req.Header.Set("Authorization", "token "+c.Token)
-		return
+	case c.User != "":
+		req.SetBasicAuth(c.User, c.Password)
 	}
-	req.SetBasicAuth(c.User, c.Password)
 }
 
 // Server is a running RT instance on 127.0.0.1 with its own SQLite database.
