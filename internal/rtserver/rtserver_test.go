@@ -458,6 +458,18 @@ func testLiveChanges(t *testing.T, srv *Server, sc *Scenario, f *rtFacts) {
 	// fires on any Correspond), and Resolved keeps the old time.
 	srv.Correspond(t, agent.Credentials(), Message{Ticket: resolved, Content: "one more thing"})
 	reopened := read(resolved)
+	var last Page
+	srv.Call(t, srv.Root, http.MethodGet, fmt.Sprintf("/transactions?per_page=2&orderby=id&order=DESC&fields=Type,OldValue,NewValue,Creator&query=%s",
+		url.QueryEscape(fmt.Sprintf("ObjectType = 'RT::Ticket' AND ObjectId = %d", resolved))), nil, &last)
+	var status, reply restTxn
+	if len(last.Items) == 2 {
+		mustUnmarshal(t, last.Items[0], &status)
+		mustUnmarshal(t, last.Items[1], &reply)
+	}
+	if reply.Type != "Correspond" || reply.Creator.ID != agent.Name || status.Type != "Status" ||
+		status.OldValue != "resolved" || status.Creator.ID != SystemUserName {
+		t.Errorf("agent reply to a resolved ticket: last transactions %+v then %+v; want the agent's Correspond, then Status resolved→ by RT_System", reply, status)
+	}
 	if reopened.Status != "open" || !moved(reopened) || parseRESTTime(t, reopened.Told).Before(now) || reopened.Resolved != before.Resolved {
 		t.Errorf("agent reply to a resolved ticket: Status %s LastUpdated %s Told %s Resolved %s; want open, now, now, %s",
 			reopened.Status, reopened.LastUpdated, reopened.Told, reopened.Resolved, before.Resolved)

@@ -74,6 +74,7 @@ func (f *rtFacts) samples(t *testing.T, srv *Server, sc *Scenario) []sample {
 	if followedUp == 0 {
 		t.Fatalf("seed %d makes no unanswered ticket with a customer's follow-up", testSeed)
 	}
+	customLifecycleTicket := f.cases["in the custom lifecycle"][0]
 	var lifecycleQueue Queue
 	for _, qu := range sc.Queues {
 		if qu.Lifecycle == ScenarioLifecycle.Name {
@@ -117,6 +118,7 @@ func (f *rtFacts) samples(t *testing.T, srv *Server, sc *Scenario) []sample {
 		get("ticket-reopened", api, srv.API, fmt.Sprintf("/ticket/%d", reopened)),
 		get("ticket-reopened-history", api, srv.API, fmt.Sprintf("/ticket/%d/history?per_page=100&fields=Type,Field,OldValue,NewValue,Created,Creator", reopened)),
 		get("ticket-reopened-history-as-superuser", root, srv.Root, fmt.Sprintf("/ticket/%d/history?per_page=100&fields=Type,Field,OldValue,NewValue,Created,Creator", reopened)),
+		get("ticket-custom-lifecycle", api, srv.API, fmt.Sprintf("/ticket/%d", customLifecycleTicket)),
 		get("ticket-unanswered-followed-up", api, srv.API, fmt.Sprintf("/ticket/%d", followedUp)),
 		get("ticket-unanswered-followed-up-history", root, srv.Root, fmt.Sprintf("/ticket/%d/history?per_page=100&fields=Type,Field,OldValue,NewValue,Created,Creator", followedUp)),
 		get("ticket-history-default-fields", api, srv.API, fmt.Sprintf("/ticket/%d/history?per_page=3", reopened)),
