@@ -278,26 +278,37 @@ func (s *Server) CommentBulk(t testing.TB, as Credentials, msgs []Message) {
 	s.messageBulk(t, as, "comment", msgs)
 }
 
-func (s *Server) messageBulk(t testing.TB, as Credentials, kind string, msgs []Message) {
+func (s *Server) messageBulk(t testing.TB, as Credentials, kind string, messages []Message) {
 	t.Helper()
-	for start := 0; start < len(msgs); start += bulkChunk {
-		chunk := msgs[start:min(start+bulkChunk, len(msgs))]
-		bodies := make([]map[string]any, len(chunk))
-		for i, m := range chunk {
-			bodies[i] = m.body()
-			bodies[i]["id"] = m.Ticket
-		}
-		var results [][]json.RawMessage
-		s.Call(t, as, http.MethodPost, "/tickets/bulk/"+kind, bodies, &results)
-		if len(results) != len(chunk) {
-			t.Fatalf("bulk %s: %d results for %d messages", kind, len(results), len(chunk))
-		}
-		for i, r := range results {
-			if err := checkMessage(kind, chunk[i], bulkMessages(r)); err != nil {
-				t.Fatalf("bulk %s on ticket %d as %s: %v", kind, chunk[i].Ticket, as.User, err)
-			}
+	bodies := make([]map[string]any, len(messages))
+	for i, m := range messages {
+		bodies[i] = m.body()
+		bodies[i]["id"] = m.Ticket
+	}
+	for i, answer := range s.bulk(t, as, http.MethodPost, "/tickets/bulk/"+kind, bodies) {
+		if err := checkMessage(kind, messages[i], answer); err != nil {
+			t.Fatalf("bulk %s on ticket %d as %s: %v", kind, messages[i].Ticket, as.User, err)
 		}
 	}
+}
+
+// bulk sends bodies to a bulk endpoint, bulkChunk per request, and returns
+// each body's messages: RT answers a row [id, "message", ...] per body.
+func (s *Server) bulk(t testing.TB, as Credentials, method, path string, bodies []map[string]any) [][]string {
+	t.Helper()
+	out := make([][]string, 0, len(bodies))
+	for start := 0; start < len(bodies); start += bulkChunk {
+		chunk := bodies[start:min(start+bulkChunk, len(bodies))]
+		var rows [][]json.RawMessage
+		s.Call(t, as, method, path, chunk, &rows)
+		if len(rows) != len(chunk) {
+			t.Fatalf("%s %s: %d results for %d bodies", method, path, len(rows), len(chunk))
+		}
+		for _, row := range rows {
+			out = append(out, bulkMessages(row))
+		}
+	}
+	return out
 }
 
 func (m Message) body() map[string]any {
@@ -388,22 +399,14 @@ func (s *Server) SetCustomField(t testing.TB, as Credentials, ticket int, field,
 // UpdateTickets changes tickets as one user through PUT /tickets/bulk.
 func (s *Server) UpdateTickets(t testing.TB, as Credentials, updates []TicketUpdate) {
 	t.Helper()
-	for start := 0; start < len(updates); start += bulkChunk {
-		chunk := updates[start:min(start+bulkChunk, len(updates))]
-		bodies := make([]map[string]any, len(chunk))
-		for i, u := range chunk {
-			bodies[i] = u.body()
-			bodies[i]["id"] = u.Ticket
-		}
-		var results [][]json.RawMessage
-		s.Call(t, as, http.MethodPut, "/tickets/bulk", bodies, &results)
-		if len(results) != len(chunk) {
-			t.Fatalf("bulk update: %d results for %d tickets", len(results), len(chunk))
-		}
-		for i, r := range results {
-			if err := checkUpdate(chunk[i], bulkMessages(r)); err != nil {
-				t.Fatalf("bulk update of ticket %d as %s: %v", chunk[i].Ticket, as.User, err)
-			}
+	bodies := make([]map[string]any, len(updates))
+	for i, u := range updates {
+		bodies[i] = u.body()
+		bodies[i]["id"] = u.Ticket
+	}
+	for i, answer := range s.bulk(t, as, http.MethodPut, "/tickets/bulk", bodies) {
+		if err := checkUpdate(updates[i], answer); err != nil {
+			t.Fatalf("bulk update of ticket %d as %s: %v", updates[i].Ticket, as.User, err)
 		}
 	}
 }

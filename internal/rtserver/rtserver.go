@@ -375,28 +375,27 @@ func (s *Server) waitReady(t testing.TB, deadline time.Time) {
 
 func (s *Server) lookupGroup(t testing.TB, name string) int {
 	t.Helper()
-	var page struct {
-		Items []struct {
-			ID string `json:"id"`
-		} `json:"items"`
-	}
-	s.Call(t, s.Root, http.MethodPost, "/groups", []map[string]string{{"field": "Name", "value": name}}, &page)
-	if len(page.Items) != 1 {
-		t.Fatalf("group %q: %d found", name, len(page.Items))
-	}
-	return atoi(t, page.Items[0].ID)
+	return s.lookupByName(t, "/groups", name)
 }
 
 func (s *Server) lookupCustomField(t testing.TB, name string) int {
+	t.Helper()
+	// A GET of /customfields without a query lists nothing, even for root.
+	return s.lookupByName(t, "/customfields", name)
+}
+
+// lookupByName finds the one record of a collection with that name,
+// through a JSON query POSTed to the collection.
+func (s *Server) lookupByName(t testing.TB, collection, name string) int {
 	t.Helper()
 	var page struct {
 		Items []struct {
 			ID string `json:"id"`
 		} `json:"items"`
 	}
-	s.Call(t, s.Root, http.MethodPost, "/customfields", []map[string]string{{"field": "Name", "value": name}}, &page)
+	s.Call(t, s.Root, http.MethodPost, collection, []map[string]string{{"field": "Name", "value": name}}, &page)
 	if len(page.Items) != 1 {
-		t.Fatalf("custom field %q: %d found", name, len(page.Items))
+		t.Fatalf("%s named %q: %d found", collection, name, len(page.Items))
 	}
 	return atoi(t, page.Items[0].ID)
 }
