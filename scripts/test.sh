@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite. On a fresh Debian machine with Go it first installs
 # what the tests need (Debian's prometheus for promtool and a real server,
-# pinned golangci-lint and dashboard-linter), then runs: formatting, vet and
+# Debian's Request Tracker 5, pinned golangci-lint, dashboard-linter and
+# Helm), then runs: formatting, vet and
 # lint, every Go test under the race detector, short fuzzing of the parsers,
 # and the dashboard and rule checks.
 set -euo pipefail
@@ -20,6 +21,8 @@ if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends prometheus >/dev/null
 fi
 promtool --version | head -n 1
+# Request Tracker 5 (Debian) for the tests against a real RT server.
+scripts/install-rt.sh
 if ! golangci-lint version 2>/dev/null | grep -q ' 2\.15\.0 '; then
 	GOBIN="$repo_root/tools/bin" go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 fi
