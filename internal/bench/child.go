@@ -24,6 +24,7 @@ import (
 	"github.com/servicedesk-exporter/servicedesk_exporter/config"
 	"github.com/servicedesk-exporter/servicedesk_exporter/exposition"
 	"github.com/servicedesk-exporter/servicedesk_exporter/poller"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/api"
 	"github.com/servicedesk-exporter/servicedesk_exporter/source/builtin"
 	"github.com/servicedesk-exporter/servicedesk_exporter/source/jira"
 	"github.com/servicedesk-exporter/servicedesk_exporter/store"
@@ -100,7 +101,7 @@ func childMain(configPath string) error {
 	if !ok {
 		return fmt.Errorf("source %s: the bench drives a jira source, got type %s", sc.Name, sc.Type)
 	}
-	src, err := jira.New(sc.Name, jc, sc.HTTPClient, logger, jira.NewMetrics(reg))
+	src, err := jira.New(sc.Name, jc, sc.HTTPClient, logger, api.NewMetrics(reg))
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/api"
 	"github.com/servicedesk-exporter/servicedesk_exporter/ticket"
 )
 
@@ -77,12 +78,13 @@ func (s *site) searchFields() []string {
 	return out
 }
 
-// discover reads deployment, user, time zone, JSM fields and statuses.
-func (src *Source) discover(ctx context.Context) (*site, error) {
+// discover reads deployment, user, time zone, JSM fields and statuses
+// through c.
+func (src *Source) discover(ctx context.Context, c *api.Client) (*site, error) {
 	st := &site{deployment: src.cfg.Deployment}
 
 	var info serverInfo
-	if _, err := src.api.do(ctx, request{endpoint: "server_info", method: http.MethodGet, path: "rest/api/2/serverInfo"}, &info); err != nil {
+	if err := c.Do(ctx, api.Request{Endpoint: "server_info", Method: http.MethodGet, Path: "rest/api/2/serverInfo"}, &info); err != nil {
 		return nil, fmt.Errorf("read server info: %w", src.explain(err))
 	}
 	st.version = info.Version
@@ -94,7 +96,7 @@ func (src *Source) discover(ctx context.Context) (*site, error) {
 		}
 	}
 
-	if _, err := src.api.do(ctx, request{endpoint: "myself", method: http.MethodGet, path: "rest/api/2/myself"}, &st.user); err != nil {
+	if err := c.Do(ctx, api.Request{Endpoint: "myself", Method: http.MethodGet, Path: "rest/api/2/myself"}, &st.user); err != nil {
 		return nil, fmt.Errorf("read authenticated user: %w", src.explain(err))
 	}
 	st.loc = time.UTC
@@ -109,12 +111,12 @@ func (src *Source) discover(ctx context.Context) (*site, error) {
 	}
 
 	var fields []fieldDef
-	if _, err := src.api.do(ctx, request{endpoint: "field", method: http.MethodGet, path: "rest/api/2/field"}, &fields); err != nil {
+	if err := c.Do(ctx, api.Request{Endpoint: "field", Method: http.MethodGet, Path: "rest/api/2/field"}, &fields); err != nil {
 		return nil, fmt.Errorf("list fields: %w", src.explain(err))
 	}
 	st.applyFields(fields)
 
-	if err := src.loadStatuses(ctx, st); err != nil {
+	if err := src.loadStatuses(ctx, c, st); err != nil {
 		return nil, err
 	}
 
@@ -145,9 +147,9 @@ func (st *site) applyFields(fields []fieldDef) {
 	}
 }
 
-func (src *Source) loadStatuses(ctx context.Context, st *site) error {
+func (src *Source) loadStatuses(ctx context.Context, c *api.Client, st *site) error {
 	var statuses []statusDef
-	if _, err := src.api.do(ctx, request{endpoint: "status", method: http.MethodGet, path: "rest/api/2/status"}, &statuses); err != nil {
+	if err := c.Do(ctx, api.Request{Endpoint: "status", Method: http.MethodGet, Path: "rest/api/2/status"}, &statuses); err != nil {
 		return fmt.Errorf("list statuses: %w", src.explain(err))
 	}
 	st.categories = make(map[string]ticket.Category, len(statuses))

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	promconfig "github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/api"
 )
 
 // referenceSample reads a payload from the shared reference samples.
@@ -74,11 +75,10 @@ func testConfig(url string) Config {
 }
 
 type testEnv struct {
-	src     *Source
-	srv     *httptest.Server
-	clock   *fakeTime
-	reg     *prometheus.Registry
-	metrics *Metrics
+	src   *Source
+	srv   *httptest.Server
+	clock *fakeTime
+	reg   *prometheus.Registry
 }
 
 // newTestEnv starts handler on 127.0.0.1 and a source pointed at it.
@@ -91,14 +91,52 @@ func newTestEnv(t *testing.T, handler http.Handler, mutate func(*Config)) *testE
 		mutate(&cfg)
 	}
 	reg := prometheus.NewRegistry()
-	m := NewMetrics(reg)
 	clock := newFakeTime(time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC))
-	src, err := New("test", cfg, promconfig.HTTPClientConfig{}, slog.New(slog.DiscardHandler), m,
-		WithClock(clock.Now), withTimers(clock.Now, clock.Sleep), withJitter(func() float64 { return 0.5 }))
+	src, err := New("test", cfg, promconfig.HTTPClientConfig{}, slog.New(slog.DiscardHandler), api.NewMetrics(reg), WithClock(clock.Now),
+		withClientOptions(api.WithTimers(clock.Now, clock.Sleep), api.WithJitter(func() float64 { return 0.5 })))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	return &testEnv{src: src, srv: srv, clock: clock, reg: reg, metrics: m}
+	return &testEnv{src: src, srv: srv, clock: clock, reg: reg}
+}
+
+// counterValue reads one counter series from reg; 0 when it does not exist.
+func counterValue(t *testing.T, reg prometheus.Gatherer, name string, labels map[string]string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+	series:
+		for _, m := range f.GetMetric() {
+			if len(m.GetLabel()) != len(labels) {
+				continue
+			}
+			for _, l := range m.GetLabel() {
+				if labels[l.GetName()] != l.GetValue() {
+					continue series
+				}
+			}
+			return m.GetCounter().GetValue()
+		}
+	}
+	return 0
+}
+
+// requestCount is servicedesk_api_requests_total of one source, endpoint and code.
+func requestCount(t *testing.T, reg prometheus.Gatherer, source, endpoint, code string) float64 {
+	t.Helper()
+	return counterValue(t, reg, "servicedesk_api_requests_total", map[string]string{"source": source, "endpoint": endpoint, "code": code})
+}
+
+// rateLimitedCount is servicedesk_api_rate_limited_total of one source.
+func rateLimitedCount(t *testing.T, reg prometheus.Gatherer, source string) float64 {
+	t.Helper()
+	return counterValue(t, reg, "servicedesk_api_rate_limited_total", map[string]string{"source": source})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -6,18 +6,21 @@ package jira
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
-	gojira "github.com/andygrunwald/go-jira"
 	promconfig "github.com/prometheus/common/config"
-	"golang.org/x/time/rate"
+
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/api"
 
 	// JQL dates must be written in the API user's zone; embedding the zone
 	// database keeps that working in minimal container images.
@@ -29,7 +32,7 @@ type Source struct {
 	name       string
 	cfg        Config
 	logger     *slog.Logger
-	api        *apiClient
+	api        *api.Client
 	automation map[string]bool
 	now        func() time.Time
 
@@ -38,82 +41,68 @@ type Source struct {
 }
 
 // Option configures a Source.
-type Option func(*Source)
+type Option func(*options)
+
+type options struct {
+	now    func() time.Time
+	client []api.ClientOption
+}
 
 // WithClock replaces time.Now for the data side: pass start times (and so
 // the next incremental bound) and reconciliation. Request pacing and
 // Retry-After penalties keep real time.
 func WithClock(now func() time.Time) Option {
-	return func(s *Source) { s.now = now }
+	return func(o *options) { o.now = now }
 }
 
 // WithHTTPClient replaces the client built from the http_client config.
 func WithHTTPClient(c *http.Client) Option {
-	return func(s *Source) {
-		jc, err := gojira.NewClient(c, s.cfg.URL)
-		if err == nil {
-			s.api.jc = jc
-		}
-	}
+	return withClientOptions(api.WithHTTPClient(c))
 }
 
-// withTimers replaces the clock and sleep of backoff and the penalty gate
-// (tests: a sleep that advances the clock makes waits instant and visible).
-func withTimers(now func() time.Time, sleep func(ctx context.Context, d time.Duration) error) Option {
-	return func(s *Source) { s.api.now, s.api.sleep = now, sleep }
-}
-
-// withJitter replaces the backoff jitter source (tests).
-func withJitter(j func() float64) Option {
-	return func(s *Source) { s.api.jitter = j }
+// withClientOptions passes options to the API client (tests: timers, jitter).
+func withClientOptions(opts ...api.ClientOption) Option {
+	return func(o *options) { o.client = append(o.client, opts...) }
 }
 
 // New returns a source for one Jira site. It does no I/O; the site is
 // discovered on the first Poll or Check.
-func New(name string, cfg Config, httpCfg promconfig.HTTPClientConfig, logger *slog.Logger, m *Metrics, opts ...Option) (*Source, error) {
+func New(name string, cfg Config, httpCfg promconfig.HTTPClientConfig, logger *slog.Logger, m *api.Metrics, opts ...Option) (*Source, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	if m == nil {
-		m = NewMetrics(nil)
+	o := options{now: time.Now}
+	for _, opt := range opts {
+		opt(&o)
 	}
-	httpClient, err := promconfig.NewClientFromConfig(httpCfg, "servicedesk_exporter")
-	if err != nil {
-		return nil, fmt.Errorf("jira source %s: http client: %w", name, err)
-	}
-	jc, err := gojira.NewClient(httpClient, cfg.URL)
+	client, err := api.NewClient(api.ClientConfig{
+		System:            "jira",
+		Source:            name,
+		URL:               cfg.URL,
+		HTTP:              httpCfg,
+		RequestsPerSecond: cfg.RequestsPerSecond,
+		Timeout:           time.Duration(cfg.Timeout),
+		MaxRetries:        cfg.MaxRetries,
+		Messages:          errorMessages,
+		Metrics:           m,
+		Logger:            logger,
+	}, o.client...)
 	if err != nil {
 		return nil, fmt.Errorf("jira source %s: %w", name, err)
 	}
-	burst := max(1, int(cfg.RequestsPerSecond))
 	s := &Source{
 		name:       name,
 		cfg:        cfg,
 		logger:     logger,
+		api:        client,
 		automation: map[string]bool{},
-		now:        time.Now,
-		api: &apiClient{
-			jc:         jc,
-			source:     name,
-			metrics:    m,
-			limiter:    rate.NewLimiter(rate.Limit(cfg.RequestsPerSecond), burst),
-			gate:       &penaltyGate{},
-			timeout:    time.Duration(cfg.Timeout),
-			maxRetries: cfg.MaxRetries,
-			logger:     logger,
-			now:        time.Now,
-			sleep:      sleepContext,
-			jitter:     randJitter,
-		},
+		now:        o.now,
 	}
 	for _, id := range cfg.AutomationAccountIDs {
 		s.automation[strings.TrimSpace(id)] = true
-	}
-	for _, o := range opts {
-		o(s)
 	}
 	return s, nil
 }
@@ -124,12 +113,17 @@ func (s *Source) Name() string { return s.name }
 // ensureSite discovers the site once; a failed discovery is retried on the
 // next call.
 func (s *Source) ensureSite(ctx context.Context) (*site, error) {
+	return s.ensureSiteWith(ctx, s.api)
+}
+
+// ensureSiteWith is ensureSite through c.
+func (s *Source) ensureSiteWith(ctx context.Context, c *api.Client) (*site, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.site != nil {
 		return s.site, nil
 	}
-	st, err := s.discover(ctx)
+	st, err := s.discover(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +144,7 @@ func (s *Source) ensureSite(ctx context.Context) (*site, error) {
 
 // explain turns API errors into messages that say what to fix.
 func (s *Source) explain(err error) error {
-	var apiErr *APIError
+	var apiErr *api.Error
 	if !errors.As(err, &apiErr) {
 		return err
 	}
@@ -186,4 +180,22 @@ func (s *Source) explain(err error) error {
 		return err
 	}
 	return fmt.Errorf("%s: %w", hint, err)
+}
+
+// errorMessages extracts Jira's error texts: errorMessages, then errors by
+// field, then message.
+func errorMessages(body []byte) []string {
+	var parsed struct {
+		ErrorMessages []string          `json:"errorMessages"`
+		Errors        map[string]string `json:"errors"`
+		Message       string            `json:"message"`
+	}
+	if json.Unmarshal(body, &parsed) != nil {
+		return nil
+	}
+	out := slices.Clone(parsed.ErrorMessages)
+	for _, k := range slices.Sorted(maps.Keys(parsed.Errors)) {
+		out = append(out, k+": "+parsed.Errors[k])
+	}
+	return append(out, parsed.Message)
 }
