@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/servicedesk-exporter/servicedesk_exporter/source/api"
 )
@@ -17,6 +18,14 @@ import (
 // checkSampleSize is how many resolved tickets the check reads to see
 // whether SLA and Satisfaction values are visible to the API user.
 const checkSampleSize = 20
+
+// A person waits on a check: it gives up sooner than a poll.
+const (
+	// checkFirstWait bounds the wait for the site's first answer.
+	checkFirstWait = 10 * time.Second
+	// checkMaxRetries caps the retries of each check request.
+	checkMaxRetries = 2
+)
 
 // checkReport is what the check learned about the site.
 type checkReport struct {
@@ -45,8 +54,8 @@ type checkReport struct {
 }
 
 // Check connects to the site and writes to w what the exporter will see.
-// The error is actionable (it says which setting to fix); w holds whatever
-// was learned before it.
+// What it connects to is written before it waits; the error is actionable
+// (it says which setting to fix) and w holds whatever was learned before it.
 func (s *Source) Check(ctx context.Context, w io.Writer) error {
 	_, err := s.checkTo(ctx, w)
 	return err
@@ -74,10 +83,10 @@ func (s *Source) checkTo(ctx context.Context, w io.Writer) (*checkReport, error)
 
 // check fills r; r holds whatever was learned before an error.
 func (s *Source) check(ctx context.Context, r *checkReport) error {
-	c := s.api
-	st, err := s.ensureSiteWith(ctx, c)
+	c := s.api.WithRetries(min(s.cfg.MaxRetries, checkMaxRetries), time.Duration(s.cfg.Timeout))
+	st, err := s.ensureSiteWith(ctx, c, s.checkWait)
 	if err != nil {
-		return err
+		return api.ExplainUnreachable(err, "jira.url", s.cfg.URL, s.httpCfg)
 	}
 	r.Deployment, r.Version = st.deployment, st.version
 	r.User, r.TimeZone = st.user.DisplayName, st.loc.String()

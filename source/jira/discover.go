@@ -79,12 +79,13 @@ func (s *site) searchFields() []string {
 }
 
 // discover reads deployment, user, time zone, JSM fields and statuses
-// through c.
-func (src *Source) discover(ctx context.Context, c *api.Client) (*site, error) {
+// through c. firstWait, when positive, bounds the wait for the site's first
+// answer (check: a person is waiting).
+func (src *Source) discover(ctx context.Context, c *api.Client, firstWait time.Duration) (*site, error) {
 	st := &site{deployment: src.cfg.Deployment}
 
 	var info serverInfo
-	if err := c.Do(ctx, api.Request{Endpoint: "server_info", Method: http.MethodGet, Path: "rest/api/2/serverInfo"}, &info); err != nil {
+	if err := src.serverInfo(ctx, c, firstWait, &info); err != nil {
 		return nil, fmt.Errorf("read server info: %w", src.explain(err))
 	}
 	st.version = info.Version
@@ -122,6 +123,19 @@ func (src *Source) discover(ctx context.Context, c *api.Client) (*site, error) {
 
 	st.firstResponseSLA = src.chooseFirstResponse(st)
 	return st, nil
+}
+
+func (src *Source) serverInfo(ctx context.Context, c *api.Client, firstWait time.Duration, info *serverInfo) error {
+	if firstWait <= 0 {
+		return c.Do(ctx, api.Request{Endpoint: "server_info", Method: http.MethodGet, Path: "rest/api/2/serverInfo"}, info)
+	}
+	waitCtx, cancel := context.WithTimeout(ctx, firstWait)
+	defer cancel()
+	err := c.Do(waitCtx, api.Request{Endpoint: "server_info", Method: http.MethodGet, Path: "rest/api/2/serverInfo"}, info)
+	if err != nil && ctx.Err() == nil && waitCtx.Err() != nil {
+		return fmt.Errorf("no answer within %s: %w", firstWait, err)
+	}
+	return err
 }
 
 func (st *site) applyFields(fields []fieldDef) {

@@ -31,10 +31,12 @@ import (
 type Source struct {
 	name       string
 	cfg        Config
+	httpCfg    promconfig.HTTPClientConfig // for hints only; the client holds its own
 	logger     *slog.Logger
 	api        *api.Client
 	automation map[string]bool
 	now        func() time.Time
+	checkWait  time.Duration // Check's bound on the wait for the first answer
 
 	mu   sync.Mutex
 	site *site // discovered on first use, then kept for the process
@@ -96,10 +98,12 @@ func New(name string, cfg Config, httpCfg promconfig.HTTPClientConfig, logger *s
 	s := &Source{
 		name:       name,
 		cfg:        cfg,
+		httpCfg:    httpCfg,
 		logger:     logger,
 		api:        client,
 		automation: map[string]bool{},
 		now:        o.now,
+		checkWait:  checkFirstWait,
 	}
 	for _, id := range cfg.AutomationAccountIDs {
 		s.automation[strings.TrimSpace(id)] = true
@@ -113,17 +117,17 @@ func (s *Source) Name() string { return s.name }
 // ensureSite discovers the site once; a failed discovery is retried on the
 // next call.
 func (s *Source) ensureSite(ctx context.Context) (*site, error) {
-	return s.ensureSiteWith(ctx, s.api)
+	return s.ensureSiteWith(ctx, s.api, 0)
 }
 
-// ensureSiteWith is ensureSite through c.
-func (s *Source) ensureSiteWith(ctx context.Context, c *api.Client) (*site, error) {
+// ensureSiteWith is ensureSite through c, with discover's firstWait.
+func (s *Source) ensureSiteWith(ctx context.Context, c *api.Client, firstWait time.Duration) (*site, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.site != nil {
 		return s.site, nil
 	}
-	st, err := s.discover(ctx, c)
+	st, err := s.discover(ctx, c, firstWait)
 	if err != nil {
 		return nil, err
 	}

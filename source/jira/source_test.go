@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -141,4 +143,90 @@ func (rt redirectTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	r.URL.Scheme, r.URL.Host = rt.target.Scheme, rt.target.Host
 	r.Host = rt.target.Host
 	return http.DefaultTransport.RoundTrip(r)
+}
+
+// syncBuffer is a writer a test server may read while Check writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestCheckAgainstAnUnreachableSite runs in real time with the defaults a
+// user has (timeout 30s, 5 retries): check says what it connects to before
+// it waits, gives up well within its bound, and ends with a hint.
+func TestCheckAgainstAnUnreachableSite(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := "http://" + ln.Addr().String()
+	ln.Close()
+
+	var current atomic.Pointer[syncBuffer] // the running check's output
+	var sawHead atomic.Bool
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sawHead.Store(strings.Contains(current.Load().String(), "url:"))
+		<-r.Context().Done()
+	}))
+	t.Cleanup(hang.Close)
+
+	tests := []struct {
+		name      string
+		url       string
+		wait      time.Duration
+		within    time.Duration
+		wantError []string
+	}{
+		{"connection refused", refused, checkFirstWait, 5 * time.Second,
+			[]string{"connection refused", "giving up after 2 retries", "hint: check that jira.url (" + refused + ") is right", "http_client.proxy_url"}},
+		{"no answer", hang.URL, 300 * time.Millisecond, 5 * time.Second,
+			[]string{"no answer within 300ms", "hint: check that jira.url (" + hang.URL + ")"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := DefaultConfig
+			cfg.URL, cfg.JQL = tt.url, "project = IT"
+			src, err := New("acme", cfg, promconfig.HTTPClientConfig{}, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			src.checkWait = tt.wait
+			out := &syncBuffer{}
+			current.Store(out)
+			start := time.Now()
+			err = src.Check(context.Background(), out)
+			if took := time.Since(start); took > tt.within {
+				t.Errorf("check took %s, want under %s", took, tt.within)
+			}
+			if err == nil {
+				t.Fatal("check succeeded")
+			}
+			for _, want := range tt.wantError {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q lacks %q", err, want)
+				}
+			}
+			if want := "source acme (jira)\n  url:             " + tt.url + "\n  deployment:      auto (configured)\n"; out.String() != want {
+				t.Errorf("check wrote %q, want %q", out.String(), want)
+			}
+		})
+	}
+	if !sawHead.Load() {
+		t.Error("the site was asked before check said what it connects to")
+	}
+	if checkFirstWait > 10*time.Second {
+		t.Errorf("check waits up to %s for a first answer; a person is waiting", checkFirstWait)
+	}
 }
