@@ -1,7 +1,6 @@
 package jira
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -9,7 +8,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -32,38 +30,6 @@ func referenceSample(t *testing.T, name string) []byte {
 	return b
 }
 
-// fakeTime is a clock that only moves when a test sleep advances it, so
-// retry and penalty waits take no real time and are observable.
-type fakeTime struct {
-	mu     sync.Mutex
-	now    time.Time
-	sleeps []time.Duration
-}
-
-func newFakeTime(start time.Time) *fakeTime { return &fakeTime{now: start} }
-
-func (f *fakeTime) Now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.now
-}
-
-func (f *fakeTime) Sleep(ctx context.Context, d time.Duration) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.sleeps = append(f.sleeps, d)
-	if d > 0 {
-		f.now = f.now.Add(d)
-	}
-	return ctx.Err()
-}
-
-func (f *fakeTime) Sleeps() []time.Duration {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]time.Duration(nil), f.sleeps...)
-}
-
 func testConfig(url string) Config {
 	cfg := DefaultConfig
 	cfg.URL = url
@@ -77,7 +43,7 @@ func testConfig(url string) Config {
 type testEnv struct {
 	src   *Source
 	srv   *httptest.Server
-	clock *fakeTime
+	clock *stepClock
 	reg   *prometheus.Registry
 }
 
@@ -91,9 +57,8 @@ func newTestEnv(t *testing.T, handler http.Handler, mutate func(*Config)) *testE
 		mutate(&cfg)
 	}
 	reg := prometheus.NewRegistry()
-	clock := newFakeTime(time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC))
-	src, err := New("test", cfg, promconfig.HTTPClientConfig{}, slog.New(slog.DiscardHandler), api.NewMetrics(reg), WithClock(clock.Now),
-		withClientOptions(api.WithTimers(clock.Now, clock.Sleep), api.WithJitter(func() float64 { return 0.5 })))
+	clock := &stepClock{now: time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)}
+	src, err := New("test", cfg, promconfig.HTTPClientConfig{}, slog.New(slog.DiscardHandler), api.NewMetrics(reg), WithClock(clock.Now))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

@@ -59,12 +59,7 @@ func WithClock(now func() time.Time) Option {
 
 // WithHTTPClient replaces the client built from the http_client config.
 func WithHTTPClient(c *http.Client) Option {
-	return withClientOptions(api.WithHTTPClient(c))
-}
-
-// withClientOptions passes options to the API client (tests: timers, jitter).
-func withClientOptions(opts ...api.ClientOption) Option {
-	return func(o *options) { o.client = append(o.client, opts...) }
+	return func(o *options) { o.client = append(o.client, api.WithHTTPClient(c)) }
 }
 
 // New returns a source for one Jira site. It does no I/O; the site is
