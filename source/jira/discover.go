@@ -126,12 +126,13 @@ func (src *Source) discover(ctx context.Context, c *api.Client, firstWait time.D
 }
 
 func (src *Source) serverInfo(ctx context.Context, c *api.Client, firstWait time.Duration, info *serverInfo) error {
+	req := api.Request{Endpoint: "server_info", Method: http.MethodGet, Path: "rest/api/2/serverInfo"}
 	if firstWait <= 0 {
-		return c.Do(ctx, api.Request{Endpoint: "server_info", Method: http.MethodGet, Path: "rest/api/2/serverInfo"}, info)
+		return c.Do(ctx, req, info)
 	}
 	waitCtx, cancel := context.WithTimeout(ctx, firstWait)
 	defer cancel()
-	err := c.Do(waitCtx, api.Request{Endpoint: "server_info", Method: http.MethodGet, Path: "rest/api/2/serverInfo"}, info)
+	err := c.Do(waitCtx, req, info)
 	if err != nil && ctx.Err() == nil && waitCtx.Err() != nil {
 		return fmt.Errorf("no answer within %s: %w", firstWait, err)
 	}
