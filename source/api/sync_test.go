@@ -665,3 +665,39 @@ func cursorsEqual(a, b Cursor) bool {
 		return true
 	}()
 }
+
+// TestProgressLogShowsPaceAndETA: a long initial sync logs its pace and how
+// long the rest will take, at most every 30 s, and its end.
+func TestProgressLogShowsPaceAndETA(t *testing.T) {
+	desk := newToyDesk()
+	desk.count = 40
+	seedDesk(desk, 40)
+	clock := &toyClock{now: toyStart}
+	var logs bytes.Buffer
+	sy := newToySync(desk, clock, &logs)
+	store := newToyStore()
+	emit := func(ctx context.Context, b ticket.Batch) error {
+		clock.Advance(20 * time.Second) // each batch takes 20 s to read and commit
+		return store.emit(ctx, b)
+	}
+	if err := sy.Poll(context.Background(), toyStart.Add(-1000*time.Hour), nil, emit); err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		if i := strings.Index(l, "msg="); i >= 0 {
+			lines = append(lines, l[i:])
+		}
+	}
+	want := []string{
+		`msg="initial sync starting" horizon=2026-01-19T17:00:30.000Z expected_tickets=40`,
+		// 10 tickets in 20 s: 0.5 a second, 30 left.
+		`msg="initial sync progress" tickets=10 pages=1 tickets_per_second=0.5 total=40 eta=1m0s`,
+		// 20 s later: under 30 s since the last line, none.
+		`msg="initial sync progress" tickets=30 pages=3 tickets_per_second=0.5 total=40 eta=20s`,
+		`msg="initial sync complete" tickets=40 duration=1m40s`,
+	}
+	if !slices.Equal(lines, want) {
+		t.Errorf("log lines\n%s\nwant\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	}
+}
