@@ -29,7 +29,6 @@ const (
 
 // checkReport is what the check learned about the site.
 type checkReport struct {
-	Source     string
 	URL        string // without credentials
 	Deployment string // cloud or datacenter; "" while the site has not answered
 	Version    string
@@ -53,9 +52,10 @@ type checkReport struct {
 	Warnings []string
 }
 
-// Check connects to the site and writes to w what the exporter will see.
-// What it connects to is written before it waits; the error is actionable
-// (it says which setting to fix) and w holds whatever was learned before it.
+// Check connects to the site and writes to w what the exporter will see,
+// under the caller's heading for the source (source.Checker). What it
+// connects to is written before it waits; the error is actionable (it says
+// which setting to fix) and w holds whatever was learned before it.
 func (s *Source) Check(ctx context.Context, w io.Writer) error {
 	_, err := s.checkTo(ctx, w)
 	return err
@@ -63,7 +63,7 @@ func (s *Source) Check(ctx context.Context, w io.Writer) error {
 
 // checkTo is Check, also returning what it learned.
 func (s *Source) checkTo(ctx context.Context, w io.Writer) (*checkReport, error) {
-	r := &checkReport{Source: s.name, URL: api.RedactURL(s.cfg.URL)}
+	r := &checkReport{URL: api.RedactURL(s.cfg.URL)}
 	if err := r.writeHead(w); err != nil {
 		return r, err
 	}
@@ -197,7 +197,7 @@ func present(raw json.RawMessage) bool {
 
 // writeHead prints what the check connects to, before it waits on it.
 func (r *checkReport) writeHead(w io.Writer) error {
-	_, err := fmt.Fprintf(w, "source %s (jira)\n  url:             %s\n", r.Source, r.URL)
+	_, err := fmt.Fprintf(w, "  url:             %s\n", r.URL)
 	return err
 }
 

@@ -211,7 +211,7 @@ func TestCheckAgainstAnUnreachableSite(t *testing.T) {
 					t.Errorf("error %q lacks %q", err, want)
 				}
 			}
-			if want := "source acme (jira)\n  url:             " + tt.url + "\n  deployment:      auto (configured)\n"; out.String() != want {
+			if want := "  url:             " + tt.url + "\n  deployment:      auto (configured)\n"; out.String() != want {
 				t.Errorf("check wrote %q, want %q", out.String(), want)
 			}
 		})
