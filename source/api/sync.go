@@ -15,7 +15,8 @@ import (
 // so that a walk cut short resumes after the last committed id.
 type Query struct {
 	// Horizon bounds the scope: tickets updated at or after it, or still
-	// open however old.
+	// open however old. It is not rounded: a literal written for it must
+	// not be after it.
 	Horizon time.Time
 	// Since, when not zero, makes this an incremental pass: every ticket
 	// updated at or after Since (Sync passes an instant Bound returned, so
@@ -39,7 +40,9 @@ type Page struct {
 	Matched int
 }
 
-// Pager walks one Query page by page.
+// Pager walks one Query page by page. Sync fetches the next page while it
+// completes and emits the current one, so Next runs on a goroutine of its
+// own, concurrently with Decode and Complete.
 type Pager interface {
 	Next(ctx context.Context) (Page, error)
 }
