@@ -24,6 +24,7 @@ import (
 	"github.com/servicedesk-exporter/servicedesk_exporter/config"
 	"github.com/servicedesk-exporter/servicedesk_exporter/exposition"
 	"github.com/servicedesk-exporter/servicedesk_exporter/poller"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source"
 	"github.com/servicedesk-exporter/servicedesk_exporter/source/api"
 	"github.com/servicedesk-exporter/servicedesk_exporter/source/builtin"
 	"github.com/servicedesk-exporter/servicedesk_exporter/source/jira"
@@ -101,7 +102,7 @@ func childMain(configPath string) error {
 	if !ok {
 		return fmt.Errorf("source %s: the bench drives a jira source, got type %s", sc.Name, sc.Type)
 	}
-	src, err := jira.New(sc.Name, jc, sc.HTTPClient, logger, api.NewMetrics(reg))
+	src, err := jira.New(sc.Name, jc, sc.HTTPClient, source.Env{Logger: logger, API: api.NewMetrics(reg)})
 	if err != nil {
 		return err
 	}

@@ -3,13 +3,13 @@ package jira
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"testing"
 	"time"
 
 	promconfig "github.com/prometheus/common/config"
 
 	"github.com/servicedesk-exporter/servicedesk_exporter/internal/fakejira"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source"
 )
 
 // benchPage discovers a fake Jira Cloud site with generated tickets and
@@ -24,7 +24,7 @@ func benchPage(b *testing.B) (*Source, *site, []byte) {
 	cfg := testConfig(srv.URL)
 	cfg.JQL = "project in (IT, HR, FAC)"
 	auth := promconfig.HTTPClientConfig{BasicAuth: &promconfig.BasicAuth{Username: fakejira.DefaultEmail, Password: promconfig.Secret(fakejira.DefaultAPIToken)}}
-	src, err := New("bench", cfg, auth, slog.New(slog.DiscardHandler), nil, WithClock(func() time.Time { return now }))
+	src, err := New("bench", cfg, auth, source.Env{Now: func() time.Time { return now }})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package jira
 import (
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	promconfig "github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source"
 	"github.com/servicedesk-exporter/servicedesk_exporter/source/api"
 )
 
@@ -58,7 +58,7 @@ func newTestEnv(t *testing.T, handler http.Handler, mutate func(*Config)) *testE
 	}
 	reg := prometheus.NewRegistry()
 	clock := &stepClock{now: time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)}
-	src, err := New("test", cfg, promconfig.HTTPClientConfig{}, slog.New(slog.DiscardHandler), api.NewMetrics(reg), WithClock(clock.Now))
+	src, err := New("test", cfg, promconfig.HTTPClientConfig{}, source.Env{API: api.NewMetrics(reg), Now: clock.Now})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

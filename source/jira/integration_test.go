@@ -18,6 +18,7 @@ import (
 	promconfig "github.com/prometheus/common/config"
 
 	"github.com/servicedesk-exporter/servicedesk_exporter/internal/fakejira"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source"
 	"github.com/servicedesk-exporter/servicedesk_exporter/source/api"
 	"github.com/servicedesk-exporter/servicedesk_exporter/ticket"
 )
@@ -308,7 +309,8 @@ func (e *siteEnv) source(t *testing.T, logs io.Writer) *Source {
 	if logs == nil {
 		logs = io.Discard
 	}
-	src, err := New(fakejira.DefaultSource, e.cfg, e.httpCfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), e.metrics, WithClock(e.clock.Now))
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	src, err := New(fakejira.DefaultSource, e.cfg, e.httpCfg, source.Env{Logger: logger, API: e.metrics, Now: e.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

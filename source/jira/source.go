@@ -20,6 +20,7 @@ import (
 
 	promconfig "github.com/prometheus/common/config"
 
+	"github.com/servicedesk-exporter/servicedesk_exporter/source"
 	"github.com/servicedesk-exporter/servicedesk_exporter/source/api"
 
 	// JQL dates must be written in the API user's zone; embedding the zone
@@ -46,15 +47,7 @@ type Source struct {
 type Option func(*options)
 
 type options struct {
-	now    func() time.Time
 	client []api.ClientOption
-}
-
-// WithClock replaces time.Now for the data side: pass start times (and so
-// the next incremental bound) and reconciliation. Request pacing and
-// Retry-After penalties keep real time.
-func WithClock(now func() time.Time) Option {
-	return func(o *options) { o.now = now }
 }
 
 // WithHTTPClient replaces the client built from the http_client config.
@@ -63,15 +56,22 @@ func WithHTTPClient(c *http.Client) Option {
 }
 
 // New returns a source for one Jira site. It does no I/O; the site is
-// discovered on the first Poll or Check.
-func New(name string, cfg Config, httpCfg promconfig.HTTPClientConfig, logger *slog.Logger, m *api.Metrics, opts ...Option) (*Source, error) {
+// discovered on the first Poll or Check. env.Now is the data clock (pass
+// starts, the next incremental bound, reconciliation); request pacing and
+// Retry-After penalties keep real time.
+func New(name string, cfg Config, httpCfg promconfig.HTTPClientConfig, env source.Env, opts ...Option) (*Source, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	logger := env.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	o := options{now: time.Now}
+	now := env.Now
+	if now == nil {
+		now = time.Now
+	}
+	var o options
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -84,7 +84,7 @@ func New(name string, cfg Config, httpCfg promconfig.HTTPClientConfig, logger *s
 		Timeout:           time.Duration(cfg.Timeout),
 		MaxRetries:        cfg.MaxRetries,
 		Messages:          errorMessages,
-		Metrics:           m,
+		Metrics:           env.API,
 		Logger:            logger,
 	}, o.client...)
 	if err != nil {
@@ -97,7 +97,7 @@ func New(name string, cfg Config, httpCfg promconfig.HTTPClientConfig, logger *s
 		logger:     logger,
 		api:        client,
 		automation: map[string]bool{},
-		now:        o.now,
+		now:        now,
 		checkWait:  checkFirstWait,
 	}
 	for _, id := range cfg.AutomationAccountIDs {

@@ -17,6 +17,7 @@ import (
 
 	promconfig "github.com/prometheus/common/config"
 
+	"github.com/servicedesk-exporter/servicedesk_exporter/source"
 	"github.com/servicedesk-exporter/servicedesk_exporter/source/api"
 	"github.com/servicedesk-exporter/servicedesk_exporter/ticket"
 )
@@ -118,7 +119,7 @@ func TestCheckExplainsAuthFailures(t *testing.T) {
 			// request to the local test server instead.
 			client := &http.Client{Transport: redirectTransport{target: target}}
 			cfg := testConfig(tt.siteURL)
-			src, err := New("acme", cfg, promconfig.HTTPClientConfig{}, nil, nil, WithHTTPClient(client))
+			src, err := New("acme", cfg, promconfig.HTTPClientConfig{}, source.Env{}, WithHTTPClient(client))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -191,7 +192,7 @@ func TestCheckAgainstAnUnreachableSite(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := DefaultConfig
 			cfg.URL, cfg.JQL = tt.url, "project = IT"
-			src, err := New("acme", cfg, promconfig.HTTPClientConfig{}, nil, nil)
+			src, err := New("acme", cfg, promconfig.HTTPClientConfig{}, source.Env{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -46,9 +46,5 @@ func newSource(sc config.Source, env source.Env) (source.Source, error) {
 	if !ok {
 		return nil, fmt.Errorf("jira source %s: settings are %T, want jira.Config", sc.Name, sc.Settings)
 	}
-	var opts []Option
-	if env.Now != nil {
-		opts = append(opts, WithClock(env.Now))
-	}
-	return New(sc.Name, cfg, sc.HTTPClient, env.Logger, env.API, opts...)
+	return New(sc.Name, cfg, sc.HTTPClient, env)
 }

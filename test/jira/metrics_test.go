@@ -23,6 +23,7 @@ import (
 	"github.com/servicedesk-exporter/servicedesk_exporter/config"
 	"github.com/servicedesk-exporter/servicedesk_exporter/internal/fakejira"
 	"github.com/servicedesk-exporter/servicedesk_exporter/poller"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source"
 	"github.com/servicedesk-exporter/servicedesk_exporter/source/api"
 	"github.com/servicedesk-exporter/servicedesk_exporter/source/builtin"
 	"github.com/servicedesk-exporter/servicedesk_exporter/source/jira"
@@ -92,7 +93,7 @@ func startExporter(t *testing.T, cfg *config.Config, path string, c *clock) *exp
 	if !ok {
 		t.Fatalf("settings are %T, want jira.Config", sc.Settings)
 	}
-	src, err := jira.New(sc.Name, jc, sc.HTTPClient, promslog.NewNopLogger(), api.NewMetrics(reg), jira.WithClock(c.Now))
+	src, err := jira.New(sc.Name, jc, sc.HTTPClient, source.Env{Logger: promslog.NewNopLogger(), API: api.NewMetrics(reg), Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
