@@ -47,7 +47,7 @@ step "fuzz (briefly; go test above already ran every seed corpus)"
 fuzz() { go test "$1" -run '^$' -fuzz "^$2\$" -fuzztime "${FUZZTIME:-50000x}" -fuzzminimizetime 5s; }
 fuzz ./config FuzzParse
 fuzz ./source/jira FuzzDecodeIssue
-fuzz ./source/jira FuzzDecodeCursor
+fuzz ./source/api FuzzDecodeCursor
 fuzz ./source/jira FuzzJQLLowerBound
 fuzz ./ticket FuzzCalendar
 

@@ -35,9 +35,3 @@ func (m *Metrics) Forget(source string) {
 	m.requests.DeletePartialMatch(prometheus.Labels{"source": source})
 	m.rateLimited.DeleteLabelValues(source)
 }
-
-// Requests counts requests by source, endpoint (a route name) and code.
-func (m *Metrics) Requests() *prometheus.CounterVec { return m.requests }
-
-// RateLimited counts slow-down answers by source.
-func (m *Metrics) RateLimited() *prometheus.CounterVec { return m.rateLimited }

@@ -3,13 +3,13 @@ package jira
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"testing"
 	"time"
 
 	promconfig "github.com/prometheus/common/config"
 
 	"github.com/servicedesk-exporter/servicedesk_exporter/internal/fakejira"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source"
 )
 
 // benchPage discovers a fake Jira Cloud site with generated tickets and
@@ -24,7 +24,7 @@ func benchPage(b *testing.B) (*Source, *site, []byte) {
 	cfg := testConfig(srv.URL)
 	cfg.JQL = "project in (IT, HR, FAC)"
 	auth := promconfig.HTTPClientConfig{BasicAuth: &promconfig.BasicAuth{Username: fakejira.DefaultEmail, Password: promconfig.Secret(fakejira.DefaultAPIToken)}}
-	src, err := New("bench", cfg, auth, slog.New(slog.DiscardHandler), nil, WithClock(func() time.Time { return now }))
+	src, err := New("bench", cfg, auth, source.Env{Now: func() time.Time { return now }})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -34,14 +34,14 @@ func benchPage(b *testing.B) (*Source, *site, []byte) {
 		b.Fatal(err)
 	}
 	pg := src.newPager(st, jqlBuilder{user: cfg.JQL, loc: st.loc}.scope(now.Add(-120*24*time.Hour)), 0, st.searchFields(), 100)
-	issues, _, err := pg.next(ctx)
+	page, err := pg.Next(ctx)
 	if err != nil {
 		b.Fatal(err)
 	}
-	if len(issues) != 100 {
-		b.Fatalf("first page has %d issues, want 100", len(issues))
+	if len(page.Items) != 100 {
+		b.Fatalf("first page has %d issues, want 100", len(page.Items))
 	}
-	raw, err := json.Marshal(searchJQLPage{Issues: issues, NextPageToken: "next"})
+	raw, err := json.Marshal(searchJQLPage{Issues: page.Items, NextPageToken: "next"})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -54,6 +54,7 @@ func benchPage(b *testing.B) (*Source, *site, []byte) {
 // of the exporter's CPU in the 100k harness run (see BENCHMARKS.md).
 func BenchmarkSearchPageDecode(b *testing.B) {
 	src, st, raw := benchPage(b)
+	tickets := siteTickets{src: src, st: st}
 	b.SetBytes(int64(len(raw)))
 	for b.Loop() {
 		var page searchJQLPage
@@ -61,8 +62,8 @@ func BenchmarkSearchPageDecode(b *testing.B) {
 			b.Fatal(err)
 		}
 		for _, is := range page.Issues {
-			if p, _ := src.decodeOrSkip(st, is); p == nil {
-				b.Fatal("issue skipped")
+			if _, _, err := tickets.Decode(is); err != nil {
+				b.Fatal(err)
 			}
 		}
 	}
@@ -71,8 +72,8 @@ func BenchmarkSearchPageDecode(b *testing.B) {
 
 // BenchmarkDecodeIssue is decodeIssue alone on the page's issues; the
 // difference to BenchmarkSearchPageDecode is the page body decode plus
-// whatever decodeOrSkip adds around decodeIssue (an id pre-read of every
-// issue, when this benchmark was written).
+// whatever the sync's Decode adds around decodeIssue (an id pre-read of
+// every issue, when this benchmark was written).
 func BenchmarkDecodeIssue(b *testing.B) {
 	_, st, raw := benchPage(b)
 	var page searchJQLPage

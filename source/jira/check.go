@@ -10,17 +10,27 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/api"
 )
 
 // checkSampleSize is how many resolved tickets the check reads to see
 // whether SLA and Satisfaction values are visible to the API user.
 const checkSampleSize = 20
 
-// CheckReport is what `servicedesk_exporter check` prints for a Jira source.
-type CheckReport struct {
-	Source     string
-	URL        string
-	Deployment string // cloud or datacenter
+// A person waits on a check: it gives up sooner than a poll.
+const (
+	// checkFirstWait bounds the wait for the site's first answer.
+	checkFirstWait = 10 * time.Second
+	// checkMaxRetries caps the retries of each check request.
+	checkMaxRetries = 2
+)
+
+// checkReport is what the check learned about the site.
+type checkReport struct {
+	URL        string // without credentials
+	Deployment string // cloud or datacenter; "" while the site has not answered
 	Version    string
 	User       string // display name
 	TimeZone   string
@@ -42,14 +52,41 @@ type CheckReport struct {
 	Warnings []string
 }
 
-// Check connects to the site and reports what the exporter will see. The
-// error is actionable (it says which setting to fix); the report holds
-// whatever was learned before it.
-func (s *Source) Check(ctx context.Context) (*CheckReport, error) {
-	r := &CheckReport{Source: s.name, URL: s.cfg.URL}
-	st, err := s.ensureSite(ctx)
-	if err != nil {
+// Check connects to the site and writes to w what the exporter will see,
+// under the caller's heading for the source (source.Checker). What it
+// connects to is written before it waits; the error is actionable (it says
+// which setting to fix) and w holds whatever was learned before it.
+func (s *Source) Check(ctx context.Context, w io.Writer) error {
+	_, err := s.checkTo(ctx, w)
+	return err
+}
+
+// checkTo is Check, also returning what it learned.
+func (s *Source) checkTo(ctx context.Context, w io.Writer) (*checkReport, error) {
+	r := &checkReport{URL: api.RedactURL(s.cfg.URL)}
+	if err := r.writeHead(w); err != nil {
 		return r, err
+	}
+	err := s.check(ctx, r)
+	if r.Deployment == "" {
+		// The site did not answer: say what was asked of it instead.
+		if _, werr := fmt.Fprintf(w, "  deployment:      %s (configured)\n", s.cfg.Deployment); werr != nil && err == nil {
+			err = werr
+		}
+		return r, err
+	}
+	if werr := r.writeBody(w); werr != nil && err == nil {
+		err = werr
+	}
+	return r, err
+}
+
+// check fills r; r holds whatever was learned before an error.
+func (s *Source) check(ctx context.Context, r *checkReport) error {
+	c := s.api.WithRetries(min(s.cfg.MaxRetries, checkMaxRetries), time.Duration(s.cfg.Timeout))
+	st, err := s.ensureSiteWith(ctx, c, s.checkWait)
+	if err != nil {
+		return api.ExplainUnreachable(err, "jira.url", s.cfg.URL, s.httpCfg)
 	}
 	r.Deployment, r.Version = st.deployment, st.version
 	r.User, r.TimeZone = st.user.DisplayName, st.loc.String()
@@ -74,11 +111,11 @@ func (s *Source) Check(ctx context.Context) (*CheckReport, error) {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("first_response is sla but no SLA field is named %q", r.FirstResponseSLA))
 	}
 
-	if err := s.checkCount(ctx, st, r); err != nil {
-		return r, err
+	if err := s.checkCount(ctx, c, st, r); err != nil {
+		return err
 	}
-	if err := s.checkSample(ctx, st, r); err != nil {
-		return r, err
+	if err := s.checkSample(ctx, c, st, r); err != nil {
+		return err
 	}
 	if r.SampledTickets > 0 && len(st.slaFields) > 0 && r.TicketsWithSLA == 0 {
 		r.Warnings = append(r.Warnings, "none of the sampled tickets shows an SLA value: the API user may not be an agent of these service desks")
@@ -86,25 +123,22 @@ func (s *Source) Check(ctx context.Context) (*CheckReport, error) {
 	if r.SampledTickets > 0 && st.satisfaction != "" && r.TicketsWithRating == 0 {
 		r.Warnings = append(r.Warnings, "none of the sampled resolved tickets shows a Satisfaction rating: none given yet, or hidden from the API user")
 	}
-	return r, nil
+	return nil
 }
 
-func (s *Source) checkCount(ctx context.Context, st *site, r *CheckReport) error {
+func (s *Source) checkCount(ctx context.Context, c *api.Client, st *site, r *checkReport) error {
 	jql := "(" + strings.TrimSpace(s.cfg.JQL) + ")"
 	if st.cloud() {
-		var resp struct {
-			Count int `json:"count"`
-		}
-		if _, err := s.api.do(ctx, request{endpoint: "approximate_count", method: http.MethodPost,
-			path: "rest/api/2/search/approximate-count", body: map[string]string{"jql": jql}}, &resp); err != nil {
+		n, err := approximateCount(ctx, c, jql)
+		if err != nil {
 			return fmt.Errorf("count tickets: %w", s.explain(err))
 		}
-		r.MatchingTickets, r.MatchingApproximately = resp.Count, true
+		r.MatchingTickets, r.MatchingApproximately = n, true
 		return nil
 	}
 	q := url.Values{"jql": {jql}, "maxResults": {"0"}, "fields": {"id"}}
 	var page searchPage
-	if _, err := s.api.do(ctx, request{endpoint: "search", method: http.MethodGet, path: "rest/api/2/search", query: q}, &page); err != nil {
+	if err := c.Do(ctx, api.Request{Endpoint: "search", Method: http.MethodGet, Path: "rest/api/2/search", Query: q}, &page); err != nil {
 		return fmt.Errorf("count tickets: %w", s.explain(err))
 	}
 	r.MatchingTickets = page.Total
@@ -113,7 +147,7 @@ func (s *Source) checkCount(ctx context.Context, st *site, r *CheckReport) error
 
 // checkSample reads a few resolved tickets (ratings only exist on those)
 // and counts which carry SLA and Satisfaction values.
-func (s *Source) checkSample(ctx context.Context, st *site, r *CheckReport) error {
+func (s *Source) checkSample(ctx context.Context, c *api.Client, st *site, r *checkReport) error {
 	fields := []string{"id"}
 	for _, f := range st.slaFields {
 		fields = append(fields, f.ID)
@@ -126,13 +160,13 @@ func (s *Source) checkSample(ctx context.Context, st *site, r *CheckReport) erro
 	var issues []json.RawMessage
 	if st.cloud() {
 		var page searchJQLPage
-		if _, err := s.api.do(ctx, request{endpoint: "search_jql", method: http.MethodGet, path: "rest/api/2/search/jql", query: q}, &page); err != nil {
+		if err := c.Do(ctx, api.Request{Endpoint: "search_jql", Method: http.MethodGet, Path: "rest/api/2/search/jql", Query: q}, &page); err != nil {
 			return fmt.Errorf("sample tickets: %w", s.explain(err))
 		}
 		issues = page.Issues
 	} else {
 		var page searchPage
-		if _, err := s.api.do(ctx, request{endpoint: "search", method: http.MethodGet, path: "rest/api/2/search", query: q}, &page); err != nil {
+		if err := c.Do(ctx, api.Request{Endpoint: "search", Method: http.MethodGet, Path: "rest/api/2/search", Query: q}, &page); err != nil {
 			return fmt.Errorf("sample tickets: %w", s.explain(err))
 		}
 		issues = page.Issues
@@ -161,11 +195,15 @@ func present(raw json.RawMessage) bool {
 	return len(raw) > 0 && string(raw) != "null"
 }
 
-// WriteText prints the report for a person reading a terminal.
-func (r *CheckReport) WriteText(w io.Writer) error {
+// writeHead prints what the check connects to, before it waits on it.
+func (r *checkReport) writeHead(w io.Writer) error {
+	_, err := fmt.Fprintf(w, "  url:             %s\n", r.URL)
+	return err
+}
+
+// writeBody prints what the site showed, for a person reading a terminal.
+func (r *checkReport) writeBody(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "source %s (jira)\n", r.Source)
-	fmt.Fprintf(&b, "  url:             %s\n", r.URL)
 	fmt.Fprintf(&b, "  deployment:      %s %s\n", r.Deployment, r.Version)
 	fmt.Fprintf(&b, "  user:            %s (time zone %s)\n", r.User, r.TimeZone)
 	approx := ""

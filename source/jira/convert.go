@@ -34,6 +34,9 @@ type pending struct {
 	needFeedback bool
 }
 
+// Ticket is the facts decoded so far; complete fills in the rest.
+func (p *pending) Ticket() *ticket.Ticket { return &p.t }
+
 // decodeIssue turns one search result into a pending ticket. Any value of an
 // unexpected shape is an error: the caller skips that ticket, not the page.
 func decodeIssue(st *site, raw json.RawMessage) (*pending, error) {

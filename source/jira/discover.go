@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/api"
 	"github.com/servicedesk-exporter/servicedesk_exporter/ticket"
 )
 
@@ -77,12 +78,14 @@ func (s *site) searchFields() []string {
 	return out
 }
 
-// discover reads deployment, user, time zone, JSM fields and statuses.
-func (src *Source) discover(ctx context.Context) (*site, error) {
+// discover reads deployment, user, time zone, JSM fields and statuses
+// through c. firstWait, when positive, bounds the wait for the site's first
+// answer (check: a person is waiting).
+func (src *Source) discover(ctx context.Context, c *api.Client, firstWait time.Duration) (*site, error) {
 	st := &site{deployment: src.cfg.Deployment}
 
 	var info serverInfo
-	if _, err := src.api.do(ctx, request{endpoint: "server_info", method: http.MethodGet, path: "rest/api/2/serverInfo"}, &info); err != nil {
+	if err := src.serverInfo(ctx, c, firstWait, &info); err != nil {
 		return nil, fmt.Errorf("read server info: %w", src.explain(err))
 	}
 	st.version = info.Version
@@ -94,7 +97,7 @@ func (src *Source) discover(ctx context.Context) (*site, error) {
 		}
 	}
 
-	if _, err := src.api.do(ctx, request{endpoint: "myself", method: http.MethodGet, path: "rest/api/2/myself"}, &st.user); err != nil {
+	if err := c.Do(ctx, api.Request{Endpoint: "myself", Method: http.MethodGet, Path: "rest/api/2/myself"}, &st.user); err != nil {
 		return nil, fmt.Errorf("read authenticated user: %w", src.explain(err))
 	}
 	st.loc = time.UTC
@@ -109,17 +112,31 @@ func (src *Source) discover(ctx context.Context) (*site, error) {
 	}
 
 	var fields []fieldDef
-	if _, err := src.api.do(ctx, request{endpoint: "field", method: http.MethodGet, path: "rest/api/2/field"}, &fields); err != nil {
+	if err := c.Do(ctx, api.Request{Endpoint: "field", Method: http.MethodGet, Path: "rest/api/2/field"}, &fields); err != nil {
 		return nil, fmt.Errorf("list fields: %w", src.explain(err))
 	}
 	st.applyFields(fields)
 
-	if err := src.loadStatuses(ctx, st); err != nil {
+	if err := src.loadStatuses(ctx, c, st); err != nil {
 		return nil, err
 	}
 
 	st.firstResponseSLA = src.chooseFirstResponse(st)
 	return st, nil
+}
+
+func (src *Source) serverInfo(ctx context.Context, c *api.Client, firstWait time.Duration, info *serverInfo) error {
+	req := api.Request{Endpoint: "server_info", Method: http.MethodGet, Path: "rest/api/2/serverInfo"}
+	if firstWait <= 0 {
+		return c.Do(ctx, req, info)
+	}
+	waitCtx, cancel := context.WithTimeout(ctx, firstWait)
+	defer cancel()
+	err := c.Do(waitCtx, req, info)
+	if err != nil && ctx.Err() == nil && waitCtx.Err() != nil {
+		return fmt.Errorf("no answer within %s: %w", firstWait, err)
+	}
+	return err
 }
 
 func (st *site) applyFields(fields []fieldDef) {
@@ -145,9 +162,9 @@ func (st *site) applyFields(fields []fieldDef) {
 	}
 }
 
-func (src *Source) loadStatuses(ctx context.Context, st *site) error {
+func (src *Source) loadStatuses(ctx context.Context, c *api.Client, st *site) error {
 	var statuses []statusDef
-	if _, err := src.api.do(ctx, request{endpoint: "status", method: http.MethodGet, path: "rest/api/2/status"}, &statuses); err != nil {
+	if err := c.Do(ctx, api.Request{Endpoint: "status", Method: http.MethodGet, Path: "rest/api/2/status"}, &statuses); err != nil {
 		return fmt.Errorf("list statuses: %w", src.explain(err))
 	}
 	st.categories = make(map[string]ticket.Category, len(statuses))

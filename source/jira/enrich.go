@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/api"
 	"github.com/servicedesk-exporter/servicedesk_exporter/ticket"
 )
 
@@ -39,7 +40,7 @@ func (src *Source) complete(ctx context.Context, st *site, batch []*pending) err
 		if len(unknown) > 0 && !refreshed {
 			// A status created since start-up: re-read the list once.
 			refreshed = true
-			if err := src.loadStatuses(ctx, st); err != nil {
+			if err := src.loadStatuses(ctx, src.api, st); err != nil {
 				return err
 			}
 			trs, res, unknown = changeFacts(p.histories, st.categories)
@@ -84,8 +85,8 @@ func (src *Source) bulkChangelogs(ctx context.Context, batch []*pending) error {
 				return fmt.Errorf("changelog bulkfetch: more than %d pages (jira.max_pages)", src.cfg.MaxPages)
 			}
 			var resp bulkChangelogResponse
-			if _, err := src.api.do(ctx, request{endpoint: "changelog_bulkfetch", method: http.MethodPost,
-				path: "rest/api/2/changelog/bulkfetch", body: body}, &resp); err != nil {
+			if err := src.api.Do(ctx, api.Request{Endpoint: "changelog_bulkfetch", Method: http.MethodPost,
+				Path: "rest/api/2/changelog/bulkfetch", Body: body}, &resp); err != nil {
 				return fmt.Errorf("fetch changelogs: %w", src.explain(err))
 			}
 			for _, l := range resp.IssueChangeLogs {
@@ -109,9 +110,9 @@ func (src *Source) bulkChangelogs(ctx context.Context, batch []*pending) error {
 func (src *Source) issueChangelog(ctx context.Context, p *pending) error {
 	q := url.Values{"fields": {"status"}, "expand": {"changelog"}}
 	var is rawIssue
-	_, err := src.api.do(ctx, request{endpoint: "issue", method: http.MethodGet,
-		path: "rest/api/2/issue/" + p.t.ID, query: q}, &is)
-	if StatusCode(err) == http.StatusNotFound {
+	err := src.api.Do(ctx, api.Request{Endpoint: "issue", Method: http.MethodGet,
+		Path: "rest/api/2/issue/" + p.t.ID, Query: q}, &is)
+	if api.StatusCode(err) == http.StatusNotFound {
 		src.logger.Debug("ticket vanished while reading its changelog", "ticket", p.t.Key)
 		return nil
 	}
@@ -146,9 +147,9 @@ func (src *Source) moreComments(ctx context.Context, p *pending) error {
 			q.Set("expand", "properties") // sd.public.comment marks internal notes
 		}
 		var page commentPage
-		_, err := src.api.do(ctx, request{endpoint: "issue_comment", method: http.MethodGet,
-			path: "rest/api/2/issue/" + p.t.ID + "/comment", query: q}, &page)
-		if StatusCode(err) == http.StatusNotFound {
+		err := src.api.Do(ctx, api.Request{Endpoint: "issue_comment", Method: http.MethodGet,
+			Path: "rest/api/2/issue/" + p.t.ID + "/comment", Query: q}, &page)
+		if api.StatusCode(err) == http.StatusNotFound {
 			src.logger.Debug("ticket vanished while reading its comments", "ticket", p.t.Key)
 			return nil
 		}
@@ -170,10 +171,10 @@ func (src *Source) moreComments(ctx context.Context, p *pending) error {
 // whose Satisfaction value could not be read from the search result.
 func (src *Source) feedback(ctx context.Context, p *pending) error {
 	var fb feedback
-	_, err := src.api.do(ctx, request{endpoint: "request_feedback", method: http.MethodGet,
-		path:   "rest/servicedeskapi/request/" + p.t.Key + "/feedback",
-		header: http.Header{"X-ExperimentalApi": {"opt-in"}}}, &fb)
-	if code := StatusCode(err); code == http.StatusNotFound || code == http.StatusForbidden {
+	err := src.api.Do(ctx, api.Request{Endpoint: "request_feedback", Method: http.MethodGet,
+		Path:   "rest/servicedeskapi/request/" + p.t.Key + "/feedback",
+		Header: http.Header{"X-ExperimentalApi": {"opt-in"}}}, &fb)
+	if code := api.StatusCode(err); code == http.StatusNotFound || code == http.StatusForbidden {
 		src.logger.Debug("no feedback readable for a rated ticket", "ticket", p.t.Key, "status", code)
 		p.t.Satisfaction = nil
 		return nil

@@ -1,21 +1,20 @@
 package jira
 
 import (
-	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	promconfig "github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/api"
 )
 
 // referenceSample reads a payload from the shared reference samples.
@@ -31,38 +30,6 @@ func referenceSample(t *testing.T, name string) []byte {
 	return b
 }
 
-// fakeTime is a clock that only moves when a test sleep advances it, so
-// retry and penalty waits take no real time and are observable.
-type fakeTime struct {
-	mu     sync.Mutex
-	now    time.Time
-	sleeps []time.Duration
-}
-
-func newFakeTime(start time.Time) *fakeTime { return &fakeTime{now: start} }
-
-func (f *fakeTime) Now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.now
-}
-
-func (f *fakeTime) Sleep(ctx context.Context, d time.Duration) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.sleeps = append(f.sleeps, d)
-	if d > 0 {
-		f.now = f.now.Add(d)
-	}
-	return ctx.Err()
-}
-
-func (f *fakeTime) Sleeps() []time.Duration {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]time.Duration(nil), f.sleeps...)
-}
-
 func testConfig(url string) Config {
 	cfg := DefaultConfig
 	cfg.URL = url
@@ -74,11 +41,10 @@ func testConfig(url string) Config {
 }
 
 type testEnv struct {
-	src     *Source
-	srv     *httptest.Server
-	clock   *fakeTime
-	reg     *prometheus.Registry
-	metrics *Metrics
+	src   *Source
+	srv   *httptest.Server
+	clock *stepClock
+	reg   *prometheus.Registry
 }
 
 // newTestEnv starts handler on 127.0.0.1 and a source pointed at it.
@@ -91,14 +57,51 @@ func newTestEnv(t *testing.T, handler http.Handler, mutate func(*Config)) *testE
 		mutate(&cfg)
 	}
 	reg := prometheus.NewRegistry()
-	m := NewMetrics(reg)
-	clock := newFakeTime(time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC))
-	src, err := New("test", cfg, promconfig.HTTPClientConfig{}, slog.New(slog.DiscardHandler), m,
-		WithClock(clock.Now), withTimers(clock.Now, clock.Sleep), withJitter(func() float64 { return 0.5 }))
+	clock := &stepClock{now: time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)}
+	src, err := New("test", cfg, promconfig.HTTPClientConfig{}, source.Env{API: api.NewMetrics(reg), Now: clock.Now})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	return &testEnv{src: src, srv: srv, clock: clock, reg: reg, metrics: m}
+	return &testEnv{src: src, srv: srv, clock: clock, reg: reg}
+}
+
+// counterValue reads one counter series from reg; 0 when it does not exist.
+func counterValue(t *testing.T, reg prometheus.Gatherer, name string, labels map[string]string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+	series:
+		for _, m := range f.GetMetric() {
+			if len(m.GetLabel()) != len(labels) {
+				continue
+			}
+			for _, l := range m.GetLabel() {
+				if labels[l.GetName()] != l.GetValue() {
+					continue series
+				}
+			}
+			return m.GetCounter().GetValue()
+		}
+	}
+	return 0
+}
+
+// requestCount is servicedesk_api_requests_total of one source, endpoint and code.
+func requestCount(t *testing.T, reg prometheus.Gatherer, source, endpoint, code string) float64 {
+	t.Helper()
+	return counterValue(t, reg, "servicedesk_api_requests_total", map[string]string{"source": source, "endpoint": endpoint, "code": code})
+}
+
+// rateLimitedCount is servicedesk_api_rate_limited_total of one source.
+func rateLimitedCount(t *testing.T, reg prometheus.Gatherer, source string) float64 {
+	t.Helper()
+	return counterValue(t, reg, "servicedesk_api_rate_limited_total", map[string]string{"source": source})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

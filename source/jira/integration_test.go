@@ -15,10 +15,11 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 	promconfig "github.com/prometheus/common/config"
 
 	"github.com/servicedesk-exporter/servicedesk_exporter/internal/fakejira"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/api"
 	"github.com/servicedesk-exporter/servicedesk_exporter/ticket"
 )
 
@@ -36,8 +37,8 @@ type ledgerStore struct {
 	crashAt   int // emit fails (nothing committed) on this batch number; 0 never
 	delivered int
 	invalid   []error
-	skipped   int // undecodable tickets the source reported
 	progress  []ticket.Progress
+	skipped   int // ticket.Batch.Skipped summed, as the poller counts it
 }
 
 type countedEvent struct {
@@ -273,7 +274,7 @@ type siteEnv struct {
 	cfg     Config
 	httpCfg promconfig.HTTPClientConfig
 	reg     *prometheus.Registry
-	metrics *Metrics
+	metrics *api.Metrics
 }
 
 func newSite(t *testing.T, opts fakejira.Options, tickets int, mutate func(*Config)) *siteEnv {
@@ -299,7 +300,7 @@ func newSite(t *testing.T, opts fakejira.Options, tickets int, mutate func(*Conf
 		httpCfg = promconfig.HTTPClientConfig{Authorization: &promconfig.Authorization{Type: "Bearer", Credentials: fakejira.DefaultPAT}}
 	}
 	reg := prometheus.NewRegistry()
-	return &siteEnv{srv: srv, clock: clock, cfg: cfg, httpCfg: httpCfg, reg: reg, metrics: NewMetrics(reg)}
+	return &siteEnv{srv: srv, clock: clock, cfg: cfg, httpCfg: httpCfg, reg: reg, metrics: api.NewMetrics(reg)}
 }
 
 // source starts a fresh Source, as a restarted process would.
@@ -308,7 +309,8 @@ func (e *siteEnv) source(t *testing.T, logs io.Writer) *Source {
 	if logs == nil {
 		logs = io.Discard
 	}
-	src, err := New(fakejira.DefaultSource, e.cfg, e.httpCfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), e.metrics, WithClock(e.clock.Now))
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	src, err := New(fakejira.DefaultSource, e.cfg, e.httpCfg, source.Env{Logger: logger, API: e.metrics, Now: e.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -459,8 +461,8 @@ func TestCrashMidSyncResumesFromCommittedCursor(t *testing.T) {
 	if store.batches != 2 {
 		t.Fatalf("%d batches committed before the crash, want 2", store.batches)
 	}
-	state, err := decodeCursor(store.cursor)
-	if err != nil || state.Phase != phaseInitial || !state.Active || state.AfterID == 0 {
+	state, err := api.DecodeCursor(store.cursor)
+	if err != nil || !state.Initial() || !state.Active || state.AfterID == 0 {
 		t.Fatalf("committed cursor %+v (%v) does not resume the initial sync", state, err)
 	}
 	store.crashAt = 0
@@ -516,10 +518,10 @@ func TestRateLimitedSyncHonoursRetryAfter(t *testing.T) {
 	if v := site.srv.PenaltyViolations(); len(v) > 0 {
 		t.Errorf("%d requests during the Retry-After penalty", len(v))
 	}
-	if got := testutil.ToFloat64(site.metrics.rateLimited.WithLabelValues(fakejira.DefaultSource)); got != 1 {
+	if got := rateLimitedCount(t, site.reg, fakejira.DefaultSource); got != 1 {
 		t.Errorf("rate limited counter %v, want 1", got)
 	}
-	if got := testutil.ToFloat64(site.metrics.requests.WithLabelValues(fakejira.DefaultSource, "search_jql", "429")); got != 1 {
+	if got := requestCount(t, site.reg, fakejira.DefaultSource, "search_jql", "429"); got != 1 {
 		t.Errorf("429 requests counted %v, want 1", got)
 	}
 	compareObserved(t, store.observed(site.clock.Now()), truthObserved(site.srv.Truth(store.horizon, fakejira.SLATimeToFirstResponse)))

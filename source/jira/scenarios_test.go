@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/servicedesk-exporter/servicedesk_exporter/internal/fakejira"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/api"
 	"github.com/servicedesk-exporter/servicedesk_exporter/ticket"
 )
 
@@ -107,7 +109,7 @@ func TestMalformedTicketSkippedAndUnreadableRatingFetched(t *testing.T) {
 		t.Errorf("%d feedback requests, want 1 (only the unreadable rating)", n)
 	}
 	if store.skipped != 1 {
-		t.Errorf("batches reported %d skipped tickets, want 1", store.skipped)
+		t.Errorf("%d tickets reported skipped, want 1", store.skipped)
 	}
 	if !strings.Contains(logs.String(), broken) {
 		t.Errorf("skip not logged with the ticket key:\n%s", logs.String())
@@ -166,13 +168,10 @@ func TestCommentsFetchedOnlyWhileNoFirstResponse(t *testing.T) {
 func TestCheckAgainstFake(t *testing.T) {
 	site := newSite(t, fakejira.Options{Seed: 91, ScopedToken: "scoped-token-value", Now: func() time.Time { return fixedStart }}, 120, nil)
 
-	report, err := site.source(t, nil).Check(context.Background())
+	var out bytes.Buffer
+	report, err := site.source(t, nil).checkTo(context.Background(), &out)
 	if err != nil {
 		t.Fatalf("check: %v", err)
-	}
-	var out bytes.Buffer
-	if err := report.WriteText(&out); err != nil {
-		t.Fatal(err)
 	}
 	text := out.String()
 	for _, want := range []string{"deployment:      cloud", "America/New_York", "jql matches:     about", "sla ", "satisfaction ",
@@ -187,7 +186,7 @@ func TestCheckAgainstFake(t *testing.T) {
 
 	// A scoped token against the site URL: the error says where to go.
 	site.httpCfg = promconfig.HTTPClientConfig{BasicAuth: &promconfig.BasicAuth{Username: fakejira.DefaultEmail, Password: "scoped-token-value"}}
-	_, err = site.source(t, nil).Check(context.Background())
+	err = site.source(t, nil).Check(context.Background(), io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "https://api.atlassian.com/ex/jira/<cloudId>") {
 		t.Fatalf("scoped token on the site URL: error %v", err)
 	}
@@ -195,7 +194,7 @@ func TestCheckAgainstFake(t *testing.T) {
 		t.Fatalf("error leaks the token: %v", err)
 	}
 	site.cfg.URL = site.srv.GatewayURL()
-	if _, err := site.source(t, nil).Check(context.Background()); err != nil {
+	if err := site.source(t, nil).Check(context.Background(), io.Discard); err != nil {
 		t.Fatalf("scoped token through the gateway: %v", err)
 	}
 }
@@ -207,7 +206,7 @@ func TestSecretsStayOutOfLogsAndErrors(t *testing.T) {
 	var logs bytes.Buffer
 	store := newLedgerStore(fixedStart.Add(-time.Hour))
 	err := site.source(t, &logs).Poll(context.Background(), store.horizon, nil, store.emit)
-	if StatusCode(err) != 401 {
+	if api.StatusCode(err) != 401 {
 		t.Fatalf("error = %v, want a 401", err)
 	}
 	metrics, _ := testutil.CollectAndFormat(site.reg, expfmt.TypeTextPlain, "servicedesk_api_requests_total")
@@ -245,7 +244,7 @@ func TestDataCenterLongChangelogReadWhole(t *testing.T) {
 func TestCheckDataCenter(t *testing.T) {
 	site := newSite(t, fakejira.Options{Deployment: fakejira.DeploymentDataCenter, Seed: 99, TimeZone: "Europe/Berlin",
 		Now: func() time.Time { return fixedStart }}, 80, func(c *Config) { c.FirstResponse = FirstResponseComment })
-	report, err := site.source(t, nil).Check(context.Background())
+	report, err := site.source(t, nil).checkTo(context.Background(), io.Discard)
 	if err != nil {
 		t.Fatalf("check: %v", err)
 	}

@@ -6,18 +6,22 @@ package jira
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
-	gojira "github.com/andygrunwald/go-jira"
 	promconfig "github.com/prometheus/common/config"
-	"golang.org/x/time/rate"
+
+	"github.com/servicedesk-exporter/servicedesk_exporter/source"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/api"
 
 	// JQL dates must be written in the API user's zone; embedding the zone
 	// database keeps that working in minimal container images.
@@ -28,92 +32,76 @@ import (
 type Source struct {
 	name       string
 	cfg        Config
+	httpCfg    promconfig.HTTPClientConfig // for hints only; the client holds its own
 	logger     *slog.Logger
-	api        *apiClient
+	api        *api.Client
 	automation map[string]bool
 	now        func() time.Time
+	checkWait  time.Duration // Check's bound on the wait for the first answer
 
 	mu   sync.Mutex
 	site *site // discovered on first use, then kept for the process
 }
 
 // Option configures a Source.
-type Option func(*Source)
+type Option func(*options)
 
-// WithClock replaces time.Now for the data side: pass start times (and so
-// the next incremental bound) and reconciliation. Request pacing and
-// Retry-After penalties keep real time.
-func WithClock(now func() time.Time) Option {
-	return func(s *Source) { s.now = now }
+type options struct {
+	client []api.ClientOption
 }
 
 // WithHTTPClient replaces the client built from the http_client config.
 func WithHTTPClient(c *http.Client) Option {
-	return func(s *Source) {
-		jc, err := gojira.NewClient(c, s.cfg.URL)
-		if err == nil {
-			s.api.jc = jc
-		}
-	}
-}
-
-// withTimers replaces the clock and sleep of backoff and the penalty gate
-// (tests: a sleep that advances the clock makes waits instant and visible).
-func withTimers(now func() time.Time, sleep func(ctx context.Context, d time.Duration) error) Option {
-	return func(s *Source) { s.api.now, s.api.sleep = now, sleep }
-}
-
-// withJitter replaces the backoff jitter source (tests).
-func withJitter(j func() float64) Option {
-	return func(s *Source) { s.api.jitter = j }
+	return func(o *options) { o.client = append(o.client, api.WithHTTPClient(c)) }
 }
 
 // New returns a source for one Jira site. It does no I/O; the site is
-// discovered on the first Poll or Check.
-func New(name string, cfg Config, httpCfg promconfig.HTTPClientConfig, logger *slog.Logger, m *Metrics, opts ...Option) (*Source, error) {
+// discovered on the first Poll or Check. env.Now is the data clock (pass
+// starts, the next incremental bound, reconciliation); request pacing and
+// Retry-After penalties keep real time.
+func New(name string, cfg Config, httpCfg promconfig.HTTPClientConfig, env source.Env, opts ...Option) (*Source, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	logger := env.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	if m == nil {
-		m = NewMetrics(nil)
+	now := env.Now
+	if now == nil {
+		now = time.Now
 	}
-	httpClient, err := promconfig.NewClientFromConfig(httpCfg, "servicedesk_exporter")
-	if err != nil {
-		return nil, fmt.Errorf("jira source %s: http client: %w", name, err)
+	var o options
+	for _, opt := range opts {
+		opt(&o)
 	}
-	jc, err := gojira.NewClient(httpClient, cfg.URL)
+	client, err := api.NewClient(api.ClientConfig{
+		System:            "jira",
+		Source:            name,
+		URL:               cfg.URL,
+		HTTP:              httpCfg,
+		RequestsPerSecond: cfg.RequestsPerSecond,
+		Timeout:           time.Duration(cfg.Timeout),
+		MaxRetries:        cfg.MaxRetries,
+		Messages:          errorMessages,
+		Metrics:           env.API,
+		Logger:            logger,
+	}, o.client...)
 	if err != nil {
 		return nil, fmt.Errorf("jira source %s: %w", name, err)
 	}
-	burst := max(1, int(cfg.RequestsPerSecond))
 	s := &Source{
 		name:       name,
 		cfg:        cfg,
+		httpCfg:    httpCfg,
 		logger:     logger,
+		api:        client,
 		automation: map[string]bool{},
-		now:        time.Now,
-		api: &apiClient{
-			jc:         jc,
-			source:     name,
-			metrics:    m,
-			limiter:    rate.NewLimiter(rate.Limit(cfg.RequestsPerSecond), burst),
-			gate:       &penaltyGate{},
-			timeout:    time.Duration(cfg.Timeout),
-			maxRetries: cfg.MaxRetries,
-			logger:     logger,
-			now:        time.Now,
-			sleep:      sleepContext,
-			jitter:     randJitter,
-		},
+		now:        now,
+		checkWait:  checkFirstWait,
 	}
 	for _, id := range cfg.AutomationAccountIDs {
 		s.automation[strings.TrimSpace(id)] = true
-	}
-	for _, o := range opts {
-		o(s)
 	}
 	return s, nil
 }
@@ -124,12 +112,17 @@ func (s *Source) Name() string { return s.name }
 // ensureSite discovers the site once; a failed discovery is retried on the
 // next call.
 func (s *Source) ensureSite(ctx context.Context) (*site, error) {
+	return s.ensureSiteWith(ctx, s.api, 0)
+}
+
+// ensureSiteWith is ensureSite through c, with discover's firstWait.
+func (s *Source) ensureSiteWith(ctx context.Context, c *api.Client, firstWait time.Duration) (*site, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.site != nil {
 		return s.site, nil
 	}
-	st, err := s.discover(ctx)
+	st, err := s.discover(ctx, c, firstWait)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +143,7 @@ func (s *Source) ensureSite(ctx context.Context) (*site, error) {
 
 // explain turns API errors into messages that say what to fix.
 func (s *Source) explain(err error) error {
-	var apiErr *APIError
+	var apiErr *api.Error
 	if !errors.As(err, &apiErr) {
 		return err
 	}
@@ -186,4 +179,22 @@ func (s *Source) explain(err error) error {
 		return err
 	}
 	return fmt.Errorf("%s: %w", hint, err)
+}
+
+// errorMessages extracts Jira's error texts: errorMessages, then errors by
+// field, then message.
+func errorMessages(body []byte) []string {
+	var parsed struct {
+		ErrorMessages []string          `json:"errorMessages"`
+		Errors        map[string]string `json:"errors"`
+		Message       string            `json:"message"`
+	}
+	if json.Unmarshal(body, &parsed) != nil {
+		return nil
+	}
+	out := slices.Clone(parsed.ErrorMessages)
+	for _, k := range slices.Sorted(maps.Keys(parsed.Errors)) {
+		out = append(out, k+": "+parsed.Errors[k])
+	}
+	return append(out, parsed.Message)
 }

@@ -1,11 +1,8 @@
 package jira
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io"
-	"strings"
 	"time"
 
 	"github.com/prometheus/common/model"
@@ -49,33 +46,5 @@ func newSource(sc config.Source, env source.Env) (source.Source, error) {
 	if !ok {
 		return nil, fmt.Errorf("jira source %s: settings are %T, want jira.Config", sc.Name, sc.Settings)
 	}
-	var opts []Option
-	if env.Now != nil {
-		opts = append(opts, WithClock(env.Now))
-	}
-	s, err := New(sc.Name, cfg, sc.HTTPClient, env.Logger, MetricsFrom(env.API), opts...)
-	if err != nil {
-		return nil, err
-	}
-	return checkedSource{s}, nil
-}
-
-// checkedSource gives a Source the source.Checker shape: the report as
-// text under the caller's own heading for the source.
-type checkedSource struct{ *Source }
-
-func (c checkedSource) Check(ctx context.Context, w io.Writer) error {
-	report, err := c.Source.Check(ctx)
-	// With no deployment, nothing was learned: the error says it all.
-	if report != nil && (err == nil || report.Deployment != "") {
-		var b strings.Builder
-		if werr := report.WriteText(&b); werr != nil {
-			return werr
-		}
-		_, body, _ := strings.Cut(b.String(), "\n") // the heading
-		if _, werr := io.WriteString(w, body); werr != nil {
-			return werr
-		}
-	}
-	return err
+	return New(sc.Name, cfg, sc.HTTPClient, env)
 }
