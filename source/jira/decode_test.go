@@ -152,9 +152,9 @@ func TestDecodeRating(t *testing.T) {
 	}
 }
 
-func TestDecodeRatingFromReferenceFeedback(t *testing.T) {
+func TestDecodeRatingFromSpecFeedback(t *testing.T) {
 	var fb feedback
-	if err := json.Unmarshal(referenceSample(t, "jsm_request_feedback_200.json"), &fb); err != nil {
+	if err := json.Unmarshal(specSample(t, "jsm_request_feedback_200.json"), &fb); err != nil {
 		t.Fatal(err)
 	}
 	if v, ok, err := decodeRating(fb.Rating); err != nil || !ok || v != 4 {
@@ -166,7 +166,7 @@ func TestConvertSLA(t *testing.T) {
 	var page struct {
 		Values []slaValue `json:"values"`
 	}
-	if err := json.Unmarshal(referenceSample(t, "jsm_request_sla_200.json"), &page); err != nil {
+	if err := json.Unmarshal(specSample(t, "jsm_request_sla_200.json"), &page); err != nil {
 		t.Fatal(err)
 	}
 	ms := func(v int64) time.Time { return time.UnixMilli(v).UTC() }
@@ -176,7 +176,7 @@ func TestConvertSLA(t *testing.T) {
 		want ticket.SLA
 	}{
 		{
-			name: "reference sample: two completed cycles, one breached, ongoing",
+			name: "spec sample: two completed cycles, one breached, ongoing",
 			raw:  mustJSON(t, page.Values[0]),
 			want: ticket.SLA{Name: "Time to first response", Completed: []ticket.SLACycle{
 				{Start: ms(1444362323000), Stop: ms(1444362743000), Goal: 4 * time.Hour, Elapsed: 7 * time.Minute},
@@ -258,9 +258,9 @@ func TestChangeFacts(t *testing.T) {
 	}
 }
 
-func TestBulkfetchReferenceSampleDecodes(t *testing.T) {
+func TestBulkfetchSpecSamplesDecode(t *testing.T) {
 	var resp bulkChangelogResponse
-	if err := json.Unmarshal(referenceSample(t, "changelog_bulkfetch_200.json"), &resp); err != nil {
+	if err := json.Unmarshal(specSample(t, "changelog_bulkfetch_200.json"), &resp); err != nil {
 		t.Fatal(err)
 	}
 	if len(resp.IssueChangeLogs) != 1 || resp.NextPageToken != "UxAQBFRF" {
@@ -273,7 +273,7 @@ func TestBulkfetchReferenceSampleDecodes(t *testing.T) {
 	var page struct {
 		Values []changelogHistory `json:"values"`
 	}
-	if err := json.Unmarshal(referenceSample(t, "issue_changelog_page_200.json"), &page); err != nil {
+	if err := json.Unmarshal(specSample(t, "issue_changelog_page_200.json"), &page); err != nil {
 		t.Fatal(err)
 	}
 	if len(page.Values) != 2 || !page.Values[0].Created.Equal(time.Date(1970, 1, 18, 6, 27, 50, 429e6, time.UTC)) {
