@@ -63,6 +63,11 @@ type Issue struct {
 
 	// SLAs by name; a name missing here renders as null ("not applicable").
 	SLAs []SLA
+	// SLAErrors names SLA fields that render as JSM's error object instead
+	// of a value, as JSM sends for an issue outside a service project. Such
+	// a field is no SLA of the issue (Truth ignores it); SetSLAError keeps
+	// SLAs free of those names.
+	SLAErrors []string
 
 	// Ratings holds every satisfaction rating ever given, oldest first; the
 	// last one is the current value of the Satisfaction field.

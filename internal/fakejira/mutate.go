@@ -333,10 +333,28 @@ func (s *Server) SetSatisfactionRaw(key string, raw json.RawMessage) error {
 // SetSLA replaces (or adds) the SLA with sla.Name.
 func (s *Server) SetSLA(key string, sla SLA) error {
 	return s.mutate(key, func(is *Issue, _ time.Time) error {
+		is.SLAErrors = slices.DeleteFunc(is.SLAErrors, func(name string) bool { return name == sla.Name })
 		if cur := is.sla(sla.Name); cur != nil {
 			*cur = sla
 		} else {
 			is.SLAs = append(is.SLAs, sla)
+		}
+		return nil
+	})
+}
+
+// SetSLAError makes the SLA field named name render as JSM's error object
+// (sd.jsm.agent.servicedesk.error.servicedesk.missing) and drops the SLA
+// of that name, as when the issue is not in a service project. SetSLA with
+// the name undoes it.
+func (s *Server) SetSLAError(key, name string) error {
+	if _, ok := s.fields.sla[name]; !ok {
+		return fmt.Errorf("fakejira: the site has no SLA field %q", name)
+	}
+	return s.mutate(key, func(is *Issue, _ time.Time) error {
+		is.SLAs = slices.DeleteFunc(is.SLAs, func(sla SLA) bool { return sla.Name == name })
+		if !slices.Contains(is.SLAErrors, name) {
+			is.SLAErrors = append(is.SLAErrors, name)
 		}
 		return nil
 	})
@@ -377,6 +395,7 @@ func cloneIssue(is *Issue) Issue {
 	cp.Histories = slices.Clone(is.Histories)
 	cp.Comments = slices.Clone(is.Comments)
 	cp.Ratings = slices.Clone(is.Ratings)
+	cp.SLAErrors = slices.Clone(is.SLAErrors)
 	cp.SLAs = make([]SLA, len(is.SLAs))
 	for i, sla := range is.SLAs {
 		cp.SLAs[i] = sla

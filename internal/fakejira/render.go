@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -305,6 +306,14 @@ func (s *Server) renderSLA(is *Issue, sla *SLA, fieldID string) slaJSON {
 	return out
 }
 
+// slaErrorObject is what JSM puts in an SLA field it cannot compute, e.g.
+// for an issue outside a service project: its error response shape, with
+// the i18n key seen on a real site (the message text is illustrative).
+var slaErrorObject = map[string]any{
+	"errorMessage":     "Service project not found for this issue.",
+	"i18nErrorMessage": map[string]any{"i18nKey": "sd.jsm.agent.servicedesk.error.servicedesk.missing", "parameters": []any{}},
+}
+
 func (s *Server) renderRequestType(is *Issue) any {
 	if is.RequestType == "" {
 		return nil
@@ -457,6 +466,9 @@ func (s *Server) renderIssueWithChangelog(is *Issue, sel fieldSelection, expandC
 	for _, name := range s.fields.slaOrder {
 		id := s.fields.sla[name]
 		put(id, func() any {
+			if slices.Contains(is.SLAErrors, name) {
+				return slaErrorObject
+			}
 			if sla := is.sla(name); sla != nil {
 				return s.renderSLA(is, sla, id)
 			}

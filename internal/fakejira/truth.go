@@ -91,10 +91,12 @@ type Truth struct {
 //     comment that is public, written by RoleAgent, and not by the reporter
 //     (automation, customers, internal notes and an agent-reporter's own
 //     comments do not count). SLA mode: the Stop of the first completed
-//     cycle of the SLA so named; an issue without that SLA at all falls back
-//     to the comment rule; an issue with it but no completed cycle has no
-//     first response yet. Observed once per issue, only when the response
-//     time is >= horizon; seconds = response - Created.
+//     cycle of the SLA so named; an issue without that SLA, or whose SLA
+//     has no cycle at all (neither completed nor running), or whose field
+//     holds an error object (SLAErrors), falls back to the comment rule; an
+//     issue with a running but no completed cycle has no first response
+//     yet. Observed once per issue, only when the response time is >=
+//     horizon; seconds = response - Created.
 //   - SLA cycles: every completed cycle with Stop >= horizon, per SLA name,
 //     breached or met by its Breached flag.
 //   - satisfaction: see the Truth fields; a rating counts when its At >=
@@ -245,7 +247,7 @@ func categoryChanges(is *Issue) []categoryChange {
 // firstResponse applies the first-response rule documented on Truth.
 func firstResponse(is *Issue, slaName string) (time.Time, bool) {
 	if slaName != "" {
-		if sla := is.sla(slaName); sla != nil {
+		if sla := is.sla(slaName); sla != nil && (len(sla.Completed) > 0 || sla.Ongoing != nil) {
 			if len(sla.Completed) == 0 {
 				return time.Time{}, false
 			}

@@ -354,3 +354,75 @@ func TestSLAClocksFollowTheWorkflow(t *testing.T) {
 		})
 	}
 }
+
+// TestSLAFieldsThatHoldNoSLA: an SLA field holding JSM's error object, or
+// an SLA without any cycle, renders as such and is no SLA in the truth: the
+// first public agent comment answers the issue also in SLA mode.
+func TestSLAFieldsThatHoldNoSLA(t *testing.T) {
+	t0 := time.Date(2026, 1, 10, 9, 0, 0, 0, time.UTC)
+	clock := &testClock{now: t0}
+	srv := newTestServer(t, Options{Now: clock.Now})
+	outside := srv.CreateIssue(NewIssue{Project: "DEV"})
+	empty := srv.CreateIssue(NewIssue{Project: "IT"})
+	if err := srv.SetSLAError(outside, "No such SLA"); err == nil {
+		t.Error("SetSLAError accepted an SLA the site has no field for")
+	}
+	for _, err := range []error{
+		srv.SetSLAError(outside, SLATimeToFirstResponse),
+		srv.SetSLAError(outside, SLATimeToResolution),
+		srv.SetSLA(empty, SLA{Name: SLATimeToFirstResponse}),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock.now = t0.Add(20 * time.Minute)
+	for _, key := range []string{outside, empty} {
+		if err := srv.AddComment(key, RoleAgent, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	fields := srv.FieldIDs()
+	var page searchPage
+	call(t, srv, "POST", "/rest/api/2/search/jql", map[string]any{"jql": "project in (DEV, IT) ORDER BY id",
+		"fields": []string{fields.SLA[SLATimeToFirstResponse], fields.SLA[SLATimeToResolution]}}).decode(t, &page)
+	var errObj struct {
+		ErrorMessage     string `json:"errorMessage"`
+		I18nErrorMessage struct {
+			I18nKey string `json:"i18nKey"`
+		} `json:"i18nErrorMessage"`
+	}
+	for _, id := range []string{fields.SLA[SLATimeToFirstResponse], fields.SLA[SLATimeToResolution]} {
+		if err := json.Unmarshal(page.Issues[0].Fields[id], &errObj); err != nil {
+			t.Fatal(err)
+		}
+		if errObj.ErrorMessage == "" || errObj.I18nErrorMessage.I18nKey != "sd.jsm.agent.servicedesk.error.servicedesk.missing" {
+			t.Errorf("%s of %s renders %s, want the error object", id, outside, page.Issues[0].Fields[id])
+		}
+	}
+	var noCycles map[string]json.RawMessage
+	if err := json.Unmarshal(page.Issues[1].Fields[fields.SLA[SLATimeToFirstResponse]], &noCycles); err != nil {
+		t.Fatal(err)
+	}
+	if string(noCycles["completedCycles"]) != "[]" || noCycles["ongoingCycle"] != nil {
+		t.Errorf("an SLA without cycles renders %s", page.Issues[1].Fields[fields.SLA[SLATimeToFirstResponse]])
+	}
+
+	truth := srv.Truth(t0, SLATimeToFirstResponse)
+	for _, desk := range []string{"DEV", "IT"} {
+		if got := truth.FirstResponseSeconds[Labels{Source: "jira", Desk: desk}]; !slices.Equal(got, []float64{1200}) {
+			t.Errorf("%s first responses %v, want the comment after 1200 s", desk, got)
+		}
+	}
+	if len(truth.SLACycles) != 0 || Sum(truth.AwaitingFirstResponse) != 0 {
+		t.Errorf("SLA cycles %v, awaiting %v: neither value is an SLA", truth.SLACycles, truth.AwaitingFirstResponse)
+	}
+	// SetSLA undoes SetSLAError.
+	if err := srv.SetSLA(outside, SLA{Name: SLATimeToResolution, Ongoing: &SLAOngoing{Start: t0, Goal: time.Hour}}); err != nil {
+		t.Fatal(err)
+	}
+	if is, _ := srv.Issue(outside); !slices.Equal(is.SLAErrors, []string{SLATimeToFirstResponse}) {
+		t.Errorf("SLAErrors after SetSLA: %v", is.SLAErrors)
+	}
+}

@@ -15,10 +15,15 @@ func TestForgetRemovesOnlyThatSource(t *testing.T) {
 		m.requests.WithLabelValues(source, "search_jql", "200").Inc()
 		m.requests.WithLabelValues(source, "search_jql", "429").Inc()
 		m.rateLimited.WithLabelValues(source).Inc()
+		m.SkipValues(source, "sla_error", 2)
+		m.SkipValues(source, "nothing", 0) // no series for nothing skipped
 	}
 	m.Forget("gone")
-	if n := testutil.CollectAndCount(reg); n != 3 {
-		t.Fatalf("%d series left, want the 3 of the kept source", n)
+	if n := testutil.CollectAndCount(reg); n != 4 {
+		t.Fatalf("%d series left, want the 4 of the kept source", n)
+	}
+	if got := testutil.ToFloat64(m.valuesSkipped.WithLabelValues("kept", "sla_error")); got != 2 {
+		t.Fatalf("kept source's skipped values = %v", got)
 	}
 	if got := testutil.ToFloat64(m.requests.WithLabelValues("kept", "search_jql", "200")); got != 1 {
 		t.Fatalf("kept source's requests = %v", got)

@@ -43,7 +43,8 @@ type checkReport struct {
 	Fields []Field
 
 	SampledTickets         int
-	TicketsWithSLA         int
+	TicketsWithSLA         int // usable SLA values
+	TicketsWithSLAError    int // JSM's error object in an SLA field
 	TicketsWithRating      int
 	FirstResponseMode      string // "sla" or "comment"
 	FirstResponseSLA       string
@@ -120,6 +121,9 @@ func (s *Source) check(ctx context.Context, r *checkReport) error {
 	if r.SampledTickets > 0 && len(st.slaFields) > 0 && r.TicketsWithSLA == 0 {
 		r.Warnings = append(r.Warnings, "none of the sampled tickets shows an SLA value: the API user may not be an agent of these service desks")
 	}
+	if r.TicketsWithSLAError > 0 {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%d of the sampled tickets hold an error object instead of SLA values (not in a service project?); their first response comes from comments", r.TicketsWithSLAError))
+	}
 	if r.SampledTickets > 0 && st.satisfaction != "" && r.TicketsWithRating == 0 {
 		r.Warnings = append(r.Warnings, "none of the sampled resolved tickets shows a Satisfaction rating: none given yet, or hidden from the API user")
 	}
@@ -177,11 +181,24 @@ func (s *Source) checkSample(ctx context.Context, c *api.Client, st *site, r *ch
 			continue
 		}
 		r.SampledTickets++
+		withSLA, withError := false, false
 		for _, f := range st.slaFields {
-			if present(is.Fields[f.ID]) {
-				r.TicketsWithSLA++
-				break
+			var v *slaValue
+			if !present(is.Fields[f.ID]) || json.Unmarshal(is.Fields[f.ID], &v) != nil {
+				continue
 			}
+			switch v.use() {
+			case slaUsable:
+				withSLA = true
+			case slaError:
+				withError = true
+			}
+		}
+		if withSLA {
+			r.TicketsWithSLA++
+		}
+		if withError {
+			r.TicketsWithSLAError++
 		}
 		if st.satisfaction != "" && present(is.Fields[st.satisfaction]) {
 			r.TicketsWithRating++

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/api"
 	"github.com/servicedesk-exporter/servicedesk_exporter/ticket"
 )
 
@@ -32,6 +33,25 @@ type pending struct {
 	changelogMore bool
 
 	needFeedback bool
+
+	skipped skipped
+}
+
+// skipped counts the values of one ticket left out of its facts, for
+// servicedesk_api_values_skipped_total.
+type skipped struct {
+	slaErrors, slasWithoutCycles int
+}
+
+// Reasons of servicedesk_api_values_skipped_total (docs/metrics.md).
+const (
+	reasonSLAError         = "sla_error"
+	reasonSLAWithoutCycles = "sla_without_cycles"
+)
+
+func (s skipped) report(m *api.Metrics, source string) {
+	m.SkipValues(source, reasonSLAError, s.slaErrors)
+	m.SkipValues(source, reasonSLAWithoutCycles, s.slasWithoutCycles)
 }
 
 // Ticket is the facts decoded so far; complete fills in the rest.
@@ -105,6 +125,17 @@ func decodeIssue(st *site, raw json.RawMessage) (*pending, error) {
 	for _, sf := range st.slaFields {
 		var v *slaValue
 		if !f.read(sf.ID, &v) || v == nil {
+			continue // null: the SLA does not apply to this ticket
+		}
+		// Neither an error object nor an SLA without cycles is an SLA the
+		// ticket has: counted as one, it would make the first response
+		// wait for a cycle that never comes instead of reading comments.
+		switch v.use() {
+		case slaError:
+			p.skipped.slaErrors++
+			continue
+		case slaWithoutCycles:
+			p.skipped.slasWithoutCycles++
 			continue
 		}
 		sla, err := convertSLA(sf.Name, *v)

@@ -61,6 +61,7 @@ func (src *Source) complete(ctx context.Context, st *site, batch []*pending) err
 				return err
 			}
 		}
+		p.skipped.report(src.metrics, src.name)
 	}
 	return nil
 }

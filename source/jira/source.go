@@ -35,6 +35,7 @@ type Source struct {
 	httpCfg    promconfig.HTTPClientConfig // for hints only; the client holds its own
 	logger     *slog.Logger
 	api        *api.Client
+	metrics    *api.Metrics // values left out of tickets; requests count in api
 	automation map[string]bool
 	now        func() time.Time
 	checkWait  time.Duration // Check's bound on the wait for the first answer
@@ -71,6 +72,10 @@ func New(name string, cfg Config, httpCfg promconfig.HTTPClientConfig, env sourc
 	if now == nil {
 		now = time.Now
 	}
+	metrics := env.API
+	if metrics == nil {
+		metrics = api.NewMetrics(nil)
+	}
 	var o options
 	for _, opt := range opts {
 		opt(&o)
@@ -84,7 +89,7 @@ func New(name string, cfg Config, httpCfg promconfig.HTTPClientConfig, env sourc
 		Timeout:           time.Duration(cfg.Timeout),
 		MaxRetries:        cfg.MaxRetries,
 		Messages:          errorMessages,
-		Metrics:           env.API,
+		Metrics:           metrics,
 		Logger:            logger,
 	}, o.client...)
 	if err != nil {
@@ -96,6 +101,7 @@ func New(name string, cfg Config, httpCfg promconfig.HTTPClientConfig, env sourc
 		httpCfg:    httpCfg,
 		logger:     logger,
 		api:        client,
+		metrics:    metrics,
 		automation: map[string]bool{},
 		now:        now,
 		checkWait:  checkFirstWait,

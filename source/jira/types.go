@@ -161,6 +161,31 @@ type slaValue struct {
 	Name            string      `json:"name"`
 	CompletedCycles []slaCycle  `json:"completedCycles"`
 	OngoingCycle    *slaOngoing `json:"ongoingCycle"`
+	// JSM puts an error object in the field instead when it cannot compute
+	// the SLA (an issue outside a service project:
+	// sd.jsm.agent.servicedesk.error.servicedesk.missing). Raw, so an
+	// error of any shape is recognised rather than failing the ticket.
+	ErrorMessage     json.RawMessage `json:"errorMessage"`
+	I18nErrorMessage json.RawMessage `json:"i18nErrorMessage"`
+}
+
+// slaUse is what an SLA field's value is good for.
+type slaUse int
+
+const (
+	slaUsable        slaUse = iota
+	slaError                // an error object, not an SLA
+	slaWithoutCycles        // an SLA that has neither a completed nor a running cycle
+)
+
+func (v *slaValue) use() slaUse {
+	switch {
+	case present(v.ErrorMessage) || present(v.I18nErrorMessage):
+		return slaError
+	case len(v.CompletedCycles) == 0 && v.OngoingCycle == nil:
+		return slaWithoutCycles
+	}
+	return slaUsable
 }
 
 type slaCycle struct {
