@@ -130,7 +130,9 @@
 // resolution set/cleared, a public agent comment or a resolution completes
 // the first-response SLA, resolving completes the resolution SLA, reopening
 // starts a new one). SetSLAError makes an SLA field hold JSM's error object
-// instead, as for an issue outside a service project.
+// instead, as for an issue outside a service project. MigratedIssues are
+// issues whose old histories name RetiredStatuses, statuses the status list
+// no longer serves (a migrated workflow).
 //
 // Searches evaluate a query once and keep the ordered result (until the data
 // changes), so paging costs O(page); that keeps 100k issues workable for the

@@ -259,9 +259,17 @@ func StatusByName(name string) (Status, bool) {
 	return Status{}, false
 }
 
+// categoryOf is the category of a status the site has or once had.
 func categoryOf(statusID string) Category {
-	s, _ := StatusByID(statusID)
-	return s.Category
+	if s, ok := StatusByID(statusID); ok {
+		return s.Category
+	}
+	for _, s := range RetiredStatuses {
+		if s.ID == statusID {
+			return s.Category
+		}
+	}
+	return ""
 }
 
 // Names of the default JSM SLAs.

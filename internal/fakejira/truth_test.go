@@ -5,6 +5,7 @@ import (
 	"maps"
 	"reflect"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -424,5 +425,53 @@ func TestSLAFieldsThatHoldNoSLA(t *testing.T) {
 	}
 	if is, _ := srv.Issue(outside); !slices.Equal(is.SLAErrors, []string{SLATimeToFirstResponse}) {
 		t.Errorf("SLAErrors after SetSLA: %v", is.SLAErrors)
+	}
+}
+
+// TestMigratedIssuesNameRetiredStatuses: the old histories name statuses
+// the status list no longer serves, and the truth still knows what they
+// were.
+func TestMigratedIssuesNameRetiredStatuses(t *testing.T) {
+	srv := newTestServer(t, Options{})
+	start := fixedNow.Add(-300 * 24 * time.Hour)
+	srv.Add(MigratedIssues("IT", start)...)
+
+	var listed []struct {
+		ID string `json:"id"`
+	}
+	call(t, srv, "GET", "/rest/api/2/status", nil).decode(t, &listed)
+	for _, st := range listed {
+		for _, retired := range RetiredStatuses {
+			if st.ID == retired.ID {
+				t.Errorf("the status list serves retired status %s", st.ID)
+			}
+		}
+	}
+	var bulk struct {
+		IssueChangeLogs []struct {
+			ChangeHistories []struct {
+				Items []struct {
+					FieldID    string `json:"fieldId"`
+					From       string `json:"from"`
+					FromString string `json:"fromString"`
+				} `json:"items"`
+			} `json:"changeHistories"`
+		} `json:"issueChangeLogs"`
+	}
+	is, _ := srv.Issue("IT-1")
+	call(t, srv, "POST", "/rest/api/2/changelog/bulkfetch", map[string]any{"issueIdsOrKeys": []string{strconv.FormatInt(is.ID, 10)}, "fieldIds": []string{"status"}}).decode(t, &bulk)
+	if first := bulk.IssueChangeLogs[0].ChangeHistories[0].Items[0]; first.From != RetiredBacklog || first.FromString != "Backlog" {
+		t.Errorf("first history item %+v, want from the retired Backlog", first)
+	}
+
+	truth := srv.Truth(start, "")
+	l := Labels{Source: "jira", Desk: "IT"}
+	if truth.Resolved[l] != 5 || truth.Reopened[l] != 2 || len(truth.Open) != 0 {
+		t.Errorf("resolved %d, reopened %d, open %v; want 5, 2 and none", truth.Resolved[l], truth.Reopened[l], truth.Open)
+	}
+	wantSeconds := []float64{(26 * time.Hour).Seconds(), (76 * time.Hour).Seconds(), (30 * time.Hour).Seconds(), (2 * time.Hour).Seconds(), (77 * time.Hour).Seconds()}
+	got := slices.Sorted(slices.Values(truth.ResolutionSeconds[l]))
+	if !slices.Equal(got, slices.Sorted(slices.Values(wantSeconds))) {
+		t.Errorf("resolution seconds %v, want %v", got, wantSeconds)
 	}
 }

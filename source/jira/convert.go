@@ -41,17 +41,20 @@ type pending struct {
 // servicedesk_api_values_skipped_total.
 type skipped struct {
 	slaErrors, slasWithoutCycles int
+	statusChanges                int // left out: a status no rule could place
 }
 
 // Reasons of servicedesk_api_values_skipped_total (docs/metrics.md).
 const (
 	reasonSLAError         = "sla_error"
 	reasonSLAWithoutCycles = "sla_without_cycles"
+	reasonStatusUnmapped   = "status_unmapped"
 )
 
 func (s skipped) report(m *api.Metrics, source string) {
 	m.SkipValues(source, reasonSLAError, s.slaErrors)
 	m.SkipValues(source, reasonSLAWithoutCycles, s.slasWithoutCycles)
+	m.SkipValues(source, reasonStatusUnmapped, s.statusChanges)
 }
 
 // Ticket is the facts decoded so far; complete fills in the rest.
@@ -304,10 +307,74 @@ func decodeRating(raw json.RawMessage) (int, bool, error) {
 	return int(n), true, nil
 }
 
+// changes are a ticket's status and resolution history as facts.
+type changes struct {
+	transitions []ticket.Transition
+	resolutions []ticket.ResolutionChange
+	// unlisted are status ids that neither the site's status list nor its
+	// status names know (reading the list again may help).
+	unlisted []string
+	// unmapped counts status changes left out: a side no rule could place.
+	unmapped int
+}
+
+// statusLookup places changelog status ids in categories: by the site's
+// list, else by the item's status name against the site's names (statuses
+// deleted or migrated keep their names in old histories), else by what
+// the ticket's resolution changes showed about the id.
+type statusLookup struct {
+	byID, byName map[string]ticket.Category
+	learned      map[string]ticket.Category
+	conflicting  map[string]bool
+}
+
+// listed places id by the site's list and names only.
+func (l *statusLookup) listed(id string, name flexString) (ticket.Category, bool) {
+	if c, ok := l.byID[id]; ok {
+		return c, true
+	}
+	if key := statusName(name.Value); key != "" {
+		c, ok := l.byName[key]
+		return c, ok
+	}
+	return "", false
+}
+
+func (l *statusLookup) category(id string, name flexString) (ticket.Category, bool) {
+	if c, ok := l.listed(id, name); ok {
+		return c, true
+	}
+	c, ok := l.learned[id]
+	return c, ok
+}
+
+// learn records what a resolution change says of an unlisted status: done
+// or not. An id seen on both sides of that line says nothing.
+func (l *statusLookup) learn(id string, name flexString, done bool) {
+	if id == "" || l.conflicting[id] {
+		return
+	}
+	if _, ok := l.listed(id, name); ok {
+		return
+	}
+	c := ticket.CategoryIndeterminate // not done; which open category is unknown
+	if done {
+		c = ticket.CategoryDone
+	}
+	if prev, ok := l.learned[id]; ok && (prev == ticket.CategoryDone) != done {
+		delete(l.learned, id)
+		l.conflicting[id] = true
+		return
+	}
+	l.learned[id] = c
+}
+
 // changeFacts turns status and resolution history into transitions and
-// resolution changes, oldest first. unknown collects status ids missing from
-// the category map.
-func changeFacts(histories []changelogHistory, categories map[string]ticket.Category) (trs []ticket.Transition, res []ticket.ResolutionChange, unknown []string) {
+// resolution changes, oldest first. byID and byName are the site's
+// statuses; an id in neither is placed by the resolution changes of the
+// ticket's histories: a status entered while the resolution was set is
+// done, one left then is not, and the other way round when it was cleared.
+func changeFacts(histories []changelogHistory, byID, byName map[string]ticket.Category) changes {
 	sorted := append([]changelogHistory(nil), histories...)
 	sort.SliceStable(sorted, func(i, j int) bool {
 		if !sorted[i].Created.Equal(sorted[j].Created.Time) {
@@ -315,37 +382,95 @@ func changeFacts(histories []changelogHistory, categories map[string]ticket.Cate
 		}
 		return numericLess(sorted[i].ID, sorted[j].ID)
 	})
+	unique := sorted[:0]
 	seen := map[string]bool{}
 	for _, h := range sorted {
 		if seen[h.ID] && h.ID != "" {
 			continue // bulkfetch pages and per-issue pages may overlap
 		}
 		seen[h.ID] = true
+		unique = append(unique, h)
+	}
+
+	lookup := statusLookup{byID: byID, byName: byName, learned: map[string]ticket.Category{}, conflicting: map[string]bool{}}
+	for _, h := range unique {
+		set, resolved := false, false
 		for _, it := range h.Items {
-			field := it.FieldID
-			if field == "" {
-				field = it.Field
+			if itemField(it) == "resolution" {
+				set, resolved = resolutionSet(it), true
 			}
-			switch strings.ToLower(field) {
-			case "status":
-				from, okFrom := categories[it.From.Value]
-				to, okTo := categories[it.To.Value]
-				if !okFrom {
-					unknown = append(unknown, it.From.Value)
-				}
-				if !okTo {
-					unknown = append(unknown, it.To.Value)
-				}
-				if okFrom && okTo && from != to {
-					trs = append(trs, ticket.Transition{At: h.Created.Time, From: from, To: to})
-				}
-			case "resolution":
-				set := (it.To.Set && it.To.Value != "") || (it.ToString.Set && it.ToString.Value != "")
-				res = append(res, ticket.ResolutionChange{At: h.Created.Time, Set: set})
+		}
+		if !resolved {
+			continue
+		}
+		for _, it := range h.Items {
+			if itemField(it) == "status" {
+				lookup.learn(it.From.Value, it.FromString, !set)
+				lookup.learn(it.To.Value, it.ToString, set)
 			}
 		}
 	}
-	return trs, res, unknown
+
+	var out changes
+	unlisted := map[string]bool{}
+	for _, h := range unique {
+		for _, it := range h.Items {
+			switch itemField(it) {
+			case "status":
+				for _, side := range []struct {
+					id   string
+					name flexString
+				}{{it.From.Value, it.FromString}, {it.To.Value, it.ToString}} {
+					if _, ok := lookup.listed(side.id, side.name); !ok && side.id != "" && !unlisted[side.id] {
+						unlisted[side.id] = true
+						out.unlisted = append(out.unlisted, side.id)
+					}
+				}
+				from, okFrom := lookup.category(it.From.Value, it.FromString)
+				to, okTo := lookup.category(it.To.Value, it.ToString)
+				switch {
+				case !okFrom || !okTo:
+					out.unmapped++
+				case from != to:
+					out.transitions = append(out.transitions, ticket.Transition{At: h.Created.Time, From: from, To: to})
+				}
+			case "resolution":
+				out.resolutions = append(out.resolutions, ticket.ResolutionChange{At: h.Created.Time, Set: resolutionSet(it)})
+			}
+		}
+	}
+	return out
+}
+
+func itemField(it changelogItem) string {
+	if it.FieldID != "" {
+		return strings.ToLower(it.FieldID)
+	}
+	return strings.ToLower(it.Field)
+}
+
+func resolutionSet(it changelogItem) bool {
+	return (it.To.Set && it.To.Value != "") || (it.ToString.Set && it.ToString.Value != "")
+}
+
+// endInDone adds the last entry into done to a done ticket whose status
+// timeline does not end there: the changelog names a status no rule could
+// place, or Jira kept no record of the change. The resolution date says
+// when (at the last known change if it is earlier), so a done ticket with
+// a resolution date always has its resolution.
+func endInDone(t *ticket.Ticket) {
+	if t.StatusCategory != ticket.CategoryDone || t.ResolvedAt.IsZero() || len(t.Transitions) == 0 {
+		return // without transitions ticket derives the resolution from ResolvedAt itself
+	}
+	last := t.Transitions[len(t.Transitions)-1]
+	if last.To == ticket.CategoryDone {
+		return
+	}
+	at := t.ResolvedAt
+	if at.Before(last.At) {
+		at = last.At
+	}
+	t.Transitions = append(t.Transitions, ticket.Transition{At: at, From: last.To, To: ticket.CategoryDone})
 }
 
 func numericLess(a, b string) bool {

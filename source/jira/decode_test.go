@@ -239,7 +239,8 @@ func TestChangeFacts(t *testing.T) {
 	if err := json.Unmarshal([]byte(raw), &hs); err != nil {
 		t.Fatal(err)
 	}
-	trs, res, unknown := changeFacts(hs, categories)
+	c := changeFacts(hs, categories, nil)
+	trs, res := c.transitions, c.resolutions
 	day := func(d int) time.Time { return time.Date(2026, 1, d, 10, 0, 0, 0, time.UTC) }
 	wantTrs := []ticket.Transition{
 		{At: day(1), From: ticket.CategoryNew, To: ticket.CategoryIndeterminate},
@@ -253,8 +254,8 @@ func TestChangeFacts(t *testing.T) {
 	if mustJSON(t, res) != mustJSON(t, wantRes) {
 		t.Errorf("resolutions = %s\nwant %s", mustJSON(t, res), mustJSON(t, wantRes))
 	}
-	if len(unknown) != 1 || unknown[0] != "99" {
-		t.Errorf("unknown = %v, want [99]", unknown)
+	if len(c.unlisted) != 1 || c.unlisted[0] != "99" || c.unmapped != 1 {
+		t.Errorf("unlisted = %v, unmapped %d; want [99], 1", c.unlisted, c.unmapped)
 	}
 }
 

@@ -41,6 +41,13 @@ type site struct {
 	requestType      string
 
 	categories map[string]ticket.Category // status id → category
+	// statusNames maps lower-cased status names to their category, for
+	// changelogs naming ids the list no longer has; a name used by
+	// statuses of different categories is left out.
+	statusNames map[string]ticket.Category
+	// retiredStatuses are changelog status ids still missing after the
+	// list was read again: no use reading it again for them.
+	retiredStatuses map[string]bool
 	// firstResponseSLA names the SLA giving the first response; "" means
 	// the first public agent comment.
 	firstResponseSLA string
@@ -168,13 +175,54 @@ func (src *Source) loadStatuses(ctx context.Context, c *api.Client, st *site) er
 		return fmt.Errorf("list statuses: %w", src.explain(err))
 	}
 	st.categories = make(map[string]ticket.Category, len(statuses))
+	st.statusNames = make(map[string]ticket.Category, len(statuses))
+	ambiguous := map[string]bool{}
 	for _, s := range statuses {
-		if c, ok := categoryFromKey(s.StatusCategory.Key); ok {
-			st.categories[s.ID] = c
+		c, ok := categoryFromKey(s.StatusCategory.Key)
+		if !ok {
+			continue
 		}
+		st.categories[s.ID] = c
+		name := statusName(s.Name)
+		if prev, seen := st.statusNames[name]; (seen && prev != c) || ambiguous[name] {
+			ambiguous[name] = true
+			delete(st.statusNames, name)
+			continue
+		}
+		st.statusNames[name] = c
 	}
 	return nil
 }
+
+// newStatuses reports whether ids holds one not yet found missing after
+// the list was read again.
+func (st *site) newStatuses(ids []string) bool {
+	for _, id := range ids {
+		if !st.retiredStatuses[id] {
+			return true
+		}
+	}
+	return false
+}
+
+// retire remembers ids still missing after the list was read again and
+// returns those it did not know yet.
+func (st *site) retire(ids []string) []string {
+	if st.retiredStatuses == nil {
+		st.retiredStatuses = map[string]bool{}
+	}
+	var fresh []string
+	for _, id := range ids {
+		if !st.retiredStatuses[id] {
+			st.retiredStatuses[id] = true
+			fresh = append(fresh, id)
+		}
+	}
+	return fresh
+}
+
+// statusName is the key status names are matched on.
+func statusName(name string) string { return strings.ToLower(strings.TrimSpace(name)) }
 
 // categoryFromKey maps Jira's status category keys; "undefined" (No
 // Category) counts as new because such a status has not been worked on.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/servicedesk-exporter/servicedesk_exporter/source/api"
 	"github.com/servicedesk-exporter/servicedesk_exporter/ticket"
@@ -36,20 +37,28 @@ func (src *Source) complete(ctx context.Context, st *site, batch []*pending) err
 				return err
 			}
 		}
-		trs, res, unknown := changeFacts(p.histories, st.categories)
-		if len(unknown) > 0 && !refreshed {
-			// A status created since start-up: re-read the list once.
-			refreshed = true
-			if err := src.loadStatuses(ctx, src.api, st); err != nil {
-				return err
+		c := changeFacts(p.histories, st.categories, st.statusNames)
+		if st.newStatuses(c.unlisted) {
+			if !refreshed {
+				// A status created since start-up? Re-read the list, once
+				// per batch, and not again for ids it still lacks.
+				refreshed = true
+				if err := src.loadStatuses(ctx, src.api, st); err != nil {
+					return err
+				}
+				c = changeFacts(p.histories, st.categories, st.statusNames)
 			}
-			trs, res, unknown = changeFacts(p.histories, st.categories)
+			if retired := st.retire(c.unlisted); len(retired) > 0 {
+				src.logger.Info("changelogs name statuses the site no longer lists; they are placed by name or by the resolution changes where possible, other changes of them are left out (servicedesk_api_values_skipped_total{reason=\"status_unmapped\"})",
+					"status_ids", strings.Join(retired, ","))
+			}
 		}
-		if len(unknown) > 0 {
-			src.logger.Warn("changelog names statuses that no longer exist; those transitions are left out",
-				"ticket", p.t.Key, "status_ids", unknown)
+		if c.unmapped > 0 {
+			src.logger.Debug("status changes left out: a status the site no longer lists", "ticket", p.t.Key, "changes", c.unmapped, "status_ids", c.unlisted)
 		}
-		p.t.Transitions, p.t.Resolutions = trs, res
+		p.t.Transitions, p.t.Resolutions = c.transitions, c.resolutions
+		p.skipped.statusChanges = c.unmapped
+		endInDone(&p.t)
 
 		if state := p.applyComments(src.automation); p.needsMoreComments(state) {
 			if err := src.moreComments(ctx, p); err != nil {

@@ -2,6 +2,7 @@ package jira
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -177,5 +178,210 @@ func TestSLAErrorObjectsAgainstFake(t *testing.T) {
 	if report.TicketsWithSLAError != 1 || report.TicketsWithSLA != 0 || !warned {
 		t.Errorf("check sampled %d tickets, %d with SLA values, %d with the error object; warnings %q",
 			report.SampledTickets, report.TicketsWithSLA, report.TicketsWithSLAError, report.Warnings)
+	}
+}
+
+// TestRetiredStatusIDs: old histories name status ids the site's list no
+// longer has (workflows migrated, statuses deleted). They are placed by
+// their names, then by the resolution changes of the ticket's histories;
+// what no rule places is left out and counted, and a done ticket with a
+// resolution date keeps its resolution. The status list is read again once,
+// not on every batch naming the same retired ids.
+func TestRetiredStatusIDs(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /rest/api/2/serverInfo", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, `{"deploymentType":"Cloud","version":"1001.0.0"}`)
+	})
+	mux.HandleFunc("GET /rest/api/2/myself", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, `{"accountId":"bot","displayName":"Exporter Bot","timeZone":"Europe/Berlin"}`)
+	})
+	mux.HandleFunc("GET /rest/api/2/field", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, `[]`) })
+	statuses := realWorld(t, "status_list_after_migration.json")
+	mux.HandleFunc("GET /rest/api/2/status", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, statuses) })
+	page := realWorld(t, "search_jql_retired_statuses.json")
+	mux.HandleFunc("GET /rest/api/2/search/jql", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, page) })
+	mux.HandleFunc("POST /rest/api/2/search/approximate-count", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, `{"count":2}`) })
+	changelogs := realWorld(t, "changelog_bulkfetch_retired_statuses.json")
+	mux.HandleFunc("POST /rest/api/2/changelog/bulkfetch", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, changelogs) })
+	env := newTestEnv(t, mux, nil)
+
+	at := func(s string) time.Time {
+		v, err := parseJiraTime(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	newCat, open, done := ticket.CategoryNew, ticket.CategoryIndeterminate, ticket.CategoryDone
+	want := map[string][]ticket.Transition{
+		// Backlog (10013) → To Do is left out: nothing places Backlog. To Do
+		// (10000) and Done (10020) are placed by the resolution set and
+		// cleared with them, Resolved (5) by its name; Resolved → Closed
+		// (the migration) stays within done.
+		"ITSD-3": {
+			{At: at("2024-05-07T10:00:00.000+0200"), From: open, To: done},
+			{At: at("2024-05-08T11:00:00.000+0200"), From: done, To: open},
+			{At: at("2024-05-09T12:00:00.000+0200"), From: open, To: done},
+		},
+		// In Progress → Finished (10021) and Finished → Closed are left out;
+		// the resolution date says when the ticket was resolved.
+		"ITSD-4": {
+			{At: at("2024-06-03T09:00:00.000+0200"), From: newCat, To: open},
+			{At: at("2024-06-04T15:30:00.000+0200"), From: open, To: done},
+		},
+	}
+	for pass := range 2 {
+		store := newLedgerStore(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
+		if err := env.src.Poll(context.Background(), store.horizon, nil, store.emit); err != nil {
+			t.Fatal(err)
+		}
+		for _, tk := range store.tickets {
+			if mustJSON(t, tk.Transitions) != mustJSON(t, want[tk.Key]) {
+				t.Errorf("pass %d: %s transitions\n got %s\nwant %s", pass, tk.Key, mustJSON(t, tk.Transitions), mustJSON(t, want[tk.Key]))
+			}
+		}
+		kinds := map[ticket.EventKind]int{}
+		for _, e := range store.events {
+			kinds[e.event.Kind]++
+		}
+		if kinds[ticket.EventResolved] != 3 || kinds[ticket.EventReopened] != 1 || len(store.tickets) != 2 {
+			t.Errorf("pass %d: %d tickets, events %v; want 3 resolutions and 1 reopen", pass, len(store.tickets), kinds)
+		}
+		if got := counterValue(t, env.reg, "servicedesk_api_values_skipped_total",
+			map[string]string{"source": "test", "reason": reasonStatusUnmapped}); got != float64(3*(pass+1)) {
+			t.Errorf("pass %d: %v status changes counted as left out, want %d", pass, got, 3*(pass+1))
+		}
+	}
+	if n := requestCount(t, env.reg, "test", "status", "200"); n != 2 {
+		t.Errorf("status list read %v times, want 2 (discovery and one re-read for the unknown ids)", n)
+	}
+}
+
+func TestChangeFactsPlacesUnlistedStatuses(t *testing.T) {
+	byID := map[string]ticket.Category{"1": ticket.CategoryNew, "3": ticket.CategoryIndeterminate, "6": ticket.CategoryDone}
+	byName := map[string]ticket.Category{"open": ticket.CategoryNew, "in progress": ticket.CategoryIndeterminate, "resolved": ticket.CategoryDone, "closed": ticket.CategoryDone}
+	day := func(d int) string {
+		return time.Date(2026, 1, d, 10, 0, 0, 0, time.UTC).Format("2006-01-02T15:04:05.000-0700")
+	}
+	status := func(from, fromName, to, toName string) string {
+		return `{"fieldId":"status","from":"` + from + `","fromString":"` + fromName + `","to":"` + to + `","toString":"` + toName + `"}`
+	}
+	const set, cleared = `{"fieldId":"resolution","from":null,"to":"1","toString":"Done"}`, `{"fieldId":"resolution","from":"1","fromString":"Done","to":null,"toString":null}`
+	history := func(id string, d int, items ...string) string {
+		return `{"id":"` + id + `","created":"` + day(d) + `","items":[` + strings.Join(items, ",") + `]}`
+	}
+	tests := []struct {
+		name      string
+		histories []string
+		want      string // transitions as from>to per change, space separated
+		unmapped  int
+		unlisted  []string
+	}{
+		{"listed ids", []string{history("1", 1, status("1", "x", "3", "y")), history("2", 2, status("3", "y", "6", "z"), set)},
+			"new>indeterminate indeterminate>done", 0, nil},
+		{"names, case and space aside", []string{history("1", 1, status("3", "In Progress", "50", " RESOLVED "), set)},
+			"indeterminate>done", 0, nil},
+		{"a name of two categories is no name", []string{history("1", 1, status("3", "In Progress", "51", "Review"))},
+			"", 1, []string{"51"}},
+		{"resolution set: entered done, left an open status", []string{history("1", 1, status("60", "Doing", "61", "Finished"), set)},
+			"indeterminate>done", 0, []string{"60", "61"}},
+		{"resolution cleared: left done, entered an open status", []string{history("1", 1, status("6", "Closed", "62", "To Do"), cleared)},
+			"done>indeterminate", 0, []string{"62"}},
+		{"what one history learned places another", []string{
+			history("1", 1, status("1", "Open", "63", "Triage")),
+			history("2", 2, status("63", "Triage", "6", "Closed"), set)},
+			"new>indeterminate indeterminate>done", 0, []string{"63"}},
+		{"an id on both sides of the resolution says nothing", []string{
+			history("1", 1, status("3", "In Progress", "64", "Odd"), set),
+			history("2", 2, status("6", "Closed", "64", "Odd"), cleared)},
+			"", 2, []string{"64"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var hs []changelogHistory
+			if err := json.Unmarshal([]byte("["+strings.Join(tt.histories, ",")+"]"), &hs); err != nil {
+				t.Fatal(err)
+			}
+			c := changeFacts(hs, byID, byName)
+			var got []string
+			for _, tr := range c.transitions {
+				got = append(got, string(tr.From)+">"+string(tr.To))
+			}
+			if strings.Join(got, " ") != tt.want || c.unmapped != tt.unmapped || mustJSON(t, c.unlisted) != mustJSON(t, tt.unlisted) {
+				t.Errorf("transitions %q, unmapped %d, unlisted %v; want %q, %d, %v", strings.Join(got, " "), c.unmapped, c.unlisted, tt.want, tt.unmapped, tt.unlisted)
+			}
+		})
+	}
+}
+
+func TestEndInDone(t *testing.T) {
+	h := func(n int) time.Time { return time.Date(2026, 1, 1, n, 0, 0, 0, time.UTC) }
+	tr := func(n int, from, to ticket.Category) ticket.Transition {
+		return ticket.Transition{At: h(n), From: from, To: to}
+	}
+	newCat, open, done := ticket.CategoryNew, ticket.CategoryIndeterminate, ticket.CategoryDone
+	tests := []struct {
+		name     string
+		category ticket.Category
+		resolved time.Time
+		in, want []ticket.Transition
+	}{
+		{"open ticket", open, time.Time{}, []ticket.Transition{tr(1, newCat, open)}, []ticket.Transition{tr(1, newCat, open)}},
+		{"done without a resolution date", done, time.Time{}, []ticket.Transition{tr(1, newCat, open)}, []ticket.Transition{tr(1, newCat, open)}},
+		{"no timeline: derivation uses the date", done, h(5), nil, nil},
+		{"timeline ends in done", done, h(5), []ticket.Transition{tr(1, newCat, done)}, []ticket.Transition{tr(1, newCat, done)}},
+		{"never entered done", done, h(5), []ticket.Transition{tr(1, newCat, open)}, []ticket.Transition{tr(1, newCat, open), tr(5, open, done)}},
+		{"reopened, resolution lost", done, h(5), []ticket.Transition{tr(1, open, done), tr(2, done, open)},
+			[]ticket.Transition{tr(1, open, done), tr(2, done, open), tr(5, open, done)}},
+		{"resolution date before the last change", done, h(1), []ticket.Transition{tr(3, newCat, open)},
+			[]ticket.Transition{tr(3, newCat, open), tr(3, open, done)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tk := ticket.Ticket{StatusCategory: tt.category, ResolvedAt: tt.resolved, Transitions: tt.in}
+			endInDone(&tk)
+			if mustJSON(t, tk.Transitions) != mustJSON(t, tt.want) {
+				t.Errorf("got  %s\nwant %s", mustJSON(t, tk.Transitions), mustJSON(t, tt.want))
+			}
+		})
+	}
+}
+
+func TestStatusNamesOfTwoCategoriesAreNoName(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /rest/api/2/status", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, `[{"id":"1","name":"Review","statusCategory":{"key":"indeterminate"}},{"id":"2","name":"review ","statusCategory":{"key":"done"}},
+			{"id":"3","name":"Review","statusCategory":{"key":"indeterminate"}},{"id":"4","name":"Done","statusCategory":{"key":"done"}},{"id":"5","name":"Done","statusCategory":{"key":"done"}}]`)
+	})
+	env := newTestEnv(t, mux, nil)
+	st := &site{}
+	if err := env.src.loadStatuses(context.Background(), env.src.api, st); err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]ticket.Category{"done": ticket.CategoryDone}; mustJSON(t, st.statusNames) != mustJSON(t, want) {
+		t.Errorf("status names %v, want %v", st.statusNames, want)
+	}
+}
+
+// TestMigratedWorkflowAgainstFake: a site whose old histories name retired
+// statuses matches the truth on Cloud (bulkfetch) and Data Center (embedded
+// changelogs), and counts the status changes no rule could place.
+func TestMigratedWorkflowAgainstFake(t *testing.T) {
+	for _, deployment := range []fakejira.Deployment{fakejira.DeploymentCloud, fakejira.DeploymentDataCenter} {
+		t.Run(string(deployment), func(t *testing.T) {
+			site := newSite(t, fakejira.Options{Deployment: deployment, Seed: 121, Now: func() time.Time { return fixedStart }}, 80, nil)
+			site.srv.Add(fakejira.MigratedIssues("IT", fixedStart.Add(-300*24*time.Hour))...)
+			store := newLedgerStore(fixedStart.Add(-400 * 24 * time.Hour))
+			pollOnce(t, site.source(t, nil), store)
+			compareObserved(t, store.observed(site.clock.Now()), truthObserved(site.srv.Truth(store.horizon, fakejira.SLATimeToFirstResponse)))
+			got := counterValue(t, site.reg, "servicedesk_api_values_skipped_total",
+				map[string]string{"source": fakejira.DefaultSource, "reason": reasonStatusUnmapped})
+			if got != 3 {
+				t.Errorf("%v status changes counted as left out, want 3 (Backlog → To Do, In Progress → Finished → Closed)", got)
+			}
+			if n := site.srv.Count("status"); n != 2 {
+				t.Errorf("status list read %d times, want 2", n)
+			}
+		})
 	}
 }
