@@ -66,7 +66,8 @@
 //	                         oldest first, PageBeanChangelog)
 //	comment             GET  /rest/api/2/issue/{idOrKey}/comment?startAt&maxResults&orderBy&expand=properties
 //	                         (page of 100; Cloud comments carry jsdPublic; with expand=properties
-//	                         internal notes carry sd.public.comment {"internal":true})
+//	                         internal notes carry sd.public.comment {"internal":true}, others
+//	                         properties [], or null or nothing per Options.CommentProperties)
 //	sd_feedback         GET  /rest/servicedeskapi/request/{key}/feedback: {type:csat, rating} or 404
 //	sd_comment          GET  /rest/servicedeskapi/request/{key}/comment?public&internal&start&limit
 //	sd_sla              GET  /rest/servicedeskapi/request/{key}/sla (served, but the exporter

@@ -258,6 +258,57 @@ func TestCommentPagingOnTenThousandComments(t *testing.T) {
 	}
 }
 
+// TestCommentPropertiesShapes: a Data Center comment read with
+// expand=properties carries sd.public.comment when internal, and otherwise
+// the site's shape of "no properties": [], null or no key at all. Search
+// results never carry properties.
+func TestCommentPropertiesShapes(t *testing.T) {
+	for _, tt := range []struct {
+		shape NoProperties
+		want  string // the public comment's properties as raw JSON; "" for no key
+	}{
+		{PropertiesEmptyList, "[]"},
+		{PropertiesNull, "null"},
+		{PropertiesAbsent, ""},
+	} {
+		t.Run(string(tt.shape), func(t *testing.T) {
+			srv := newTestServer(t, Options{Deployment: DeploymentDataCenter, CommentProperties: tt.shape})
+			key := srv.CreateIssue(NewIssue{Project: "IT"})
+			for _, public := range []bool{false, true} {
+				if err := srv.AddComment(key, RoleAgent, public); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var page struct {
+				Comments []map[string]json.RawMessage `json:"comments"`
+			}
+			call(t, srv, "GET", "/rest/api/2/issue/"+key+"/comment?expand=properties", nil).decode(t, &page)
+			if got := string(page.Comments[0]["properties"]); got != `[{"key":"sd.public.comment","value":{"internal":true}}]` {
+				t.Errorf("internal note's properties %s", got)
+			}
+			if got, ok := page.Comments[1]["properties"]; string(got) != tt.want || ok != (tt.want != "") {
+				t.Errorf("public comment's properties %q (key present %v), want %q", got, ok, tt.want)
+			}
+			if _, ok := page.Comments[1]["jsdPublic"]; ok {
+				t.Error("a Data Center comment carries jsdPublic")
+			}
+			var search searchPage
+			call(t, srv, "GET", "/rest/api/2/search?jql=project+%3D+IT&fields=comment", nil).decode(t, &search)
+			var inline struct {
+				Comments []map[string]json.RawMessage `json:"comments"`
+			}
+			if err := json.Unmarshal(search.Issues[0].Fields["comment"], &inline); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range inline.Comments {
+				if _, ok := c["properties"]; ok {
+					t.Errorf("a search result's comment carries properties: %s", c["properties"])
+				}
+			}
+		})
+	}
+}
+
 func TestFieldsAreRandomPerSiteWithDecoys(t *testing.T) {
 	type field struct {
 		ID     string `json:"id"`

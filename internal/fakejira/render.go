@@ -104,16 +104,22 @@ type commentJSON struct {
 	// Properties is nil unless expanded; then a (possibly empty) list.
 	Properties []propertyJSON `json:"properties,omitempty"`
 	expanded   bool
+	noProps    NoProperties
 }
 
-// MarshalJSON keeps an expanded but empty properties list as [].
+// MarshalJSON renders an expanded comment without properties in the
+// site's shape: [], null, or no key.
 func (c commentJSON) MarshalJSON() ([]byte, error) {
 	type plain commentJSON
-	if c.expanded && len(c.Properties) == 0 {
+	if c.expanded && len(c.Properties) == 0 && c.noProps != PropertiesAbsent {
+		var props []propertyJSON // null
+		if c.noProps == PropertiesEmptyList {
+			props = []propertyJSON{}
+		}
 		return json.Marshal(struct {
 			plain
 			Properties []propertyJSON `json:"properties"`
-		}{plain(c), []propertyJSON{}})
+		}{plain(c), props})
 	}
 	return json.Marshal(plain(c))
 }
@@ -129,6 +135,7 @@ func (s *Server) renderComment(is *Issue, c *Comment, withProperties bool) comme
 		Created:      s.jiraTime(c.Created),
 		Updated:      s.jiraTime(c.Created),
 		expanded:     withProperties,
+		noProps:      s.opts.CommentProperties,
 	}
 	if s.cloud() {
 		public := c.Public

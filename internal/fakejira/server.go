@@ -75,6 +75,12 @@ type Options struct {
 	InlineChangelogLimit int
 	InlineCommentLimit   int
 
+	// CommentProperties is how a comment read with expand=properties
+	// renders when it has no property (a public comment): as [] (the
+	// default), or, as Data Center sites send it, without the key or as
+	// null. Internal notes always carry sd.public.comment.
+	CommentProperties NoProperties
+
 	// ChangelogCreatedAsEpoch renders bulkfetch "created" as epoch seconds,
 	// as the spec example does, instead of the schema's date-time string.
 	ChangelogCreatedAsEpoch bool
@@ -98,6 +104,16 @@ type Options struct {
 	// Source is the value of the source label in Truth. Default "jira".
 	Source string
 }
+
+// NoProperties is the shape of an expanded comment without properties.
+type NoProperties string
+
+// The shapes of Options.CommentProperties.
+const (
+	PropertiesEmptyList NoProperties = ""       // "properties": []
+	PropertiesAbsent    NoProperties = "absent" // no properties key
+	PropertiesNull      NoProperties = "null"   // "properties": null
+)
 
 // Server is a running fake Jira on 127.0.0.1. All methods are safe for
 // concurrent use.

@@ -505,15 +505,14 @@ func authorRole(c comment, reporter string, automation map[string]bool) ticket.A
 }
 
 // commentPublic reads whether customers see a comment: Cloud's jsdPublic,
-// or the sd.public.comment property that marks internal notes (present only
-// when properties were expanded). known is false when the comment carries
-// neither, as Data Center comments embedded in search results do.
+// else JSM's rule: an internal comment carries the sd.public.comment
+// property {"internal": true}, a comment without it is public. That rule
+// decides only where properties were asked for (expand=properties) or came
+// anyway; known is false for a comment with neither, as Data Center comments
+// embedded in search results are.
 func commentPublic(c comment) (public, known bool) {
 	if c.JSDPublic != nil {
 		return *c.JSDPublic, true
-	}
-	if c.Properties == nil {
-		return true, false
 	}
 	for _, p := range c.Properties {
 		if p.Key != "sd.public.comment" {
@@ -527,7 +526,7 @@ func commentPublic(c comment) (public, known bool) {
 			return !strings.EqualFold(s, "true"), true
 		}
 	}
-	return true, true
+	return true, c.expanded || c.Properties != nil
 }
 
 // commentState is what the comments read so far say about the first response.

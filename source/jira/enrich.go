@@ -151,9 +151,10 @@ func (src *Source) moreComments(ctx context.Context, p *pending) error {
 	if p.commentsFrom == 0 && !state.unsure {
 		startAt = len(p.comments) // continue after the embedded window
 	}
+	expand := !src.site.cloud() // Cloud comments carry jsdPublic
 	for range maxFollowUpPages {
 		q := url.Values{"startAt": {strconv.Itoa(startAt)}, "maxResults": {strconv.Itoa(followUpPageSize)}, "orderBy": {"created"}}
-		if !src.site.cloud() {
+		if expand {
 			q.Set("expand", "properties") // sd.public.comment marks internal notes
 		}
 		var page commentPage
@@ -165,6 +166,9 @@ func (src *Source) moreComments(ctx context.Context, p *pending) error {
 		}
 		if err != nil {
 			return fmt.Errorf("fetch comments of %s: %w", p.t.Key, src.explain(err))
+		}
+		for i := range page.Comments {
+			page.Comments[i].expanded = expand
 		}
 		p.comments = append(p.comments, page.Comments...)
 		p.commentsTotal = max(p.commentsTotal, page.Total)

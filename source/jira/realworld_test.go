@@ -385,3 +385,77 @@ func TestMigratedWorkflowAgainstFake(t *testing.T) {
 		})
 	}
 }
+
+// TestCommentVisibilityShapes: JSM marks an internal comment with the
+// sd.public.comment property {"internal": true}; a comment without it is
+// public. Where properties were asked for, "without it" comes as [], null
+// or no key at all (Data Center sends each); a search copy without them
+// cannot tell.
+func TestCommentVisibilityShapes(t *testing.T) {
+	const agent = `"author":{"name":"a.agent","key":"JIRAUSER10007"},"created":"2026-03-03T09:40:03.000+0100"`
+	tests := []struct {
+		name      string
+		raw       string
+		expanded  bool
+		public    bool
+		wantKnown bool
+	}{
+		{"search copy, no properties key", `{"id":"1",` + agent + `}`, false, true, false},
+		{"search copy, properties null", `{"id":"1",` + agent + `,"properties":null}`, false, true, false},
+		{"search copy, properties []", `{"id":"1",` + agent + `,"properties":[]}`, false, true, true},
+		{"search copy, internal property", `{"id":"1",` + agent + `,"properties":[{"key":"sd.public.comment","value":{"internal":true}}]}`, false, false, true},
+		{"expanded, no properties key", `{"id":"1",` + agent + `}`, true, true, true},
+		{"expanded, properties null", `{"id":"1",` + agent + `,"properties":null}`, true, true, true},
+		{"expanded, properties []", `{"id":"1",` + agent + `,"properties":[]}`, true, true, true},
+		{"expanded, another property only", `{"id":"1",` + agent + `,"properties":[{"key":"x.y","value":{"a":1}}]}`, true, true, true},
+		{"expanded, internal property", `{"id":"1",` + agent + `,"properties":[{"key":"sd.public.comment","value":{"internal":true}}]}`, true, false, true},
+		{"expanded, internal as a string", `{"id":"1",` + agent + `,"properties":[{"key":"sd.public.comment","value":{"internal":"true"}}]}`, true, false, true},
+		{"expanded, internal false", `{"id":"1",` + agent + `,"properties":[{"key":"sd.public.comment","value":{"internal":false}}]}`, true, true, true},
+		{"cloud jsdPublic wins", `{"id":"1",` + agent + `,"jsdPublic":false}`, false, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var c comment
+			if err := json.Unmarshal([]byte(tt.raw), &c); err != nil {
+				t.Fatal(err)
+			}
+			c.expanded = tt.expanded
+			if public, known := commentPublic(c); public != tt.public || known != tt.wantKnown {
+				t.Errorf("public %v known %v, want %v %v", public, known, tt.public, tt.wantKnown)
+			}
+		})
+	}
+}
+
+// TestDataCenterCommentsWithoutProperties: Data Center search results say
+// nothing of a comment's visibility, so the comments of a ticket with an
+// agent comment are read once with expand=properties; there the public
+// ones carry no properties at all. The JSM rule decides: the internal note
+// is no answer, the next agent comment is.
+func TestDataCenterCommentsWithoutProperties(t *testing.T) {
+	mux := discoveryMux("DataCenter", "Europe/Berlin", nil)
+	search := realWorld(t, "dc_search_comments_without_properties.json")
+	mux.HandleFunc("GET /rest/api/2/search", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, search) })
+	comments := realWorld(t, "dc_comment_page_expand_properties.json")
+	var expands []string
+	mux.HandleFunc("GET /rest/api/2/issue/21004/comment", func(w http.ResponseWriter, r *http.Request) {
+		expands = append(expands, r.URL.Query().Get("expand"))
+		writeJSON(w, 200, comments)
+	})
+	env := newTestEnv(t, mux, func(c *Config) { c.FirstResponse = FirstResponseComment })
+	store := newLedgerStore(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
+	if err := env.src.Poll(context.Background(), store.horizon, nil, store.emit); err != nil {
+		t.Fatal(err)
+	}
+	tk, ok := store.tickets["21004"]
+	if !ok {
+		t.Fatalf("ticket not delivered (skipped %d)", store.skipped)
+	}
+	answer, _ := parseJiraTime("2026-03-03T09:40:03.000+0100")
+	if got, ok := ticket.FirstResponse(tk); !ok || !got.Equal(answer) {
+		t.Errorf("first response %v (%v), want the public agent comment at %v", got, ok, answer)
+	}
+	if mustJSON(t, expands) != `["properties"]` {
+		t.Errorf("comment requests with expand %q, want one with properties", expands)
+	}
+}

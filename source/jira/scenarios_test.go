@@ -123,17 +123,23 @@ func TestCommentsFetchedOnlyWhileNoFirstResponse(t *testing.T) {
 		before       int // customer comments before the agent's answer
 		after        int // customer comments after it
 		wantRequests int
+		props        fakejira.NoProperties // Data Center: how expanded comments without properties look
 	}{
-		{"cloud: answer within the embedded 20", fakejira.DeploymentCloud, 3, 30, 0},
-		{"cloud: answer after 25 customer comments", fakejira.DeploymentCloud, 25, 0, 1},
-		{"cloud: answer after 130 customer comments", fakejira.DeploymentCloud, 130, 5, 2},
-		{"cloud: no answer in 45 comments", fakejira.DeploymentCloud, 45, 0, 1},
-		{"data center: agent comment visibility read once", fakejira.DeploymentDataCenter, 2, 0, 1},
-		{"data center: customers only", fakejira.DeploymentDataCenter, 5, 0, 0},
+		{"cloud: answer within the embedded 20", fakejira.DeploymentCloud, 3, 30, 0, ""},
+		{"cloud: answer after 25 customer comments", fakejira.DeploymentCloud, 25, 0, 1, ""},
+		{"cloud: answer after 130 customer comments", fakejira.DeploymentCloud, 130, 5, 2, ""},
+		{"cloud: no answer in 45 comments", fakejira.DeploymentCloud, 45, 0, 1, ""},
+		{"data center: agent comment visibility read once", fakejira.DeploymentDataCenter, 2, 0, 1, fakejira.PropertiesEmptyList},
+		{"data center: properties absent", fakejira.DeploymentDataCenter, 2, 0, 1, fakejira.PropertiesAbsent},
+		{"data center: properties null", fakejira.DeploymentDataCenter, 2, 0, 1, fakejira.PropertiesNull},
+		// The answer is on the first page of the re-read: later pages
+		// cannot change the first response.
+		{"data center: properties absent, 130 comments after the answer", fakejira.DeploymentDataCenter, 2, 130, 1, fakejira.PropertiesAbsent},
+		{"data center: customers only", fakejira.DeploymentDataCenter, 5, 0, 0, fakejira.PropertiesAbsent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			site := newSite(t, fakejira.Options{Deployment: tt.deployment, Seed: 81, Now: func() time.Time { return fixedStart }}, 0,
+			site := newSite(t, fakejira.Options{Deployment: tt.deployment, Seed: 81, CommentProperties: tt.props, Now: func() time.Time { return fixedStart }}, 0,
 				func(c *Config) { c.FirstResponse, c.JQL = FirstResponseComment, "project = IT" })
 			key := site.srv.CreateIssue(fakejira.NewIssue{Project: "IT", RequestType: "Get IT help", SLAGoals: map[string]time.Duration{}})
 			site.clock.Advance(time.Minute)

@@ -142,6 +142,10 @@ type comment struct {
 	Created    flexTime          `json:"created"`
 	JSDPublic  *bool             `json:"jsdPublic"`
 	Properties []commentProperty `json:"properties"`
+	// expanded is set on comments read with expand=properties: then a
+	// missing sd.public.comment means public, whether properties came as
+	// [], null or not at all (Data Center sends each).
+	expanded bool
 }
 
 type commentProperty struct {
