@@ -48,6 +48,11 @@ type exporter struct {
 
 func configFor(t *testing.T, srv *fakejira.Server, dc bool) *config.Config {
 	t.Helper()
+	return configForJQL(t, srv, dc, "project in (IT, HR, FAC)")
+}
+
+func configForJQL(t *testing.T, srv *fakejira.Server, dc bool, jql string) *config.Config {
+	t.Helper()
 	auth := fmt.Sprintf("basic_auth: { username: %s, password: %s }", fakejira.DefaultEmail, fakejira.DefaultAPIToken)
 	if dc {
 		auth = fmt.Sprintf("authorization: { type: Bearer, credentials: %s }", fakejira.DefaultPAT)
@@ -60,10 +65,10 @@ sources:
     lookback: 60d
     jira:
       url: %s
-      jql: project in (IT, HR, FAC)
+      jql: %s
     http_client:
       %s
-`, srv.URL, auth)
+`, srv.URL, jql, auth)
 	cfg, err := config.Parse([]byte(yaml), "test.yaml", builtin.Registry())
 	if err != nil {
 		t.Fatal(err)
@@ -357,5 +362,82 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestRealWorldPayloadsEqualGroundTruth runs the shapes real sites send
+// through the whole pipeline: issues of a software project whose SLA
+// fields hold JSM's error object, old histories naming statuses the site
+// no longer lists, and (Data Center) comments read with expand=properties
+// that carry no properties key. Every ticket family still equals the
+// truth; a ticket whose SLA field is an error object gets its
+// comment-based first response counted exactly once, also after more
+// replies and a restart.
+func TestRealWorldPayloadsEqualGroundTruth(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		dep  fakejira.Deployment
+	}{
+		{"cloud", fakejira.DeploymentCloud},
+		{"datacenter", fakejira.DeploymentDataCenter},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &clock{t: fakejira.DefaultGenerateEnd}
+			srv := fakejira.New(fakejira.Options{Deployment: tc.dep, Now: c.Now, Seed: 43, CommentProperties: fakejira.PropertiesAbsent})
+			defer srv.Close()
+			srv.Add(fakejira.Generate(8, 300, fakejira.GenerateOptions{End: c.Now(), Desks: []string{"IT", "HR", "FAC"}})...)
+			srv.Add(fakejira.MigratedIssues("HR", c.Now().Add(-50*24*time.Hour))...)
+			// A software project in the JQL: JSM has no SLA for its issues.
+			var dev []string
+			for range 3 {
+				key := srv.CreateIssue(fakejira.NewIssue{Project: "DEV", Priority: "Medium"})
+				must(t, srv.SetSLAError(key, fakejira.SLATimeToFirstResponse))
+				must(t, srv.SetSLAError(key, fakejira.SLATimeToResolution))
+				dev = append(dev, key)
+			}
+			c.Advance(10 * time.Minute)
+			must(t, srv.AddComment(dev[0], fakejira.RoleAgent, false)) // internal: no answer
+			c.Advance(10 * time.Minute)
+			must(t, srv.AddComment(dev[0], fakejira.RoleAgent, true))
+			must(t, srv.AddComment(dev[1], fakejira.RoleAgent, true))
+			c.Advance(time.Hour)
+			must(t, srv.Transition(dev[1], fakejira.StatusResolved))
+
+			cfg := configForJQL(t, srv, tc.dep == fakejira.DeploymentDataCenter, "project in (IT, HR, FAC, DEV)")
+			path := filepath.Join(t.TempDir(), "sd.db")
+			e := startExporter(t, cfg, path, c)
+			e.poll(t)
+			assertMatchesTruth(t, e, srv, "Time to first response")
+			devResponses := func(e *exporter) uint64 {
+				t.Helper()
+				h := e.gather(t)["servicedesk_first_response_seconds"]["desk=DEV,priority=Medium,request_type=,source=jira"].hist
+				return h.GetSampleCount()
+			}
+			if n := devResponses(e); n != 2 {
+				t.Errorf("%d first responses on the DEV desk, want 2 (one per answered ticket)", n)
+			}
+			skipped := e.gather(t)["servicedesk_api_values_skipped_total"]
+			if skipped["reason=sla_error,source=jira"].value < 6 || skipped["reason=status_unmapped,source=jira"].value != 3 {
+				t.Errorf("skipped values %+v, want at least 6 SLA error objects and 3 unmapped status changes", skipped)
+			}
+
+			// More replies, then a restart: still one first response each.
+			c.Advance(5 * time.Minute)
+			must(t, srv.AddComment(dev[0], fakejira.RoleAgent, true))
+			must(t, srv.AddComment(dev[2], fakejira.RoleCustomer, true))
+			c.Advance(5 * time.Minute)
+			e.poll(t)
+			assertMatchesTruth(t, e, srv, "Time to first response")
+			_ = e.pipeline.Close()
+			c.Advance(5 * time.Minute)
+			must(t, srv.AddComment(dev[1], fakejira.RoleAgent, true))
+			e = startExporter(t, cfg, path, c)
+			defer e.pipeline.Close()
+			e.poll(t)
+			assertMatchesTruth(t, e, srv, "Time to first response")
+			if n := devResponses(e); n != 2 {
+				t.Errorf("after more replies and a restart: %d first responses on the DEV desk, want 2", n)
+			}
+		})
 	}
 }
