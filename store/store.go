@@ -108,16 +108,25 @@ func Open(path string, opts Options) (*Store, error) {
 // page) surfaces here.
 func openBolt(path string, readOnly bool) (db *bolt.DB, err error) {
 	err = survivingDamage(path, func() error {
-		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second, ReadOnly: readOnly})
+		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: lockWait, ReadOnly: readOnly})
 		switch {
 		case errors.Is(err, bolterrors.ErrTimeout):
-			return fmt.Errorf("store %s is locked by another process; stop it or use another store.path", path)
+			return lockedError(path)
 		case err != nil:
 			return damaged(path, err)
 		}
 		return nil
 	})
 	return db, err
+}
+
+// lockWait is how long Open and Remove wait for another process to let go
+// of the file, so one that is just exiting does not fail the start.
+const lockWait = 2 * time.Second
+
+// lockedError is what a second writer, reader or rebuild is told.
+func lockedError(path string) error {
+	return fmt.Errorf("store %s is locked by another process; stop it or use another store.path", path)
 }
 
 // survivingDamage runs fn, which reads the memory-mapped file, and turns

@@ -28,6 +28,12 @@ type exporterProcess struct {
 // repository's config.yaml, exactly what the README tells a newcomer to run.
 func startExporter(t *testing.T, extraArgs ...string) *exporterProcess {
 	t.Helper()
+	return startExporterIn(t, newWorkDir(t), extraArgs...)
+}
+
+// newWorkDir is a fresh directory holding a copy of config.yaml.
+func newWorkDir(t *testing.T) string {
+	t.Helper()
 	dir := t.TempDir()
 	cfg, err := os.ReadFile("../../config.yaml")
 	if err != nil {
@@ -36,6 +42,12 @@ func startExporter(t *testing.T, extraArgs ...string) *exporterProcess {
 	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), cfg, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return dir
+}
+
+// startExporterIn runs the binary in dir.
+func startExporterIn(t *testing.T, dir string, extraArgs ...string) *exporterProcess {
+	t.Helper()
 	p := &exporterProcess{addr: exportertest.FreeAddr(t), dir: dir, stderr: &exportertest.SyncBuffer{}, exited: make(chan error, 1)}
 	args := append([]string{"--web.listen-address=" + p.addr}, extraArgs...)
 	p.cmd = exec.Command(exportertest.Binary(t), args...)
@@ -218,5 +230,54 @@ func TestConfigCheckAndBadConfig(t *testing.T) {
 	}
 	if strings.Count(strings.TrimSpace(out), "\n") != 0 {
 		t.Errorf("want one line of error output, got:\n%s", out)
+	}
+}
+
+// TestStoreRebuildWhileAnotherExporterRuns: a second binary started with
+// --store.rebuild on the store a running exporter holds refuses, like a
+// second start, and leaves the file and the running exporter alone; once
+// that one stopped, the rebuild goes ahead.
+func TestStoreRebuildWhileAnotherExporterRuns(t *testing.T) {
+	dir := newWorkDir(t)
+	first := startExporterIn(t, dir)
+	first.waitReady(t)
+	storePath := filepath.Join(dir, "data", "servicedesk.db")
+	before, err := os.Stat(storePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	const locked = "is locked by another process; stop it or use another store.path"
+	// The file is still open by the first exporter, so a file created in
+	// its place would have another inode.
+	code, out := exportertest.Run(t, dir, 30*time.Second, "--store.rebuild", "--web.listen-address="+exportertest.FreeAddr(t))
+	if code != 1 || !strings.Contains(out, locked) || strings.Contains(out, "store removed") {
+		t.Fatalf("rebuild beside a running exporter: exit %d\n%s", code, out)
+	}
+	after, err := os.Stat(storePath)
+	if err != nil || !os.SameFile(before, after) {
+		t.Fatalf("the store file was replaced or removed under the running exporter: %v", err)
+	}
+	code, out = exportertest.Run(t, dir, 30*time.Second, "--web.listen-address="+exportertest.FreeAddr(t))
+	if code != 1 || !strings.Contains(out, locked) {
+		t.Fatalf("a second start: exit %d\n%s", code, out)
+	}
+	if code, body := first.get(t, "/metrics"); code != http.StatusOK || !strings.Contains(body, `servicedesk_up{source="demo"} 1`) {
+		t.Fatalf("the running exporter stopped serving: %d", code)
+	}
+
+	if err := first.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-first.exited:
+		first.exited <- err // for the cleanup
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first exporter did not stop after SIGTERM")
+	}
+	second := startExporterIn(t, dir, "--store.rebuild")
+	second.waitReady(t)
+	if !strings.Contains(second.stderr.String(), "store removed; rebuilding it from the sources") {
+		t.Fatalf("no rebuild once the store was free:\n%s", second.stderr.String())
 	}
 }

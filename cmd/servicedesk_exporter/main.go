@@ -27,6 +27,7 @@ import (
 	"github.com/servicedesk-exporter/servicedesk_exporter/config"
 	"github.com/servicedesk-exporter/servicedesk_exporter/source"
 	"github.com/servicedesk-exporter/servicedesk_exporter/source/builtin"
+	"github.com/servicedesk-exporter/servicedesk_exporter/store"
 )
 
 const (
@@ -137,8 +138,10 @@ func checkConfig(f flags, cfg *config.Config, loadErr error, stdout, stderr io.W
 func serve(ctx context.Context, f flags, cfg *config.Config, types *source.Registry, logger *slog.Logger) int {
 	logger.Info("starting "+programName, "version", version.Info(), "build_context", version.BuildContext())
 	if f.storeRebuild {
-		if err := os.Remove(cfg.Store.Path); err != nil && !errors.Is(err, os.ErrNotExist) {
-			logger.Error("cannot remove store for rebuild", "path", cfg.Store.Path, "err", err)
+		// Under the store's lock: another exporter still running on the
+		// file refuses the rebuild as it refuses a second start.
+		if err := store.Remove(cfg.Store.Path); err != nil {
+			logger.Error("cannot rebuild the store", "err", err)
 			return 1
 		}
 		logger.Warn("store removed; rebuilding it from the sources", "path", cfg.Store.Path)
