@@ -78,3 +78,36 @@ func TestConfigProblemsArePlainLines(t *testing.T) {
 		})
 	}
 }
+
+// TestConfigFileFromTheEnvironment: the image sets the config path in the
+// environment, so docker run IMAGE check keeps it; --config.file still wins.
+func TestConfigFileFromTheEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	fromEnv := write("env.yaml", "store: { path: x.db }\nsources:\n  - name: a\n    type: demo\n  - name: b\n    type: demo\n")
+	fromFlag := write("flag.yaml", "store: { path: x.db }\nsources:\n  - name: a\n    type: demo\n")
+	t.Setenv(configFileEnv, fromEnv)
+	t.Chdir(dir) // no config.yaml here: the default would fail
+
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"environment", []string{"--config.check"}, fromEnv + ": configuration is valid (2 sources)"},
+		{"the flag wins", []string{"--config.file=" + fromFlag, "--config.check"}, fromFlag + ": configuration is valid (1 sources)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if code := run(tt.args, &stdout, &stderr); code != 0 || strings.TrimSpace(stdout.String()) != tt.want {
+				t.Fatalf("exit %d, stdout %q, want %q\nstderr:\n%s", code, stdout.String(), tt.want, &stderr)
+			}
+		})
+	}
+}

@@ -8,7 +8,8 @@ import (
 
 // No Docker engine runs where the tests run, so the Dockerfile's promises
 // are checked by reading it: a static binary, a non-root user, the default
-// port exposed and the store on a volume.
+// port exposed, the store on a volume, and the config path in the
+// environment, where arguments to docker run (check) cannot drop it.
 func TestDockerfilePromises(t *testing.T) {
 	raw, err := os.ReadFile("../../Dockerfile")
 	if err != nil {
@@ -63,5 +64,32 @@ func TestDockerfilePromises(t *testing.T) {
 	}
 	if ep := find(final, "ENTRYPOINT "); len(ep) != 1 || !strings.Contains(ep[0], "servicedesk_exporter") {
 		t.Errorf("ENTRYPOINT %v does not run the exporter", ep)
+	}
+
+	// docker run IMAGE check replaces CMD: the config path must not live there.
+	for _, cmd := range find(final, "CMD ") {
+		if strings.Contains(cmd, "--config.file") {
+			t.Errorf("CMD %s sets --config.file; any argument to docker run would drop it", cmd)
+		}
+	}
+	var configDest string
+	for _, c := range find(final, "COPY ") {
+		if f := strings.Fields(c); len(f) == 2 && f[0] == "config.yaml" {
+			configDest = f[1]
+		}
+	}
+	if configDest == "" {
+		t.Fatal("the final stage does not copy config.yaml")
+	}
+	env := map[string]string{}
+	for _, e := range find(final, "ENV ") {
+		for _, kv := range strings.Fields(e) {
+			if k, v, ok := strings.Cut(kv, "="); ok {
+				env[k] = strings.Trim(v, `"`)
+			}
+		}
+	}
+	if got := env[configFileEnv]; got != configDest {
+		t.Errorf("ENV %s=%q, want the copied config %s", configFileEnv, got, configDest)
 	}
 }

@@ -36,6 +36,9 @@ const (
 	// shutdownGrace bounds how long SIGTERM waits for an in-flight poll
 	// batch to commit and for scrapes to finish.
 	shutdownGrace = 5 * time.Second
+	// configFileEnv sets --config.file when the flag is not given, so an
+	// image's config path survives arguments (docker run IMAGE check).
+	configFileEnv = "SERVICEDESK_EXPORTER_CONFIG_FILE"
 )
 
 func main() {
@@ -63,7 +66,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	app.UsageWriter(stdout)
 	app.ErrorWriter(stderr)
 	f := flags{log: &promslog.Config{Writer: stderr}}
-	app.Flag("config.file", "Configuration file.").Default("config.yaml").StringVar(&f.configFile)
+	app.Flag("config.file", "Configuration file.").Envar(configFileEnv).Default("config.yaml").StringVar(&f.configFile)
 	app.Flag("config.check", "Validate the configuration file (and --web.config.file if set), print every problem, and exit.").BoolVar(&f.configCheck)
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&f.metricsPath)
 	app.Flag("web.max-requests", "Maximum number of concurrent scrapes; further ones get 503. 0 means no limit.").Default("40").IntVar(&f.maxRequests)
