@@ -93,3 +93,32 @@ func TestDockerfilePromises(t *testing.T) {
 		t.Errorf("ENV %s=%q, want the copied config %s", configFileEnv, got, configDest)
 	}
 }
+
+// TestLicenseMatchesTheImageLabel: the image says Apache-2.0, so the
+// repository carries that license's text and the README names it.
+func TestLicenseMatchesTheImageLabel(t *testing.T) {
+	dockerfile, err := os.ReadFile("../../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(dockerfile), `org.opencontainers.image.licenses="Apache-2.0"`) {
+		t.Fatal("the image label no longer says Apache-2.0; keep LICENSE and this test in step with it")
+	}
+	license, err := os.ReadFile("../../LICENSE")
+	if err != nil {
+		t.Fatalf("no LICENSE next to the Dockerfile: %v", err)
+	}
+	text := strings.Join(strings.Fields(string(license)), " ")
+	for _, want := range []string{"Apache License Version 2.0, January 2004", "TERMS AND CONDITIONS FOR USE, REPRODUCTION, AND DISTRIBUTION", "END OF TERMS AND CONDITIONS"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("LICENSE lacks %q: not the Apache-2.0 text", want)
+		}
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "Apache License 2.0; see [LICENSE](LICENSE)") {
+		t.Error("the README does not name the license")
+	}
+}
