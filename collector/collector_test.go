@@ -20,7 +20,7 @@ import (
 	"github.com/servicedesk-exporter/servicedesk_exporter/aggregate"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata from the current output")
+var update = flag.Bool("update", false, "rewrite the golden files in testdata from the current output; review their git diff before committing")
 
 const goldenPath = "testdata/collector.prom"
 
@@ -131,6 +131,12 @@ func exposition(t *testing.T, c prometheus.Collector) []byte {
 	return buf.Bytes()
 }
 
+// TestCollectGolden compares the collector's exposition of a fixed
+// snapshot with testdata/collector.prom. A change to it is a reviewed diff:
+// run go test ./collector -run TestCollectGolden -update, read git diff
+// collector/testdata/collector.prom, and accept only lines the change under
+// review explains (its families, labels, values, HELP texts); commit the
+// golden file with that change.
 func TestCollectGolden(t *testing.T) {
 	c := New(staticSnapshot(fixtureSnapshot()), WithClock(pinnedClock))
 
@@ -141,10 +147,10 @@ func TestCollectGolden(t *testing.T) {
 	}
 	golden, err := os.ReadFile(goldenPath)
 	if err != nil {
-		t.Fatalf("read golden file (run with -update to create it): %v", err)
+		t.Fatalf("read golden file (run with -update to create it, then review it before committing): %v", err)
 	}
 	if err := testutil.CollectAndCompare(c, bytes.NewReader(golden)); err != nil {
-		t.Errorf("exposition differs from %s (run with -update if intended):\n%v", goldenPath, err)
+		t.Errorf("exposition differs from %s:\n%v\nIf intended, run with -update, review git diff %s line by line and commit it with the change that explains it.", goldenPath, err, goldenPath)
 	}
 }
 
@@ -164,6 +170,9 @@ func TestCollectLint(t *testing.T) {
 func TestGoldenPromtool(t *testing.T) {
 	promtool, err := exec.LookPath("promtool")
 	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("promtool not on PATH in CI; scripts/test.sh installs it")
+		}
 		t.Skip("promtool not on PATH")
 	}
 	golden, err := os.Open(filepath.FromSlash(goldenPath))

@@ -442,7 +442,8 @@ func TestString(t *testing.T) {
 				t.Fatal(err)
 			}
 			if got := cfg.String(); got != string(want) {
-				t.Errorf("String() differs from %s:\n%s", golden, got)
+				t.Errorf("String() differs from %s:\n%s\nIf intended, run go test ./config -run TestString -update and review git diff %s: "+
+					"every key the fixture sets with its value, defaults spelt out, every secret as <secret>.", golden, got, golden)
 			}
 		})
 	}

@@ -19,7 +19,7 @@ import (
 	"github.com/servicedesk-exporter/servicedesk_exporter/source/builtin"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
+var update = flag.Bool("update", false, "rewrite testdata/metrics.golden from the current output; review its git diff before committing")
 
 // goldenClock is a Monday morning; the demo desk is a pure function of time.
 var goldenClock = time.Date(2026, 11, 16, 9, 30, 0, 0, time.UTC)
@@ -62,6 +62,17 @@ func (p *demoRun) exposition(t *testing.T) []byte {
 	return buf.Bytes()
 }
 
+// TestGoldenMetrics pins the whole /metrics of a fixed demo run: every
+// family, label set, bucket and value. A golden change is a reviewed diff,
+// never just re-recorded output: run
+//
+//	go test ./cmd/servicedesk_exporter -run TestGoldenMetrics -update
+//	git diff cmd/servicedesk_exporter/testdata/metrics.golden
+//
+// and check every changed line against the change under review (a new
+// family or label, a count the change means to move, HELP text); a line
+// that moved for no reason the change gives is a bug, not a new golden.
+// Commit the golden file with the change that explains it.
 func TestGoldenMetrics(t *testing.T) {
 	p := newPipeline(t, filepath.Join(t.TempDir(), "sd.db"))
 	p.pollAt(t, goldenClock)
@@ -76,10 +87,12 @@ func TestGoldenMetrics(t *testing.T) {
 	}
 	want, err := os.ReadFile(golden)
 	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
+		t.Fatalf("%v (run with -update to create it, then review it line by line before committing)", err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Fatalf("/metrics differs from %s; if the change is intended run go test ./cmd/servicedesk_exporter -run TestGoldenMetrics -update\n%s", golden, firstDiff(string(want), string(got)))
+		t.Fatalf("/metrics differs from %s:\n%s\nIf the change is intended, run go test ./cmd/servicedesk_exporter -run TestGoldenMetrics -update, "+
+			"review git diff %s line by line (each change must follow from the change under review) and commit it with that change.",
+			golden, firstDiff(string(want), string(got)), golden)
 	}
 	if problems, err := testutil.GatherAndLint(p.Registry); err != nil || len(problems) > 0 {
 		t.Fatalf("lint: %v %v", err, problems)
