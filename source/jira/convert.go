@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -363,8 +364,14 @@ func (l *statusLookup) learn(id string, name flexString, done bool) {
 	}
 	if prev, ok := l.learned[id]; ok && (prev == ticket.CategoryDone) != done {
 		delete(l.learned, id)
+		if l.conflicting == nil {
+			l.conflicting = map[string]bool{}
+		}
 		l.conflicting[id] = true
 		return
+	}
+	if l.learned == nil {
+		l.learned = map[string]ticket.Category{} // only histories naming unlisted statuses pay for it
 	}
 	l.learned[id] = c
 }
@@ -392,7 +399,7 @@ func changeFacts(histories []changelogHistory, byID, byName map[string]ticket.Ca
 		unique = append(unique, h)
 	}
 
-	lookup := statusLookup{byID: byID, byName: byName, learned: map[string]ticket.Category{}, conflicting: map[string]bool{}}
+	lookup := statusLookup{byID: byID, byName: byName}
 	for _, h := range unique {
 		set, resolved := false, false
 		for _, it := range h.Items {
@@ -412,7 +419,6 @@ func changeFacts(histories []changelogHistory, byID, byName map[string]ticket.Ca
 	}
 
 	var out changes
-	unlisted := map[string]bool{}
 	for _, h := range unique {
 		for _, it := range h.Items {
 			switch itemField(it) {
@@ -421,8 +427,7 @@ func changeFacts(histories []changelogHistory, byID, byName map[string]ticket.Ca
 					id   string
 					name flexString
 				}{{it.From.Value, it.FromString}, {it.To.Value, it.ToString}} {
-					if _, ok := lookup.listed(side.id, side.name); !ok && side.id != "" && !unlisted[side.id] {
-						unlisted[side.id] = true
+					if _, ok := lookup.listed(side.id, side.name); !ok && side.id != "" && !slices.Contains(out.unlisted, side.id) {
 						out.unlisted = append(out.unlisted, side.id)
 					}
 				}
