@@ -12,13 +12,7 @@ import (
 // as one plain line, never a log line with escaped quotes.
 func TestConfigProblemsArePlainLines(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, content string) string {
-		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return path
-	}
+	write := func(name, content string) string { return writeConfig(t, dir, name, content) }
 	good := write("good.yaml", "store: { path: "+filepath.Join(dir, "x.db")+" }\nsources:\n  - name: demo\n    type: demo\n")
 	bad := write("bad.yaml", "sources:\n  - name: demo\n    type: demo\n    pol_interval: 30s\n  - name: other\n    type: zendesk\n")
 	goodWeb := write("web-good.yml", "http_server_config:\n  http2: true\n")
@@ -83,13 +77,7 @@ func TestConfigProblemsArePlainLines(t *testing.T) {
 // environment, so docker run IMAGE check keeps it; --config.file still wins.
 func TestConfigFileFromTheEnvironment(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, content string) string {
-		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return path
-	}
+	write := func(name, content string) string { return writeConfig(t, dir, name, content) }
 	fromEnv := write("env.yaml", "store: { path: x.db }\nsources:\n  - name: a\n    type: demo\n  - name: b\n    type: demo\n")
 	fromFlag := write("flag.yaml", "store: { path: x.db }\nsources:\n  - name: a\n    type: demo\n")
 	t.Setenv(configFileEnv, fromEnv)
@@ -110,4 +98,14 @@ func TestConfigFileFromTheEnvironment(t *testing.T) {
 			}
 		})
 	}
+}
+
+// writeConfig writes content to dir/name and returns the path.
+func writeConfig(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

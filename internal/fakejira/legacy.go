@@ -46,7 +46,9 @@ func MigratedIssues(project string, start time.Time) []Issue {
 		return start.Add(time.Duration(d)*24*time.Hour + time.Duration(h)*time.Hour)
 	}
 	status := func(from, to string) HistoryItem {
-		return HistoryItem{Field: "status", From: from, FromString: statusNameOf(from), To: to, ToString: statusNameOf(to)}
+		fromStatus, _ := statusEver(from)
+		toStatus, _ := statusEver(to)
+		return HistoryItem{Field: "status", From: from, FromString: fromStatus.Name, To: to, ToString: toStatus.Name}
 	}
 	set := HistoryItem{Field: "resolution", To: "10000", ToString: "Done"}
 	cleared := HistoryItem{Field: "resolution", From: "10000", FromString: "Done"}
@@ -86,17 +88,4 @@ func MigratedIssues(project string, start time.Time) []Issue {
 			},
 		},
 	}
-}
-
-// statusNameOf is the name a status has or had.
-func statusNameOf(id string) string {
-	if s, ok := StatusByID(id); ok {
-		return s.Name
-	}
-	for _, s := range RetiredStatuses {
-		if s.ID == id {
-			return s.Name
-		}
-	}
-	return ""
 }

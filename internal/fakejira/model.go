@@ -259,17 +259,23 @@ func StatusByName(name string) (Status, bool) {
 	return Status{}, false
 }
 
-// categoryOf is the category of a status the site has or once had.
-func categoryOf(statusID string) Category {
-	if s, ok := StatusByID(statusID); ok {
-		return s.Category
+// statusEver returns the status with that id the site has or once had
+// (RetiredStatuses).
+func statusEver(id string) (Status, bool) {
+	if s, ok := StatusByID(id); ok {
+		return s, true
 	}
 	for _, s := range RetiredStatuses {
-		if s.ID == statusID {
-			return s.Category
+		if s.ID == id {
+			return s, true
 		}
 	}
-	return ""
+	return Status{}, false
+}
+
+func categoryOf(statusID string) Category {
+	s, _ := statusEver(statusID)
+	return s.Category
 }
 
 // Names of the default JSM SLAs.

@@ -18,11 +18,18 @@ import (
 )
 
 // specSample reads a payload copied from the official Atlassian spec
-// examples into testdata/spec (see its README). A missing file fails the
-// test: every test runs from a plain clone.
-func specSample(t *testing.T, name string) []byte {
+// examples into testdata/spec (see its README).
+func specSample(t *testing.T, name string) []byte { t.Helper(); return testdata(t, "spec", name) }
+
+// realWorld reads a hand-made payload of a shape seen on real sites (see
+// testdata/realworld/README.md).
+func realWorld(t *testing.T, name string) []byte { t.Helper(); return testdata(t, "realworld", name) }
+
+// testdata reads testdata/dir/name. A missing file fails the test: every
+// test runs from a plain clone.
+func testdata(t *testing.T, dir, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "spec", name))
+	b, err := os.ReadFile(filepath.Join("testdata", dir, name))
 	if err != nil {
 		t.Fatal(err)
 	}

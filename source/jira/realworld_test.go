@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,17 +12,6 @@ import (
 	"github.com/servicedesk-exporter/servicedesk_exporter/internal/fakejira"
 	"github.com/servicedesk-exporter/servicedesk_exporter/ticket"
 )
-
-// realWorld reads a hand-made payload of a shape seen on real sites (see
-// testdata/realworld/README.md).
-func realWorld(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "realworld", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // TestSLAFieldsThatAreNoSLA: an SLA field holding JSM's error object (an
 // issue outside a service project) or an SLA without any cycle is no SLA

@@ -280,14 +280,17 @@ func openUnanswered(srv *fakejira.Server, n int) []string {
 	return keys
 }
 
+// deployments are the sites every truth test runs against.
+var deployments = []struct {
+	name string
+	dep  fakejira.Deployment
+}{
+	{"cloud", fakejira.DeploymentCloud},
+	{"datacenter", fakejira.DeploymentDataCenter},
+}
+
 func TestMetricsEqualGroundTruth(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		dep  fakejira.Deployment
-	}{
-		{"cloud", fakejira.DeploymentCloud},
-		{"datacenter", fakejira.DeploymentDataCenter},
-	} {
+	for _, tc := range deployments {
 		t.Run(tc.name, func(t *testing.T) {
 			c := &clock{t: fakejira.DefaultGenerateEnd}
 			srv := fakejira.New(fakejira.Options{Deployment: tc.dep, Now: c.Now, Seed: 42})
@@ -374,13 +377,7 @@ func must(t *testing.T, err error) {
 // comment-based first response counted exactly once, also after more
 // replies and a restart.
 func TestRealWorldPayloadsEqualGroundTruth(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		dep  fakejira.Deployment
-	}{
-		{"cloud", fakejira.DeploymentCloud},
-		{"datacenter", fakejira.DeploymentDataCenter},
-	} {
+	for _, tc := range deployments {
 		t.Run(tc.name, func(t *testing.T) {
 			c := &clock{t: fakejira.DefaultGenerateEnd}
 			srv := fakejira.New(fakejira.Options{Deployment: tc.dep, Now: c.Now, Seed: 43, CommentProperties: fakejira.PropertiesAbsent})
