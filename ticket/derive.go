@@ -114,15 +114,21 @@ func Events(t Ticket, horizon time.Time) []Event {
 // FirstResponse returns when the customer first got an answer, by the rule
 // the source selected: a stated time, the named SLA's first completed cycle,
 // or the first public comment by an agent (never the reporter's own comment,
-// never an internal note, never automation).
+// never an internal note, never automation). A ticket that does not carry
+// the named SLA at all — or only an SLA value with no cycle, as JSM reports
+// for an issue outside a service project — falls back to its comments, so
+// a missing SLA never hides a real reply.
 func FirstResponse(t Ticket) (time.Time, bool) {
 	if !t.FirstResponseAt.IsZero() {
 		return t.FirstResponseAt, true
 	}
 	if t.FirstResponseSLA != "" {
 		for _, sla := range t.SLAs {
-			if sla.Name != t.FirstResponseSLA || len(sla.Completed) == 0 {
+			if sla.Name != t.FirstResponseSLA || (len(sla.Completed) == 0 && sla.Ongoing == nil) {
 				continue
+			}
+			if len(sla.Completed) == 0 {
+				return time.Time{}, false // running: not answered yet
 			}
 			first := sla.Completed[0]
 			for _, c := range sla.Completed[1:] {
@@ -132,7 +138,6 @@ func FirstResponse(t Ticket) (time.Time, bool) {
 			}
 			return first.Stop, true
 		}
-		return time.Time{}, false
 	}
 	var first time.Time
 	for _, c := range t.Comments {

@@ -149,6 +149,24 @@ func TestEvents(t *testing.T) {
 			want: []string{"created"},
 		},
 		{
+			name: "SLA mode on a ticket without that SLA falls back to comments",
+			mutate: func(tk *Ticket) {
+				tk.FirstResponseSLA = "Time to first response"
+				tk.Comments = []Comment{{At: at(5 * time.Minute), Author: AuthorAgent, Public: true}}
+				tk.SLAs = []SLA{{Name: "Time to resolution", Ongoing: &OngoingCycle{Start: t0}}}
+			},
+			want: []string{"created", "first_response 5m0s"},
+		},
+		{
+			name: "SLA mode with an SLA value that has no cycle falls back to comments",
+			mutate: func(tk *Ticket) {
+				tk.FirstResponseSLA = "Time to first response"
+				tk.Comments = []Comment{{At: at(6 * time.Minute), Author: AuthorAgent, Public: true}}
+				tk.SLAs = []SLA{{Name: "Time to first response"}}
+			},
+			want: []string{"created", "first_response 6m0s"},
+		},
+		{
 			name: "a stated first response wins",
 			mutate: func(tk *Ticket) {
 				tk.FirstResponseAt = at(7 * time.Minute)
