@@ -25,6 +25,19 @@ type Options struct {
 	LabelValueLimit      int
 	FirstResponseBuckets []float64 // upper bounds in seconds, increasing
 	ResolutionBuckets    []float64
+	// SLAAtRiskRatio is the share of an SLA goal a running cycle has used
+	// when it counts as at risk; zero means DefaultSLAAtRiskRatio.
+	SLAAtRiskRatio float64
+}
+
+func (o Options) withDefaults() Options {
+	if o.LabelValueLimit < 1 {
+		o.LabelValueLimit = DefaultLabelValueLimit
+	}
+	if !(o.SLAAtRiskRatio > 0 && o.SLAAtRiskRatio < 1) {
+		o.SLAAtRiskRatio = DefaultSLAAtRiskRatio
+	}
+	return o
 }
 
 // satisfactionBounds are the rating histogram's upper bounds: le="1".."5",
@@ -39,6 +52,9 @@ type Aggregates struct {
 	tickets map[TicketLabels]*ticketAgg
 	sla     map[SLALabels]*SLACounts
 	sat     map[SatisfactionLabels]*hist
+	groups  map[CustomerGroupLabels]*segmentAgg
+	teams   map[TeamLabels]*segmentAgg
+	cross   map[TeamCustomerGroupLabels]*crossAgg
 	open    map[string]map[string]*openTicket // source → id → open ticket
 	live    map[string]map[string]bool        // source → ids in scope
 	active  map[string]bool                   // sources exported; nil = all
@@ -56,9 +72,7 @@ type openTicket struct {
 
 // New returns empty aggregates.
 func New(opts Options) *Aggregates {
-	if opts.LabelValueLimit < 1 {
-		opts.LabelValueLimit = DefaultLabelValueLimit
-	}
+	opts = opts.withDefaults()
 	a := &Aggregates{opts: opts}
 	a.reset(nil)
 	return a
@@ -69,6 +83,7 @@ func (a *Aggregates) reset(order map[string][]string) {
 	a.tickets = map[TicketLabels]*ticketAgg{}
 	a.sla = map[SLALabels]*SLACounts{}
 	a.sat = map[SatisfactionLabels]*hist{}
+	a.resetSegments()
 	a.open = map[string]map[string]*openTicket{}
 	a.live = map[string]map[string]bool{}
 	a.changed = true
@@ -82,9 +97,7 @@ type Ledger interface {
 
 // Load replaces everything with what the ledger holds, under opts.
 func (a *Aggregates) Load(opts Options, l Ledger) error {
-	if opts.LabelValueLimit < 1 {
-		opts.LabelValueLimit = DefaultLabelValueLimit
-	}
+	opts = opts.withDefaults()
 	order, err := l.LabelOrder()
 	if err != nil {
 		return err
@@ -169,6 +182,7 @@ func (a *Aggregates) ticketLabels(source string, l ticket.Labels) TicketLabels {
 // count adds one ledger entry under its folded labels.
 func (a *Aggregates) count(source string, e store.Entry) {
 	l := a.ticketLabels(source, e.Labels)
+	a.countSegments(source, l.Desk, e)
 	s := a.series(l)
 	switch e.Kind {
 	case ticket.EventCreated:
@@ -248,6 +262,7 @@ func (a *Aggregates) Build() *Snapshot {
 			snap.Satisfaction[l] = &e
 		}
 	}
+	a.buildSegments(snap, active)
 	for source := range a.active {
 		snap.Tracked[source] = 0
 	}
@@ -267,6 +282,7 @@ func (a *Aggregates) Build() *Snapshot {
 	for _, bs := range snap.SLABreached {
 		sort.Slice(bs.Pending, func(i, j int) bool { return bs.Pending[i].Before(bs.Pending[j]) })
 	}
+	sortRisk(snap)
 	a.changed = false
 	return snap
 }
@@ -282,6 +298,7 @@ func (a *Aggregates) addOpen(snap *Snapshot, source string, ot *openTicket) {
 	if _, ok := snap.Awaiting[l]; !ok {
 		snap.Awaiting[l] = 0
 	}
+	a.addOpenSegments(snap, source, l.Desk, ot)
 	if st.AwaitingFirstResponse {
 		snap.Awaiting[l]++
 		if old, ok := snap.OldestAwaiting[desk]; !ok || st.Created.Before(old) {
@@ -290,6 +307,7 @@ func (a *Aggregates) addOpen(snap *Snapshot, source string, ot *openTicket) {
 	}
 	for _, sla := range st.SLAs {
 		k := DeskSLALabels{Source: source, Desk: l.Desk, SLA: a.fold(labelSLA, sla.Name)}
+		a.addAtRisk(snap, k, sla)
 		bs := snap.SLABreached[k]
 		if bs == nil {
 			bs = &BreachState{}

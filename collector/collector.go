@@ -58,6 +58,7 @@ type Collector struct {
 	oldestOpenAge, oldestAwaitingAge *prometheus.Desc
 	slaBreachedOpen                  *prometheus.Desc
 	tracked                          *prometheus.Desc
+	segments                         segmentCollector
 
 	// cache holds the metrics that depend on the snapshot alone. Snapshots
 	// change at most once a second while scrapes may come in bursts from
@@ -116,6 +117,7 @@ func New(snapshot func() *aggregate.Snapshot, opts ...Option) *Collector {
 			"Open tickets whose ongoing cycle of the SLA is breached."+refreshed, deskSLALabels),
 		tracked: newDesc("tickets_tracked",
 			"Tickets in the source's scope, open or not."+refreshed, sourceLabels),
+		segments: newSegmentCollector(),
 	}
 	for _, opt := range opts {
 		opt(c)
@@ -133,6 +135,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	} {
 		ch <- d
 	}
+	c.segments.describe(ch)
 }
 
 // Collect emits the latest snapshot as const metrics. Before the pipeline has
@@ -157,6 +160,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	for l, b := range s.SLABreached {
 		ch <- prometheus.MustNewConstMetric(c.slaBreachedOpen, prometheus.GaugeValue, float64(b.BreachedAt(now)), l.Source, l.Desk, l.SLA)
 	}
+	c.segments.collectAt(ch, s, now)
 }
 
 // snapshotMetrics returns the metrics that depend on s alone, built once per
@@ -195,6 +199,7 @@ func (c *Collector) snapshotMetrics(s *aggregate.Snapshot) []prometheus.Metric {
 	for source, n := range s.Tracked {
 		out = append(out, prometheus.MustNewConstMetric(c.tracked, prometheus.GaugeValue, float64(n), source))
 	}
+	out = c.segments.snapshotMetrics(out, s)
 	c.cache = snapshotMetrics{snap: s, metrics: out}
 	return out
 }

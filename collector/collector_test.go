@@ -102,6 +102,59 @@ func fixtureSnapshot() *aggregate.Snapshot {
 			},
 		},
 		Tracked: map[string]int{"jira": 240, "demo": 1},
+
+		Unassigned: map[aggregate.DeskLabels]float64{
+			{Source: "jira", Desk: "IT"}:  2,
+			{Source: "demo", Desk: "FAC"}: 0, // open tickets, all assigned
+		},
+		SLAAtRisk: map[aggregate.DeskSLALabels]*aggregate.RiskState{
+			// One at risk since an hour, one coming at risk in a minute; one
+			// whose risk window has passed (it breaches at the pinned clock).
+			{Source: "jira", Desk: "IT", SLA: "Time to first response"}: {
+				From:   []time.Time{scrapeTime.Add(-2 * time.Hour), scrapeTime.Add(-time.Hour), scrapeTime.Add(time.Minute)},
+				Breach: []time.Time{scrapeTime, scrapeTime.Add(time.Hour), scrapeTime.Add(2 * time.Hour)},
+			},
+			{Source: "jira", Desk: "IT", SLA: "Time to resolution"}: {},
+		},
+		CustomerGroups: map[aggregate.CustomerGroupLabels]*aggregate.SegmentSeries{
+			{Source: "jira", Desk: "IT", CustomerGroup: "Finance"}: {
+				Created: 10, Resolved: 8, Reopened: 2,
+				FirstResponse: aggregate.Histogram{Count: 9, Sum: 12000, Buckets: map[float64]uint64{300: 2, 3600: 7, 86400: 9}},
+				Resolution:    aggregate.Histogram{Count: 8, Sum: 490000, Buckets: map[float64]uint64{3600: 1, 86400: 5, 604800: 8}},
+				Satisfaction:  aggregate.Histogram{Count: 3, Sum: 7, Buckets: map[float64]uint64{1: 1, 2: 2, 3: 2, 4: 2, 5: 3}},
+			},
+			// Tickets without a group count under none.
+			{Source: "jira", Desk: "IT", CustomerGroup: "none"}: {
+				Created: 5, Resolved: 3,
+				FirstResponse: aggregate.Histogram{Count: 4, Sum: 4300, Buckets: map[float64]uint64{300: 1, 3600: 3, 86400: 4}},
+				Resolution:    aggregate.Histogram{Count: 3, Sum: 100000, Buckets: map[float64]uint64{3600: 0, 86400: 1, 604800: 3}},
+				Satisfaction:  aggregate.Histogram{Count: 1, Sum: 5, Buckets: map[float64]uint64{1: 0, 2: 0, 3: 0, 4: 0, 5: 1}},
+			},
+		},
+		CustomerGroupOpen:     map[aggregate.CustomerGroupLabels]float64{{Source: "jira", Desk: "IT", CustomerGroup: "Finance"}: 3, {Source: "jira", Desk: "IT", CustomerGroup: "none"}: 1},
+		CustomerGroupAwaiting: map[aggregate.CustomerGroupLabels]float64{{Source: "jira", Desk: "IT", CustomerGroup: "Finance"}: 2, {Source: "jira", Desk: "IT", CustomerGroup: "none"}: 0},
+		CustomerGroupOldestAwaiting: map[aggregate.CustomerGroupLabels]time.Time{
+			{Source: "jira", Desk: "IT", CustomerGroup: "Finance"}: scrapeTime.Add(-90 * time.Minute),
+		},
+		Teams: map[aggregate.TeamLabels]*aggregate.SegmentSeries{
+			{Source: "jira", Desk: "IT", Team: "Service Desk L1"}: {
+				Created: 15, Resolved: 11, Reopened: 2,
+				FirstResponse: aggregate.Histogram{Count: 13, Sum: 16300, Buckets: map[float64]uint64{300: 3, 3600: 10, 86400: 13}},
+				Resolution:    aggregate.Histogram{Count: 11, Sum: 590000, Buckets: map[float64]uint64{3600: 1, 86400: 6, 604800: 11}},
+				Satisfaction:  aggregate.Histogram{Count: 4, Sum: 12, Buckets: map[float64]uint64{1: 1, 2: 2, 3: 2, 4: 2, 5: 4}},
+			},
+		},
+		TeamOpen:     map[aggregate.TeamLabels]float64{{Source: "jira", Desk: "IT", Team: "Service Desk L1"}: 4},
+		TeamAwaiting: map[aggregate.TeamLabels]float64{{Source: "jira", Desk: "IT", Team: "Service Desk L1"}: 2},
+		TeamOldestAwaiting: map[aggregate.TeamLabels]time.Time{
+			{Source: "jira", Desk: "IT", Team: "Service Desk L1"}: scrapeTime.Add(-90 * time.Minute),
+		},
+		TeamCustomerGroups: map[aggregate.TeamCustomerGroupLabels]*aggregate.CrossSeries{
+			{Source: "jira", Desk: "IT", Team: "Service Desk L1", CustomerGroup: "Finance"}: {
+				FirstResponse: aggregate.Histogram{Count: 9, Sum: 12000, Buckets: map[float64]uint64{300: 2, 3600: 7, 86400: 9}},
+				Satisfaction:  aggregate.Histogram{Count: 3, Sum: 7, Buckets: map[float64]uint64{1: 1, 2: 2, 3: 2, 4: 2, 5: 3}},
+			},
+		},
 	}
 }
 
@@ -242,6 +295,53 @@ servicedesk_oldest_awaiting_first_response_seconds{desk="IT",source="jira"} %g
 # TYPE servicedesk_sla_breached_open_tickets gauge
 servicedesk_sla_breached_open_tickets{desk="IT",sla="Time to first response",source="jira"} %d
 `, tc.wantOpenAge, tc.wantAwaitingAge, tc.wantBreached)
+			if err := testutil.CollectAndCompare(c, strings.NewReader(want)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// TestCollectSegmentsUseClock checks that the at-risk gauge and the
+// per-group and per-team ages follow the scrape's clock.
+func TestCollectSegmentsUseClock(t *testing.T) {
+	group := aggregate.CustomerGroupLabels{Source: "jira", Desk: "IT", CustomerGroup: "Contractors"}
+	team := aggregate.TeamLabels{Source: "jira", Desk: "IT", Team: "Workplace"}
+	sla := aggregate.DeskSLALabels{Source: "jira", Desk: "IT", SLA: "Time to resolution"}
+	created := scrapeTime.Add(-time.Hour)
+	s := &aggregate.Snapshot{
+		CustomerGroupOldestAwaiting: map[aggregate.CustomerGroupLabels]time.Time{group: created},
+		TeamOldestAwaiting:          map[aggregate.TeamLabels]time.Time{team: created.Add(10 * time.Minute)},
+		SLAAtRisk: map[aggregate.DeskSLALabels]*aggregate.RiskState{sla: {
+			From:   []time.Time{scrapeTime.Add(time.Minute), scrapeTime.Add(2 * time.Minute)},
+			Breach: []time.Time{scrapeTime.Add(10 * time.Minute), scrapeTime.Add(time.Hour)},
+		}},
+	}
+	for _, tc := range []struct {
+		name                      string
+		now                       time.Time
+		wantGroupAge, wantTeamAge float64
+		wantAtRisk                int
+	}{
+		{name: "before any risk", now: scrapeTime, wantGroupAge: 3600, wantTeamAge: 3000, wantAtRisk: 0},
+		{name: "first at risk", now: scrapeTime.Add(time.Minute), wantGroupAge: 3660, wantTeamAge: 3060, wantAtRisk: 1},
+		{name: "both at risk", now: scrapeTime.Add(5 * time.Minute), wantGroupAge: 3900, wantTeamAge: 3300, wantAtRisk: 2},
+		{name: "first breached", now: scrapeTime.Add(10 * time.Minute), wantGroupAge: 4200, wantTeamAge: 3600, wantAtRisk: 1},
+		{name: "all breached", now: scrapeTime.Add(time.Hour), wantGroupAge: 7200, wantTeamAge: 6600, wantAtRisk: 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := New(staticSnapshot(s), WithClock(func() time.Time { return tc.now }))
+			want := fmt.Sprintf(`
+# HELP servicedesk_customer_group_oldest_awaiting_first_response_seconds Age of the oldest open ticket without a first response, by the ticket's internal customer group (none: without one). Refreshed in the background every poll_interval.
+# TYPE servicedesk_customer_group_oldest_awaiting_first_response_seconds gauge
+servicedesk_customer_group_oldest_awaiting_first_response_seconds{customer_group="Contractors",desk="IT",source="jira"} %g
+# HELP servicedesk_team_oldest_awaiting_first_response_seconds Age of the oldest open ticket without a first response, by the team serving the ticket (none: without one). Refreshed in the background every poll_interval.
+# TYPE servicedesk_team_oldest_awaiting_first_response_seconds gauge
+servicedesk_team_oldest_awaiting_first_response_seconds{desk="IT",source="jira",team="Workplace"} %g
+# HELP servicedesk_sla_at_risk_open_tickets Open tickets whose running, unpaused cycle of the SLA has used at least metrics.sla_at_risk_ratio of its goal and has not breached yet. Refreshed in the background every poll_interval.
+# TYPE servicedesk_sla_at_risk_open_tickets gauge
+servicedesk_sla_at_risk_open_tickets{desk="IT",sla="Time to resolution",source="jira"} %d
+`, tc.wantGroupAge, tc.wantTeamAge, tc.wantAtRisk)
 			if err := testutil.CollectAndCompare(c, strings.NewReader(want)); err != nil {
 				t.Error(err)
 			}
