@@ -26,6 +26,9 @@ const (
 	DefaultStorePath       = "data/servicedesk.db"
 	DefaultLabelValueLimit = 100
 	DefaultLookback        = model.Duration(30 * 24 * time.Hour)
+	// DefaultSLAAtRiskRatio is the share of an SLA goal used from which a
+	// running cycle counts as at risk.
+	DefaultSLAAtRiskRatio = 0.75
 )
 
 // DefaultFirstResponseBuckets are SLA-shaped: minutes to a week.
@@ -71,6 +74,9 @@ type MetricsConfig struct {
 	LabelValueLimit      int              `yaml:"label_value_limit"`
 	FirstResponseBuckets []model.Duration `yaml:"first_response_buckets"`
 	ResolutionBuckets    []model.Duration `yaml:"resolution_buckets"`
+	// SLAAtRiskRatio is the share of its goal a running SLA cycle has used
+	// when servicedesk_sla_at_risk_open_tickets counts it; above 0, below 1.
+	SLAAtRiskRatio float64 `yaml:"sla_at_risk_ratio"`
 }
 
 // Source is one ticketing system to poll.

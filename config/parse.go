@@ -30,6 +30,7 @@ type rawMetrics struct {
 	LabelValueLimit      yaml.Node `yaml:"label_value_limit"`
 	FirstResponseBuckets yaml.Node `yaml:"first_response_buckets"`
 	ResolutionBuckets    yaml.Node `yaml:"resolution_buckets"`
+	SLAAtRiskRatio       yaml.Node `yaml:"sla_at_risk_ratio"`
 }
 
 var reflectRawSource = reflect.TypeFor[rawSource]()
@@ -140,6 +141,7 @@ func (p *parser) build(raw *rawConfig) *Config {
 			LabelValueLimit:      DefaultLabelValueLimit,
 			FirstResponseBuckets: DefaultFirstResponseBuckets(),
 			ResolutionBuckets:    DefaultResolutionBuckets(),
+			SLAAtRiskRatio:       DefaultSLAAtRiskRatio,
 		},
 	}
 	if p.root == nil || p.failed[p.root] {
@@ -184,6 +186,11 @@ func (p *parser) metrics(raw *rawMetrics, m *MetricsConfig) {
 			}
 		}
 	}
+	if isSet(&raw.SLAAtRiskRatio) {
+		if ratio, ok := p.ratio(field{node: &raw.SLAAtRiskRatio, key: "metrics.sla_at_risk_ratio"}); ok {
+			m.SLAAtRiskRatio = ratio
+		}
+	}
 	buckets := []struct {
 		node *yaml.Node
 		key  string
@@ -200,6 +207,22 @@ func (p *parser) metrics(raw *rawMetrics, m *MetricsConfig) {
 			*b.out = bounds
 		}
 	}
+}
+
+// ratio reads a share strictly between 0 and 1: at 0 every running cycle
+// would be at risk, at 1 none ever (it is breached by then).
+func (p *parser) ratio(f field) (float64, bool) {
+	var v float64
+	n := resolve(f.node)
+	if n.Kind != yaml.ScalarNode || (n.ShortTag() != "!!float" && n.ShortTag() != "!!int") || n.Decode(&v) != nil {
+		p.errorf(f.line(), f.scope, "%s must be a number between 0 and 1, got %s", f.key, p.describe(f))
+		return 0, false
+	}
+	if !(v > 0 && v < 1) {
+		p.errorf(f.line(), f.scope, "%s must be above 0 and below 1 (a share of the goal, e.g. 0.75), got %s", f.key, n.Value)
+		return 0, false
+	}
+	return v, true
 }
 
 func (p *parser) buckets(f field) ([]model.Duration, bool) {

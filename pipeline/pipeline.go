@@ -69,6 +69,7 @@ func AggregateOptions(m config.MetricsConfig) aggregate.Options {
 		LabelValueLimit:      m.LabelValueLimit,
 		FirstResponseBuckets: config.BucketSeconds(m.FirstResponseBuckets),
 		ResolutionBuckets:    config.BucketSeconds(m.ResolutionBuckets),
+		SLAAtRiskRatio:       m.SLAAtRiskRatio,
 	}
 }
 

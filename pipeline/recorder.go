@@ -121,7 +121,8 @@ func (r *Recorder) Reconfigure(opts aggregate.Options) error {
 	defer r.mu.Unlock()
 	if opts.LabelValueLimit == r.opts.LabelValueLimit &&
 		slices.Equal(opts.FirstResponseBuckets, r.opts.FirstResponseBuckets) &&
-		slices.Equal(opts.ResolutionBuckets, r.opts.ResolutionBuckets) {
+		slices.Equal(opts.ResolutionBuckets, r.opts.ResolutionBuckets) &&
+		opts.SLAAtRiskRatio == r.opts.SLAAtRiskRatio {
 		return nil
 	}
 	agg := aggregate.New(opts)
