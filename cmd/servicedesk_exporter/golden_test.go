@@ -127,7 +127,9 @@ func TestRestartMatchesUninterruptedRun(t *testing.T) {
 				strings.HasPrefix(l, "servicedesk_first_response_seconds") ||
 				strings.HasPrefix(l, "servicedesk_resolution_seconds") ||
 				strings.HasPrefix(l, "servicedesk_satisfaction_rating") ||
-				strings.HasPrefix(l, "servicedesk_open_tickets") {
+				strings.HasPrefix(l, "servicedesk_open_tickets") ||
+				strings.HasPrefix(l, "servicedesk_customer_group_") ||
+				strings.HasPrefix(l, "servicedesk_team_") {
 				keep = append(keep, l)
 			}
 		}

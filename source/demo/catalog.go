@@ -196,3 +196,126 @@ func uniform(r *rand.Rand, lo, hi time.Duration) time.Duration {
 func clampDuration(d, lo, hi time.Duration) time.Duration {
 	return min(max(d, lo), hi).Round(time.Millisecond)
 }
+
+// customerGroup is an internal customer segment: a department, or people
+// from outside it (contractors, suppliers). Groups differ in how many
+// tickets they raise, how long they wait (some are served by overloaded
+// queues, some are deprioritised) and how they rate the service.
+type customerGroup struct {
+	name string
+	// weight is the group's share of the reporters.
+	weight float64
+	// response scales the time to the first public reply.
+	response float64
+	// ratedShare is how often a resolved ticket of the group is rated.
+	ratedShare float64
+	// ratings and breachedRatings replace the desk-wide distributions.
+	ratings, breachedRatings []weighted[int]
+	// desks are the desks the group files with other than its usual
+	// share; a missing desk has weight 1.
+	desks map[string]float64
+}
+
+var customerGroups = []customerGroup{
+	{name: "Engineering", weight: 30, response: 0.7, ratedShare: 0.45,
+		ratings:         []weighted[int]{{5, 72}, {4, 23}, {3, 3}, {2, 1}, {1, 1}},
+		breachedRatings: []weighted[int]{{5, 50}, {4, 32}, {3, 10}, {2, 5}, {1, 3}}},
+	{name: "Sales", weight: 20, response: 1, ratedShare: 0.35, ratings: ratings, breachedRatings: breachedRatings},
+	{name: "Operations", weight: 17, response: 1, ratedShare: 0.4, ratings: ratings, breachedRatings: breachedRatings},
+	{name: "Finance", weight: 10, response: 2.2, ratedShare: 0.4,
+		ratings:         []weighted[int]{{5, 45}, {4, 30}, {3, 12}, {2, 7}, {1, 6}},
+		breachedRatings: []weighted[int]{{5, 25}, {4, 28}, {3, 20}, {2, 14}, {1, 13}}},
+	{name: "HR", weight: 8, response: 1.2, ratedShare: 0.4, ratings: ratings, breachedRatings: breachedRatings},
+	// Contractors are served last and say so.
+	{name: "Contractors", weight: 9, response: 1.8, ratedShare: 0.5,
+		ratings:         []weighted[int]{{5, 10}, {4, 18}, {3, 28}, {2, 22}, {1, 22}},
+		breachedRatings: []weighted[int]{{5, 5}, {4, 10}, {3, 22}, {2, 30}, {1, 33}},
+		desks:           map[string]float64{"HR": 0.3}},
+	// Suppliers come for site access and deliveries, wait longest and
+	// rarely rate.
+	{name: "Suppliers", weight: 8, response: 2.6, ratedShare: 0.2,
+		ratings:         []weighted[int]{{5, 20}, {4, 25}, {3, 25}, {2, 15}, {1, 15}},
+		breachedRatings: []weighted[int]{{5, 10}, {4, 20}, {3, 25}, {2, 20}, {1, 25}},
+		desks:           map[string]float64{"FAC": 3, "HR": 0.05}},
+}
+
+// groupOf is the customer group of reporter number user: a fixed property
+// of the person, the same for every ticket they raise, drawn from a hash
+// of the seed and the number so it takes nothing from the ticket's RNG.
+func groupOf(seed uint64, user int) *customerGroup {
+	x := seed ^ uint64(user)*0x9e3779b97f4a7c15
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	x ^= x >> 31
+	total := 0.0
+	for _, g := range customerGroups {
+		total += g.weight
+	}
+	f := float64(x>>11) / (1 << 53) * total
+	for i := range customerGroups {
+		if f < customerGroups[i].weight {
+			return &customerGroups[i]
+		}
+		f -= customerGroups[i].weight
+	}
+	return &customerGroups[len(customerGroups)-1]
+}
+
+// affinity is how readily the group files with desk, 1 being its usual share.
+func (g *customerGroup) affinity(desk string) float64 {
+	if w, ok := g.desks[desk]; ok {
+		return w
+	}
+	return 1
+}
+
+// team is a serving team: who works a ticket once it is routed, and how
+// fast that team answers relative to the desk.
+type team struct {
+	name     string
+	response float64
+}
+
+// The serving teams. Workplace serves both IT (hardware) and facilities
+// (desk moves); the label is per desk, so both desks see it.
+var (
+	teamL1         = team{"Service Desk L1", 1}
+	teamIAM        = team{"Identity & Access", 0.8}
+	teamWorkplace  = team{"Workplace", 1.5}
+	teamPayroll    = team{"Payroll", 1.6}
+	teamHROps      = team{"HR Operations", 1.1}
+	teamFacilities = team{"Facilities", 1.3}
+)
+
+// routing sends a request type to its team; escalate, when set, is where
+// the first team hands a share of its tickets on when it picks them up.
+type routing struct {
+	first         []weighted[team]
+	escalate      team
+	escalateShare float64
+}
+
+var routes = map[string]routing{
+	"Access request":   {first: []weighted[team]{{teamIAM, 1}}},
+	"Password reset":   {first: []weighted[team]{{teamL1, 7}, {teamIAM, 3}}},
+	"Hardware":         {first: []weighted[team]{{teamWorkplace, 1}}},
+	"Software install": {first: []weighted[team]{{teamL1, 6}, {teamWorkplace, 4}}},
+	"Incident":         {first: []weighted[team]{{teamL1, 1}}, escalate: teamIAM, escalateShare: 0.15},
+	"Payroll question": {first: []weighted[team]{{teamPayroll, 1}}},
+	"Onboarding":       {first: []weighted[team]{{teamHROps, 1}}, escalate: teamIAM, escalateShare: 0.25},
+	"Leave request":    {first: []weighted[team]{{teamHROps, 1}}},
+	"Policy question":  {first: []weighted[team]{{teamHROps, 1}}},
+	"Desk move":        {first: []weighted[team]{{teamWorkplace, 1}}},
+	"Repair":           {first: []weighted[team]{{teamFacilities, 1}}},
+	"Room booking":     {first: []weighted[team]{{teamFacilities, 6}, {teamWorkplace, 4}}},
+}
+
+// genericRoute serves the request types of desks the simulation does not know.
+var genericRoute = routing{first: []weighted[team]{{teamL1, 1}}}
+
+func routeOf(requestType string) routing {
+	if r, ok := routes[requestType]; ok {
+		return r
+	}
+	return genericRoute
+}

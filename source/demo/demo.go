@@ -33,8 +33,10 @@ const (
 // keyBase makes keys shorter than ids: key numbers count from 2020.
 var keyBase = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC).Unix() / int64(slotLength/time.Second) * slotCapacity
 
-// cursorPrefix versions the cursor format.
-const cursorPrefix = "demo/v1"
+// cursorPrefix versions the cursor format and the simulation: a cursor of
+// an earlier version (v1 had no customer groups or teams) makes the next
+// poll deliver everything again.
+const cursorPrefix = "demo/v2"
 
 // Source is the simulated service desk. It is safe for concurrent use.
 type Source struct {
@@ -241,7 +243,7 @@ func (s *Source) generateSlot(slot int64) []*lifecycle {
 	for i, a := range arrivals {
 		id := slot*slotCapacity + int64(i)
 		seedTicketRNG(s.ticketPCG, s.seed, id)
-		tickets[i] = newLifecycle(s.ticketRand, id, id-keyBase+1, a.desk, start.Add(a.offset))
+		tickets[i] = newLifecycle(s.ticketRand, s.seed, id, id-keyBase+1, a.desk, start.Add(a.offset))
 	}
 	s.generated += n
 	return tickets

@@ -27,6 +27,19 @@
 //     rating so far, Updated = the last such event, and the SLAs as Jira
 //     would report them at T (completed cycles, and the ongoing cycle with
 //     its elapsed, remaining, breach time and pause computed at T).
+//   - Internal customers and teams. Every reporter belongs to one customer
+//     group for good (Engineering, Sales, Operations, Finance, HR,
+//     Contractors, Suppliers), drawn from a hash of the seed and the
+//     reporter. Groups differ in volume, in how long they wait for a first
+//     reply (Finance about three times as long as Engineering), in how often
+//     and how well they rate (contractors rate around 2.5, Engineering
+//     around 4.4), and in which desks they use (suppliers mostly facilities).
+//     A ticket is routed by its request type to a serving team (Service Desk
+//     L1, Identity & Access, Workplace, Payroll, HR Operations, Facilities),
+//     whose pace also sets the reply time; some incidents and onboardings
+//     are escalated to Identity & Access when picked up, which changes the
+//     team in the middle of the ticket's life. A ticket is assigned from
+//     the moment it is picked up.
 //
 // SLAs run on a 24×7 calendar: "Time to first response" stops at the first
 // public agent comment or at resolution; "Time to resolution" runs from

@@ -25,7 +25,6 @@ const (
 	secondWaitShare   = 0.2   // a second round
 	resolveNoteShare  = 0.6   // a public comment with the resolution
 	reopenShare       = 0.045 // reopened after resolution
-	ratedShare        = 0.4   // resolved tickets that get a rating
 	reratedShare      = 0.07  // ratings changed later
 )
 
@@ -58,9 +57,21 @@ type slaTrack struct {
 	cycles []cycle
 }
 
+// teamChange is the ticket being routed to a team.
+type teamChange struct {
+	at   time.Time
+	name string
+}
+
 // lifecycle is a ticket's whole life, generated at once.
 type lifecycle struct {
 	id, key, desk, requestType, priority, reporter string
+	// group is the reporter's customer group; teams the teams the ticket
+	// is routed to, the first at creation; assigned when an agent took it
+	// (zero: never).
+	group    string
+	teams    []teamChange
+	assigned time.Time
 
 	created     time.Time
 	statuses    []statusChange // the first one is at creation
@@ -109,8 +120,9 @@ func seedTicketRNG(pcg *rand.PCG, seed uint64, id int64) {
 }
 
 // newLifecycle generates the life of ticket id, created at created on desk,
-// drawing from r, which must be seeded for this ticket.
-func newLifecycle(r *rand.Rand, id int64, keyNumber int64, desk string, created time.Time) *lifecycle {
+// drawing from r, which must be seeded for this ticket; seed places the
+// reporters in their customer groups.
+func newLifecycle(r *rand.Rand, seed uint64, id int64, keyNumber int64, desk string, created time.Time) *lifecycle {
 	desk0 := profileOf(desk)
 	rt := pick(r, desk0.types)
 	prio := pick(r, priorities)
@@ -121,6 +133,24 @@ func newLifecycle(r *rand.Rand, id int64, keyNumber int64, desk string, created 
 	pace := desk0.pace * rt.pace
 	// Skewed towards low numbers: some colleagues file far more tickets.
 	user := 1 + r.IntN(1+r.IntN(600))
+	group := groupOf(seed, user)
+	// A group that seldom files with this desk (suppliers with HR) hands
+	// the ticket to another reporter most of the time.
+	for range 3 {
+		if a := group.affinity(desk); a >= 1 || r.Float64() < a {
+			break
+		}
+		user = 1 + r.IntN(1+r.IntN(600))
+		group = groupOf(seed, user)
+	}
+	route := routeOf(rt.name)
+	firstTeam := pick(r, route.first)
+	escalated := route.escalateShare > 0 && r.Float64() < route.escalateShare
+	// The team that answers sets the pace of the reply.
+	answering := firstTeam
+	if escalated {
+		answering = route.escalate
+	}
 
 	lc := &lifecycle{
 		id:          strconv.FormatInt(id, 10),
@@ -129,6 +159,8 @@ func newLifecycle(r *rand.Rand, id int64, keyNumber int64, desk string, created 
 		requestType: rt.name,
 		priority:    prio,
 		reporter:    "demo-user-" + strconv.Itoa(user),
+		group:       group.name,
+		teams:       []teamChange{{created, firstTeam.name}},
 		created:     created,
 		statuses:    make([]statusChange, 0, 8),
 		comments:    make([]ticket.Comment, 0, 8),
@@ -144,11 +176,17 @@ func newLifecycle(r *rand.Rand, id int64, keyNumber int64, desk string, created 
 	if neglected {
 		respond = uniform(r, 8*day, 30*day)
 	} else {
-		respond = lognormal(r, scale(profile.responseMedian, desk0.pace), 0.9, time.Minute, 3*day)
+		respond = lognormal(r, scale(profile.responseMedian, desk0.pace*group.response*answering.response), 0.9, time.Minute, 3*day)
 	}
 
 	pickUp := created.Add(scale(respond, 0.4+0.55*r.Float64()))
 	b.status(pickUp, statusInProgress, ticket.CategoryIndeterminate)
+	// Whoever picks the ticket up owns it; an escalation hands it on to
+	// the specialists at that moment.
+	lc.assigned = pickUp
+	if escalated {
+		lc.teams = append(lc.teams, teamChange{pickUp, route.escalate.name})
+	}
 	var t time.Time
 	var firstResponse time.Time
 	if silent {
@@ -230,10 +268,10 @@ func newLifecycle(r *rand.Rand, id int64, keyNumber int64, desk string, created 
 		}
 	}
 
-	if b.chance(ratedShare) {
-		dist := ratings
+	if b.chance(group.ratedShare) {
+		dist := group.ratings
 		if breached {
-			dist = breachedRatings
+			dist = group.breachedRatings
 		}
 		at := lc.settled.Add(lognormal(r, 3*time.Hour, 1.2, time.Minute, 2*day))
 		value := pick(r, dist)
@@ -332,7 +370,7 @@ func (c *cycle) breachTime() time.Time {
 func (lc *lifecycle) finish() {
 	slices.SortStableFunc(lc.statuses, func(a, b statusChange) int { return a.at.Compare(b.at) })
 	slices.SortStableFunc(lc.comments, func(a, b ticket.Comment) int { return a.At.Compare(b.At) })
-	changes := make([]time.Time, 0, len(lc.statuses)+len(lc.comments)+len(lc.resolutions)+len(lc.ratings)+3)
+	changes := make([]time.Time, 0, len(lc.statuses)+len(lc.comments)+len(lc.resolutions)+len(lc.ratings)+len(lc.teams)+4)
 	for _, s := range lc.statuses {
 		changes = append(changes, s.at)
 	}
@@ -344,6 +382,12 @@ func (lc *lifecycle) finish() {
 	}
 	for _, r := range lc.ratings {
 		changes = append(changes, r.At)
+	}
+	for _, c := range lc.teams[1:] {
+		changes = append(changes, c.at)
+	}
+	if !lc.assigned.IsZero() {
+		changes = append(changes, lc.assigned)
 	}
 	for _, s := range lc.slas {
 		for _, c := range s.cycles {
@@ -383,6 +427,18 @@ func (lc *lifecycle) lastChangeUntil(t time.Time) time.Time {
 	return last
 }
 
+// teamAt is the team the ticket is routed to at t.
+func (lc *lifecycle) teamAt(t time.Time) string {
+	current := lc.teams[0].name
+	for _, c := range lc.teams[1:] {
+		if c.at.After(t) {
+			break
+		}
+		current = c.name
+	}
+	return current
+}
+
 func (lc *lifecycle) statusAt(t time.Time) statusChange {
 	current := lc.statuses[0]
 	for _, s := range lc.statuses[1:] {
@@ -403,10 +459,15 @@ func (lc *lifecycle) factsAt(t time.Time) ticket.Ticket {
 		RequestType: lc.requestType,
 		Priority:    lc.priority,
 		Reporter:    lc.reporter,
-		Created:     lc.created,
-		Updated:     lc.created,
-		Comments:    make([]ticket.Comment, 0, len(lc.comments)),
-		SLAs:        make([]ticket.SLA, 0, len(lc.slas)),
+		// The group belongs to the reporter and never changes; the team
+		// and the assignment are as of t.
+		CustomerGroup: lc.group,
+		Team:          lc.teamAt(t),
+		Assigned:      !lc.assigned.IsZero() && !lc.assigned.After(t),
+		Created:       lc.created,
+		Updated:       lc.created,
+		Comments:      make([]ticket.Comment, 0, len(lc.comments)),
+		SLAs:          make([]ticket.SLA, 0, len(lc.slas)),
 	}
 	touch := func(at time.Time) {
 		if at.After(tk.Updated) {
