@@ -50,6 +50,11 @@ type checkReport struct {
 	FirstResponseSLA       string
 	FirstResponseSLAExists bool
 
+	// Segments are the customer group and team fields read (Kind says
+	// which); TicketsWithSegment counts the sampled tickets with a value.
+	Segments           []Field
+	TicketsWithSegment map[string]int
+
 	Warnings []string
 }
 
@@ -92,6 +97,7 @@ func (s *Source) check(ctx context.Context, r *checkReport) error {
 	r.Deployment, r.Version = st.deployment, st.version
 	r.User, r.TimeZone = st.user.DisplayName, st.loc.String()
 	r.Fields = st.fields()
+	r.Segments = st.segments.fields()
 	r.FirstResponseSLA = strings.TrimSpace(s.cfg.FirstResponseSLA)
 	r.FirstResponseMode = "comment"
 	if st.firstResponseSLA != "" {
@@ -127,6 +133,11 @@ func (s *Source) check(ctx context.Context, r *checkReport) error {
 	if r.SampledTickets > 0 && st.satisfaction != "" && r.TicketsWithRating == 0 {
 		r.Warnings = append(r.Warnings, "none of the sampled resolved tickets shows a Satisfaction rating: none given yet, or hidden from the API user")
 	}
+	for _, f := range r.Segments {
+		if r.SampledTickets > 0 && r.TicketsWithSegment[f.Kind] == 0 {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("none of the sampled tickets has a value in %q (%s): every ticket counts under %s=\"none\"", f.Name, f.ID, f.Kind))
+		}
+	}
 	return nil
 }
 
@@ -159,6 +170,11 @@ func (s *Source) checkSample(ctx context.Context, c *api.Client, st *site, r *ch
 	if st.satisfaction != "" {
 		fields = append(fields, st.satisfaction)
 	}
+	segments := st.segments.fields()
+	for _, f := range segments {
+		fields = append(fields, f.ID)
+	}
+	r.TicketsWithSegment = map[string]int{}
 	jql := "(" + strings.TrimSpace(s.cfg.JQL) + ") AND statusCategory = Done ORDER BY id ASC"
 	q := url.Values{"jql": {jql}, "maxResults": {strconv.Itoa(checkSampleSize)}, "fields": {strings.Join(fields, ",")}}
 	var issues []json.RawMessage
@@ -203,6 +219,11 @@ func (s *Source) checkSample(ctx context.Context, c *api.Client, st *site, r *ch
 		if st.satisfaction != "" && present(is.Fields[st.satisfaction]) {
 			r.TicketsWithRating++
 		}
+		for _, f := range segments {
+			if v, err := segmentValue(is.Fields[f.ID]); err == nil && v != "" {
+				r.TicketsWithSegment[f.Kind]++
+			}
+		}
 	}
 	return nil
 }
@@ -244,6 +265,19 @@ func (r *checkReport) writeBody(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "  sampled:         %d resolved tickets, %d with SLA values, %d with a satisfaction rating\n",
 		r.SampledTickets, r.TicketsWithSLA, r.TicketsWithRating)
+	for _, kind := range []string{kindCustomerGroup, kindTeam} {
+		label := fmt.Sprintf("  %-17s", strings.ReplaceAll(kind, "_", " ")+":")
+		found := false
+		for _, f := range r.Segments {
+			if f.Kind == kind {
+				fmt.Fprintf(&b, "%s%s %q, %d of the sampled tickets have one\n", label, f.ID, f.Name, r.TicketsWithSegment[kind])
+				found = true
+			}
+		}
+		if !found {
+			fmt.Fprintf(&b, "%snone read (segments.%s.field names one)\n", label, kind)
+		}
+	}
 	if r.FirstResponseMode == "sla" {
 		fmt.Fprintf(&b, "  first response:  sla %q\n", r.FirstResponseSLA)
 	} else {

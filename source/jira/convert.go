@@ -119,6 +119,8 @@ func decodeIssue(st *site, raw json.RawMessage) (*pending, error) {
 		p.commentsFrom = cf.StartAt
 	}
 
+	decodeSegments(st.segments, &f, &p.t)
+
 	if st.requestType != "" {
 		var rt *requestTypeValue
 		if f.read(st.requestType, &rt) && rt != nil && rt.RequestType != nil {

@@ -39,6 +39,7 @@ type site struct {
 	satisfaction     string // field id, "" when absent
 	satisfactionDate string
 	requestType      string
+	segments         siteSegments
 
 	categories map[string]ticket.Category // status id → category
 	// statusNames maps lower-cased status names to their category, for
@@ -82,7 +83,7 @@ func (s *site) searchFields() []string {
 			out = append(out, id)
 		}
 	}
-	return out
+	return append(out, s.segments.searchFields()...)
 }
 
 // discover reads deployment, user, time zone, JSM fields and statuses
@@ -123,6 +124,11 @@ func (src *Source) discover(ctx context.Context, c *api.Client, firstWait time.D
 		return nil, fmt.Errorf("list fields: %w", src.explain(err))
 	}
 	st.applyFields(fields)
+	segments, err := resolveSegments(fields, src.segments)
+	if err != nil {
+		return nil, err
+	}
+	st.segments = segments
 
 	if err := src.loadStatuses(ctx, c, st); err != nil {
 		return nil, err

@@ -20,6 +20,7 @@ import (
 
 	promconfig "github.com/prometheus/common/config"
 
+	"github.com/servicedesk-exporter/servicedesk_exporter/config"
 	"github.com/servicedesk-exporter/servicedesk_exporter/source"
 	"github.com/servicedesk-exporter/servicedesk_exporter/source/api"
 
@@ -37,6 +38,7 @@ type Source struct {
 	api        *api.Client
 	metrics    *api.Metrics // values left out of tickets; requests count in api
 	automation map[string]bool
+	segments   config.Segments // the source's segments: section
 	now        func() time.Time
 	checkWait  time.Duration // Check's bound on the wait for the first answer
 
@@ -48,7 +50,15 @@ type Source struct {
 type Option func(*options)
 
 type options struct {
-	client []api.ClientOption
+	client   []api.ClientOption
+	segments config.Segments
+}
+
+// WithSegments names the fields the customer group and the team are read
+// from (the source's segments: section); without it the customer group
+// comes from the Organizations field when the site has one.
+func WithSegments(s config.Segments) Option {
+	return func(o *options) { o.segments = s }
 }
 
 // WithHTTPClient replaces the client built from the http_client config.
@@ -103,6 +113,7 @@ func New(name string, cfg Config, httpCfg promconfig.HTTPClientConfig, env sourc
 		api:        client,
 		metrics:    metrics,
 		automation: map[string]bool{},
+		segments:   o.segments,
 		now:        now,
 		checkWait:  checkFirstWait,
 	}
@@ -143,7 +154,8 @@ func (s *Source) ensureSiteWith(ctx context.Context, c *api.Client, firstWait ti
 	}
 	s.logger.Info("jira site discovered", "deployment", st.deployment, "version", st.version,
 		"user_time_zone", st.loc.String(), "jsm_fields", strings.Join(fields, " "),
-		"statuses", len(st.categories), "first_response", mode)
+		"statuses", len(st.categories), "first_response", mode,
+		"customer_group", st.segments.customerGroup.describe(), "team", st.segments.team.describe())
 	return st, nil
 }
 

@@ -46,5 +46,5 @@ func newSource(sc config.Source, env source.Env) (source.Source, error) {
 	if !ok {
 		return nil, fmt.Errorf("jira source %s: settings are %T, want jira.Config", sc.Name, sc.Settings)
 	}
-	return New(sc.Name, cfg, sc.HTTPClient, env)
+	return New(sc.Name, cfg, sc.HTTPClient, env, WithSegments(sc.Segments))
 }
