@@ -31,6 +31,13 @@
 //	                         :sd-request-feedback, :sd-request-feedback-date, :vp-origin.
 //	                         Decoys share the names "Time to first response", "Satisfaction",
 //	                         "Request Type" with other schema.custom and carry wrong values.
+//	                         Segments: Organizations (:sd-customer-organizations, a list of
+//	                         {id,name,_links}, [] when none; a text field decoy shares the
+//	                         name), Team (Cloud: type team, ...customfieldtypes:atlassian-team,
+//	                         {id: UUID, name, title, ...}; Data Center: type any,
+//	                         com.atlassian.teams:rm-teams-custom-field-team, {id: number,
+//	                         title, isShared}), "Assignment group" (a single select {self,
+//	                         value, id} holding the team too) and the system assignee.
 //	status              GET  /rest/api/2/status (ids in Statuses; categories new=2, indeterminate=4, done=3)
 //	statuscategory      GET  /rest/api/2/statuscategory
 //	search_jql          GET|POST /rest/api/2/search/jql (Cloud only): jql, nextPageToken,
@@ -124,9 +131,13 @@
 //
 // Issue is the data model: id, key, project, request type, priority,
 // reporter, created/updated, status, resolution, the full changelog,
-// comments, SLAs, ratings. Add loads issues; Generate makes n realistic ones
-// deterministically from a seed. CreateIssue, AddComment, AddComments,
-// Transition, Rate, SetSatisfactionRaw, SetSLA and Mutate change data like
+// comments, SLAs, ratings, organizations, team and assignee. Add loads
+// issues; Generate makes n realistic ones deterministically from a seed
+// (customers bring the organizations of their account, one in ten two;
+// desks route to their teams, a few tickets to none; the agent who starts
+// work takes the ticket). CreateIssue, AddComment, AddComments, Transition,
+// Rate, SetSatisfactionRaw, SetSLA, SetOrganizations, Reassign and Mutate
+// change data like
 // Jira does (updated moves to Now, status changes write changelog with
 // resolution set/cleared, a public agent comment or a resolution completes
 // the first-response SLA, resolving completes the resolution SLA, reopening
@@ -144,5 +155,9 @@
 // Truth(horizon, firstResponseSLA) computes, from the data model alone, the
 // counters, histogram observations and gauges the exporter must report, for
 // every issue on the server; TruthJQL(jql, ...) for the issues a query
-// matches. The doc comment of Truth lists the exact rules.
+// matches. The doc comment of Truth lists the exact rules. SegmentTruth
+// cuts the same events by customer group and team, counted where the
+// exporter reads them (the values at the first poll that saw each event,
+// read back from the changelog), and adds the unassigned and at-risk
+// gauges.
 package fakejira

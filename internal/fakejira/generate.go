@@ -2,6 +2,7 @@ package fakejira
 
 import (
 	"fmt"
+	"hash/fnv"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -45,9 +46,63 @@ var genAgents = []User{
 }
 
 type generator struct {
-	rng     *rand.Rand
+	rng *rand.Rand
+	// seg draws the teams: a stream of its own, so the rest of the data
+	// is what it was before the fake had segments.
+	seg     *rand.Rand
 	end     time.Time
 	childID int64
+}
+
+// Customer organizations and serving teams of generated tickets. Each
+// customer belongs to organizations of their own (a few to two); each desk
+// routes to its teams, and a few tickets are routed to none.
+var (
+	genOrganizations = []string{"Engineering", "Sales", "Operations", "Finance", "Contractors", "Acme Supplies"}
+	orgWeights       = []float64{30, 20, 15, 12, 10, 5}
+	teamsByDesk      = map[string][]string{
+		"IT":  {"Service Desk L1", "Service Desk L1", "Identity & Access"},
+		"HR":  {"HR Operations", "HR Operations", "Payroll"},
+		"FAC": {"Facilities"},
+	}
+	genericTeams = []string{"Service Desk"}
+)
+
+// organizationsOf are a customer's organizations, a function of the
+// account alone: the same person brings the same organizations to every
+// request. Agents raising a ticket belong to none, and so does one
+// customer in seventeen; one in ten belongs to two.
+func organizationsOf(u User) []string {
+	if u.Role != RoleCustomer {
+		return nil
+	}
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(u.AccountID))
+	x := h.Sum64()
+	if x%17 == 0 {
+		return nil
+	}
+	pickOrg := func(v uint64) string {
+		var total float64
+		for _, w := range orgWeights {
+			total += w
+		}
+		f := float64(v%10000) / 10000 * total
+		for i, w := range orgWeights {
+			if f < w {
+				return genOrganizations[i]
+			}
+			f -= w
+		}
+		return genOrganizations[len(genOrganizations)-1]
+	}
+	first := pickOrg(x >> 8)
+	if x%10 == 3 {
+		if second := pickOrg(x >> 32); second != first {
+			return []string{first, second}
+		}
+	}
+	return []string{first}
 }
 
 // Generate returns n realistic JSM tickets, the same for the same seed and
@@ -70,7 +125,8 @@ func Generate(seed uint64, n int, opts GenerateOptions) []Issue {
 	if opts.FirstID == 0 {
 		opts.FirstID = 10000
 	}
-	g := &generator{rng: rand.New(rand.NewPCG(seed, seed*0x2545f4914f6cdd1d+1)), end: opts.End, childID: 1000}
+	g := &generator{rng: rand.New(rand.NewPCG(seed, seed*0x2545f4914f6cdd1d+1)), seg: rand.New(rand.NewPCG(seed^0x5e6e5e6e, seed+7)),
+		end: opts.End, childID: 1000}
 	span := opts.End.Sub(opts.Start)
 	created := make([]time.Time, n)
 	for i := range created {
@@ -147,6 +203,14 @@ func (g *generator) fill(is *Issue, created time.Time) {
 	if g.chance(0.05) {
 		is.Reporter = g.agent() // an agent raising a ticket: their own comments are no response
 	}
+	is.Organizations = organizationsOf(is.Reporter)
+	teams := teamsByDesk[is.Project]
+	if teams == nil {
+		teams = genericTeams
+	}
+	if g.seg.Float64() >= 0.08 {
+		is.Team = teams[g.seg.IntN(len(teams))]
+	}
 	is.Created, is.Updated = created, created
 	is.StatusID = StatusWaitingForSupport
 	is.SLAs = []SLA{
@@ -167,7 +231,14 @@ func (g *generator) fill(is *Issue, created time.Time) {
 	}
 	move := func(statusID string, by User) {
 		st, _ := StatusByID(statusID)
+		before := len(is.Histories)
 		transition(is, st, by, t, g.nextID())
+		// The agent who starts work on an unassigned ticket takes it.
+		if len(is.Histories) > before && st.Category == CategoryIndeterminate && is.Assignee == nil && by.Role == RoleAgent {
+			h := &is.Histories[len(is.Histories)-1]
+			h.Items = append(h.Items, assigneeItem(nil, &by))
+			is.Assignee = cloneUser(&by)
+		}
 	}
 	comment := func(by User, public bool) { addComment(is, by, public, t, g.nextID()) }
 

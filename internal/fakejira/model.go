@@ -49,6 +49,16 @@ type Issue struct {
 	Summary     string
 	Reporter    User
 
+	// Organizations are the JSM customer organizations on the request, by
+	// name, in the order they were added; the exporter's customer group is
+	// the first of them by name.
+	Organizations []string
+	// Team is the team serving the issue (the Team field, and the
+	// "Assignment group" select with the same value); empty means none.
+	Team string
+	// Assignee owns the issue; nil means unassigned.
+	Assignee *User
+
 	Created time.Time
 	Updated time.Time
 
@@ -91,14 +101,26 @@ type History struct {
 }
 
 // HistoryItem is one changed field. For status, From/To are status ids and
-// the strings their names; for resolution, To is empty when it is cleared.
+// the strings their names; for resolution, To is empty when it is cleared;
+// for Team the team names, for assignee account ids and display names. A
+// change of Organizations keeps the name lists in FromValues and ToValues
+// (rendered joined, ids in From and To).
 type HistoryItem struct {
-	Field      string // "status", "resolution", ...
+	Field      string // "status", "resolution", "Organizations", "Team", "assignee", ...
 	From       string
 	FromString string
 	To         string
 	ToString   string
+
+	FromValues, ToValues []string
 }
+
+// Fields of the changelog items the segment mutations write.
+const (
+	HistoryOrganizations = "Organizations"
+	HistoryTeam          = "Team"
+	HistoryAssignee      = "assignee"
+)
 
 // Comment is one comment on an issue.
 type Comment struct {

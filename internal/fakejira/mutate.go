@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -31,6 +32,9 @@ type NewIssue struct {
 	Priority    string
 	Summary     string
 	Reporter    User // default: a customer derived from the key
+	// Organizations and Team start the issue's segments; no assignee.
+	Organizations []string
+	Team          string
 	// SLAGoals starts an ongoing cycle per SLA name. Nil means DefaultSLAGoals
 	// for the site's SLA names; an empty non-nil map means no SLA applies.
 	SLAGoals map[string]time.Duration
@@ -74,6 +78,7 @@ func (s *Server) insert(is *Issue) {
 	if is.Reporter.AccountID == "" {
 		is.Reporter = User{AccountID: "qm:" + strings.ToLower(is.Key), DisplayName: "Customer " + is.Key, Role: RoleCustomer}
 	}
+	s.registerOrganizations(is.Organizations)
 	if is.RequestType != "" {
 		rtKey := is.Project + "/" + is.RequestType
 		if _, ok := s.requestTypes[rtKey]; !ok {
@@ -116,7 +121,8 @@ func (s *Server) childID() int64 {
 func (s *Server) CreateIssue(n NewIssue) string {
 	now := s.opts.Now()
 	is := Issue{Project: n.Project, RequestType: n.RequestType, Priority: n.Priority, Summary: n.Summary,
-		Reporter: n.Reporter, Created: now, Updated: now, StatusID: StatusWaitingForSupport}
+		Reporter: n.Reporter, Created: now, Updated: now, StatusID: StatusWaitingForSupport,
+		Organizations: slices.Clone(n.Organizations), Team: n.Team}
 	goals := n.SLAGoals
 	if goals == nil {
 		goals = map[string]time.Duration{}
@@ -360,6 +366,86 @@ func (s *Server) SetSLAError(key, name string) error {
 	})
 }
 
+// SetOrganizations replaces the customer organizations of an issue at Now,
+// writing the change to the changelog as Jira does for a custom field.
+func (s *Server) SetOrganizations(key string, names ...string) error {
+	return s.mutate(key, func(is *Issue, now time.Time) error {
+		s.registerOrganizations(names)
+		item := HistoryItem{Field: HistoryOrganizations,
+			From: s.organizationIDs(is.Organizations), FromString: strings.Join(is.Organizations, ", "),
+			To: s.organizationIDs(names), ToString: strings.Join(names, ", "),
+			FromValues: slices.Clone(is.Organizations), ToValues: slices.Clone(names)}
+		is.Histories = append(is.Histories, History{ID: s.childID(), At: now, Author: DefaultAgent, Items: []HistoryItem{item}})
+		is.Organizations = slices.Clone(names)
+		return nil
+	})
+}
+
+// Reassign hands an issue to another team and assignee at Now (nil: to
+// nobody), one changelog entry with an item per changed field.
+func (s *Server) Reassign(key, team string, assignee *User) error {
+	return s.mutate(key, func(is *Issue, now time.Time) error {
+		h := History{ID: s.childID(), At: now, Author: DefaultAgent}
+		if team != is.Team {
+			h.Items = append(h.Items, HistoryItem{Field: HistoryTeam, From: is.Team, FromString: is.Team, To: team, ToString: team})
+			is.Team = team
+		}
+		if accountOf(assignee) != accountOf(is.Assignee) {
+			h.Items = append(h.Items, assigneeItem(is.Assignee, assignee))
+			is.Assignee = cloneUser(assignee)
+		}
+		if len(h.Items) == 0 {
+			return fmt.Errorf("fakejira: %s already has team %q and that assignee", is.Key, team)
+		}
+		is.Histories = append(is.Histories, h)
+		return nil
+	})
+}
+
+func assigneeItem(from, to *User) HistoryItem {
+	item := HistoryItem{Field: HistoryAssignee}
+	if from != nil {
+		item.From, item.FromString = from.AccountID, from.DisplayName
+	}
+	if to != nil {
+		item.To, item.ToString = to.AccountID, to.DisplayName
+	}
+	return item
+}
+
+func accountOf(u *User) string {
+	if u == nil {
+		return ""
+	}
+	return u.AccountID
+}
+
+func cloneUser(u *User) *User {
+	if u == nil {
+		return nil
+	}
+	cp := *u
+	return &cp
+}
+
+// registerOrganizations numbers organizations in order of first use, as
+// JSM gives them ids when they are created. Called with s.mu held.
+func (s *Server) registerOrganizations(names []string) {
+	for _, n := range names {
+		if _, ok := s.orgIDs[n]; !ok {
+			s.orgIDs[n] = len(s.orgIDs) + 1
+		}
+	}
+}
+
+func (s *Server) organizationIDs(names []string) string {
+	ids := make([]string, len(names))
+	for i, n := range names {
+		ids[i] = strconv.Itoa(s.orgIDs[n])
+	}
+	return strings.Join(ids, ", ")
+}
+
 // Issue returns a copy of an issue by id or key.
 func (s *Server) Issue(idOrKey string) (Issue, bool) {
 	s.mu.Lock()
@@ -396,6 +482,8 @@ func cloneIssue(is *Issue) Issue {
 	cp.Comments = slices.Clone(is.Comments)
 	cp.Ratings = slices.Clone(is.Ratings)
 	cp.SLAErrors = slices.Clone(is.SLAErrors)
+	cp.Organizations = slices.Clone(is.Organizations)
+	cp.Assignee = cloneUser(is.Assignee)
 	cp.SLAs = make([]SLA, len(is.SLAs))
 	for i, sla := range is.SLAs {
 		cp.SLAs[i] = sla

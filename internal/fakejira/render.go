@@ -183,6 +183,13 @@ func (s *Server) renderHistory(h *History, epochCreated bool) historyJSON {
 		if s.cloud() {
 			item.FieldID = it.Field
 		}
+		// Custom fields are named in field and carry their id in fieldId.
+		switch it.Field {
+		case HistoryOrganizations:
+			item.FieldType, item.FieldID = "custom", s.cloudOnly(s.fields.organizations)
+		case HistoryTeam:
+			item.FieldType, item.FieldID = "custom", s.cloudOnly(s.fields.team)
+		}
 		out.Items = append(out.Items, item)
 	}
 	return out
@@ -491,6 +498,16 @@ func (s *Server) renderIssueWithChangelog(is *Issue, sel fieldSelection, expandC
 	})
 	put(s.fields.requestType, func() any { return s.renderRequestType(is) })
 	put(s.fields.participants, func() any { return []any{} })
+	put(s.fields.organizations, func() any { return s.renderOrganizations(is) })
+	put(s.fields.team, func() any { return s.renderTeam(is.Team) })
+	put(s.fields.assignmentGroup, func() any { return s.renderOption(is.Team) })
+	put(s.fields.decoyOrganizations, func() any { return "CRM account 0042" })
+	put("assignee", func() any {
+		if is.Assignee == nil {
+			return nil
+		}
+		return s.renderUser(*is.Assignee)
+	})
 	put(s.fields.decoyFirstResp, func() any { return "4h" })
 	put(s.fields.decoySatisfied, func() any { return 1.0 })
 	put(s.fields.decoyRequestType, func() any {
@@ -560,6 +577,7 @@ func (s *Server) fieldDefinitions() []any {
 		system("priority", "Priority", "priority"),
 		system("reporter", "Reporter", "user"),
 		system("comment", "Comment", "comments-page"),
+		system("assignee", "Assignee", "user"),
 		custom(s.fields.decoyFirstResp, SLATimeToFirstResponse, "string", "com.atlassian.jira.plugin.system.customfieldtypes:textfield"),
 		custom(s.fields.decoySatisfied, "Satisfaction", "number", "com.atlassian.jira.plugin.system.customfieldtypes:float"),
 		custom(s.fields.decoyRequestType, "Request Type", "option", "com.atlassian.jira.plugin.system.customfieldtypes:select"),
@@ -572,11 +590,80 @@ func (s *Server) fieldDefinitions() []any {
 		custom(s.fields.satisfactionDate, "Satisfaction date", "datetime", "com.atlassian.servicedesk:sd-request-feedback-date"),
 		custom(s.fields.requestType, "Customer Request Type", "sd-customerrequesttype", "com.atlassian.servicedesk:vp-origin"),
 		custom(s.fields.participants, "Request participants", "array", "com.atlassian.servicedesk:sd-request-participants"),
+		withItems(custom(s.fields.organizations, "Organizations", "array", "com.atlassian.servicedesk:sd-customer-organizations"), "sd-customerorganization"),
+		custom(s.fields.assignmentGroup, "Assignment group", "option", "com.atlassian.jira.plugin.system.customfieldtypes:select"),
+		custom(s.fields.decoyOrganizations, "Organizations", "string", "com.atlassian.jira.plugin.system.customfieldtypes:textfield"),
 	)
+	// Cloud's Team field is the Atlassian Teams one; Data Center's comes
+	// with Advanced Roadmaps, typed "any".
+	if s.cloud() {
+		out = append(out, custom(s.fields.team, "Team", "team", "com.atlassian.jira.plugin.system.customfieldtypes:atlassian-team"))
+	} else {
+		out = append(out, custom(s.fields.team, "Team", "any", "com.atlassian.teams:rm-teams-custom-field-team"))
+	}
 	// Jira lists fields in no useful order; sort by id so decoys and real
 	// fields interleave differently per seed.
 	sortByID(out)
 	return out
+}
+
+func withItems(field map[string]any, items string) map[string]any {
+	field["schema"].(map[string]any)["items"] = items
+	return field
+}
+
+// cloudOnly is v on Cloud and "" on Data Center, whose changelog items
+// have no fieldId.
+func (s *Server) cloudOnly(v string) string {
+	if s.cloud() {
+		return v
+	}
+	return ""
+}
+
+// renderOrganizations is the Organizations field: always a list, empty
+// when the request has none (not null).
+func (s *Server) renderOrganizations(is *Issue) any {
+	out := make([]any, 0, len(is.Organizations))
+	for _, name := range is.Organizations {
+		id := s.orgIDs[name]
+		out = append(out, map[string]any{
+			"id":     strconv.Itoa(id),
+			"name":   name,
+			"_links": map[string]any{"self": fmt.Sprintf("%s/rest/servicedeskapi/organization/%d", s.URL, id)},
+		})
+	}
+	return out
+}
+
+// renderTeam is the Team field: Cloud's Atlassian team (a UUID id, name and
+// title), or Data Center's Advanced Roadmaps team (a numeric id and a
+// title, no name). Null without a team.
+func (s *Server) renderTeam(team string) any {
+	if team == "" {
+		return nil
+	}
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(team))
+	sum := h.Sum64()
+	if !s.cloud() {
+		return map[string]any{"id": 1 + sum%1000, "title": team, "isShared": true}
+	}
+	return map[string]any{
+		"id":   fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", uint32(sum), uint16(sum>>32), sum>>48&0xfff, sum>>20&0xfff, sum&0xffffffffffff),
+		"name": team, "title": team, "avatarUrl": "", "isVisible": true, "isVerified": false, "isShared": true,
+	}
+}
+
+// renderOption is a single-select value, null when unset.
+func (s *Server) renderOption(value string) any {
+	if value == "" {
+		return nil
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(value))
+	id := strconv.Itoa(10200 + int(h.Sum32()%800))
+	return map[string]any{"self": s.URL + "/rest/api/2/customFieldOption/" + id, "value": value, "id": id}
 }
 
 func sortByID(fields []any) {

@@ -131,6 +131,7 @@ type Server struct {
 	byID         map[int64]*Issue
 	projects     map[string]*project
 	requestTypes map[string]string // "PROJ/name" -> request type id
+	orgIDs       map[string]int    // organization name -> id, in order of first use
 	fields       customFields
 	nextIssueID  int64
 	nextChildID  int64 // comments and histories
@@ -208,6 +209,7 @@ func New(opts Options) *Server {
 		byID:         map[int64]*Issue{},
 		projects:     map[string]*project{},
 		requestTypes: map[string]string{},
+		orgIDs:       map[string]int{},
 		nextIssueID:  10000,
 		nextChildID:  100000,
 		queryCache:   map[string]cachedQuery{},
@@ -417,6 +419,11 @@ type customFields struct {
 	decoyFirstResp   string // a text field named like the SLA
 	decoySatisfied   string // a number field named "Satisfaction"
 	decoyRequestType string // a select field named "Request Type"
+
+	organizations      string // JSM Organizations
+	team               string // the Team field (Cloud atlassian-team, Data Center Advanced Roadmaps)
+	assignmentGroup    string // a single select "Assignment group" holding the team too
+	decoyOrganizations string // a text field also named "Organizations"
 }
 
 func newCustomFields(seed uint64, slaNames []string) customFields {
@@ -443,6 +450,12 @@ func newCustomFields(seed uint64, slaNames []string) customFields {
 	f.decoyFirstResp = next()
 	f.decoySatisfied = next()
 	f.decoyRequestType = next()
+	// Drawn after the others, so the ids of the fields above stay what
+	// they were before the fake had segments.
+	f.organizations = next()
+	f.team = next()
+	f.assignmentGroup = next()
+	f.decoyOrganizations = next()
 	return f
 }
 
@@ -453,6 +466,9 @@ type FieldIDs struct {
 	Satisfaction     string
 	SatisfactionDate string
 	RequestType      string
+	Organizations    string
+	Team             string
+	AssignmentGroup  string
 }
 
 // FieldIDs returns the site's real JSM custom field ids (not the decoys).
@@ -461,7 +477,8 @@ func (s *Server) FieldIDs() FieldIDs {
 	for k, v := range s.fields.sla {
 		sla[k] = v
 	}
-	return FieldIDs{SLA: sla, Satisfaction: s.fields.satisfaction, SatisfactionDate: s.fields.satisfactionDate, RequestType: s.fields.requestType}
+	return FieldIDs{SLA: sla, Satisfaction: s.fields.satisfaction, SatisfactionDate: s.fields.satisfactionDate, RequestType: s.fields.requestType,
+		Organizations: s.fields.organizations, Team: s.fields.team, AssignmentGroup: s.fields.assignmentGroup}
 }
 
 func customIDNumber(id string) int {
