@@ -1,11 +1,17 @@
 package jira
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/servicedesk-exporter/servicedesk_exporter/config"
+	"github.com/servicedesk-exporter/servicedesk_exporter/internal/fakejira"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source"
 	"github.com/servicedesk-exporter/servicedesk_exporter/ticket"
 )
 
@@ -171,5 +177,48 @@ func TestDecodeIssueSegments(t *testing.T) {
 	}
 	if got := strings.Join(st.searchFields(), ","); !strings.Contains(got, ",assignee,customfield_10002,customfield_10001") {
 		t.Errorf("search fields %s lack the assignee and the segment fields", got)
+	}
+}
+
+func TestCheckReportsSegments(t *testing.T) {
+	site := newSite(t, fakejira.Options{Seed: 93, Now: func() time.Time { return fixedStart }}, 120, nil)
+	newSource := func(segs config.Segments) *Source {
+		src, err := New(fakejira.DefaultSource, site.cfg, site.httpCfg, source.Env{API: site.metrics, Now: site.clock.Now}, WithSegments(segs))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return src
+	}
+	fields := site.srv.FieldIDs()
+
+	var out bytes.Buffer
+	report, err := newSource(config.Segments{Team: &config.SegmentField{Field: "team"}}).checkTo(context.Background(), &out)
+	if err != nil {
+		t.Fatalf("check: %v", err)
+	}
+	text := out.String()
+	for _, want := range []string{
+		"customer group:  " + fields.Organizations + ` "Organizations", `,
+		"team:            " + fields.Team + ` "Team", `,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("report lacks %q:\n%s", want, text)
+		}
+	}
+	if report.TicketsWithSegment[kindCustomerGroup] == 0 || report.TicketsWithSegment[kindTeam] == 0 {
+		t.Errorf("the sample saw no segment values: %+v", report.TicketsWithSegment)
+	}
+
+	out.Reset()
+	if _, err := newSource(config.Segments{}).checkTo(context.Background(), &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "team:            none read (segments.team.field names one)") {
+		t.Errorf("report without a team:\n%s", out.String())
+	}
+
+	err = newSource(config.Segments{CustomerGroup: &config.SegmentField{Field: "Department"}}).Check(context.Background(), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), `segments.customer_group.field: the site has no field named "Department"`) {
+		t.Fatalf("check with a field the site lacks: %v", err)
 	}
 }

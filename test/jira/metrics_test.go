@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -44,14 +45,29 @@ type exporter struct {
 	pipeline *pipeline.Pipeline
 	reg      *prometheus.Registry
 	clock    *clock
+	// polls are the instants it read the site, across restarts: where an
+	// event is counted by customer group and team depends on them.
+	polls *[]time.Time
 }
 
 func configFor(t *testing.T, srv *fakejira.Server, dc bool) *config.Config {
 	t.Helper()
-	return configForJQL(t, srv, dc, "project in (IT, HR, FAC)")
+	return configWith(t, srv, dc, "project in (IT, HR, FAC)", "")
 }
 
 func configForJQL(t *testing.T, srv *fakejira.Server, dc bool, jql string) *config.Config {
+	t.Helper()
+	return configWith(t, srv, dc, jql, "")
+}
+
+// configWithSegments is configFor with a segments: section (YAML, indented
+// under the source), empty for none.
+func configWithSegments(t *testing.T, srv *fakejira.Server, dc bool, segments string) *config.Config {
+	t.Helper()
+	return configWith(t, srv, dc, "project in (IT, HR, FAC)", segments)
+}
+
+func configWith(t *testing.T, srv *fakejira.Server, dc bool, jql, segments string) *config.Config {
 	t.Helper()
 	auth := fmt.Sprintf("basic_auth: { username: %s, password: %s }", fakejira.DefaultEmail, fakejira.DefaultAPIToken)
 	if dc {
@@ -68,7 +84,7 @@ sources:
       jql: %s
     http_client:
       %s
-`, srv.URL, jql, auth)
+%s`, srv.URL, jql, auth, segments)
 	cfg, err := config.Parse([]byte(yaml), "test.yaml", builtin.Registry())
 	if err != nil {
 		t.Fatal(err)
@@ -77,6 +93,13 @@ sources:
 }
 
 func startExporter(t *testing.T, cfg *config.Config, path string, c *clock) *exporter {
+	t.Helper()
+	return restartExporter(t, cfg, path, c, new([]time.Time))
+}
+
+// restartExporter starts the pipeline on path again, keeping the record of
+// the polls before.
+func restartExporter(t *testing.T, cfg *config.Config, path string, c *clock, polls *[]time.Time) *exporter {
 	t.Helper()
 	reg := prometheus.NewPedanticRegistry()
 	run := *cfg
@@ -87,7 +110,7 @@ func startExporter(t *testing.T, cfg *config.Config, path string, c *clock) *exp
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &exporter{cfg: cfg, pipeline: p, reg: reg, clock: c}
+	return &exporter{cfg: cfg, pipeline: p, reg: reg, clock: c, polls: polls}
 }
 
 func (e *exporter) poll(t *testing.T) {
@@ -95,6 +118,7 @@ func (e *exporter) poll(t *testing.T) {
 	if err := e.pipeline.PollOnce(context.Background(), e.cfg.Sources[0].Name); err != nil {
 		t.Fatalf("poll: %v", err)
 	}
+	*e.polls = append(*e.polls, e.clock.Now())
 }
 
 // sample is one gathered series: labels rendered canonically, and value
@@ -290,13 +314,24 @@ var deployments = []struct {
 }
 
 func TestMetricsEqualGroundTruth(t *testing.T) {
-	for _, tc := range deployments {
+	for _, tc := range []struct {
+		name     string
+		dep      fakejira.Deployment
+		segments string
+	}{
+		// Cloud: the customer group by default from Organizations, the
+		// team from the Atlassian Team field; Data Center: both named,
+		// the team from an "Assignment group" select.
+		{"cloud", fakejira.DeploymentCloud, "    segments:\n      team: { field: Team }\n"},
+		{"datacenter", fakejira.DeploymentDataCenter,
+			"    segments:\n      customer_group: { field: Organizations }\n      team: { field: Assignment group }\n"},
+	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := &clock{t: fakejira.DefaultGenerateEnd}
 			srv := fakejira.New(fakejira.Options{Deployment: tc.dep, Now: c.Now, Seed: 42})
 			defer srv.Close()
 			srv.Add(fakejira.Generate(7, tickets, fakejira.GenerateOptions{End: c.Now(), Desks: []string{"IT", "HR", "FAC"}})...)
-			cfg := configFor(t, srv, tc.dep == fakejira.DeploymentDataCenter)
+			cfg := configWithSegments(t, srv, tc.dep == fakejira.DeploymentDataCenter, tc.segments)
 			path := filepath.Join(t.TempDir(), "sd.db")
 
 			e := startExporter(t, cfg, path, c)
@@ -304,6 +339,7 @@ func TestMetricsEqualGroundTruth(t *testing.T) {
 			// The default first_response mode is auto and the site has the
 			// SLA, so the SLA's first completed cycle is the first response.
 			assertMatchesTruth(t, e, srv, "Time to first response")
+			assertSegmentsMatchTruth(t, e, srv, "Time to first response")
 			if tc.dep == fakejira.DeploymentCloud {
 				counts := srv.Counts()
 				pages := (tickets + 99) / 100
@@ -333,6 +369,9 @@ func TestMetricsEqualGroundTruth(t *testing.T) {
 				t.Fatalf("generator gave only %d open unanswered tickets", len(keys))
 			}
 			c.Advance(5 * time.Minute)
+			// Will have used 22 of its 25 minutes to a first response at
+			// the next poll: at risk; breached by the restart.
+			srv.CreateIssue(fakejira.NewIssue{Project: "FAC", SLAGoals: map[string]time.Duration{"Time to first response": 25 * time.Minute}})
 			must(t, srv.AddComment(keys[0], fakejira.RoleAgent, true))
 			must(t, srv.AddComment(keys[1], fakejira.RoleAgent, false)) // internal: no response
 			c.Advance(5 * time.Minute)
@@ -340,16 +379,42 @@ func TestMetricsEqualGroundTruth(t *testing.T) {
 			must(t, srv.Rate(keys[0], 2))
 			c.Advance(5 * time.Minute)
 			must(t, srv.Transition(keys[0], fakejira.StatusInProgress))
-			newKey := srv.CreateIssue(fakejira.NewIssue{Project: "HR", RequestType: "Ask an HR question", Priority: "High"})
+			newKey := srv.CreateIssue(fakejira.NewIssue{Project: "HR", RequestType: "Ask an HR question", Priority: "High",
+				Organizations: []string{"Finance"}, Team: "Payroll"})
+			// A resolved ticket moves to another organization, then is
+			// reopened: what it counted stays with the old one, the reopen
+			// and the open gauge go to the new one.
+			moved := resolvedWithOrganization(t, srv)
+			c.Advance(5 * time.Minute)
+			must(t, srv.SetOrganizations(moved, "Contractors"))
+			c.Advance(time.Minute)
+			must(t, srv.Transition(moved, fakejira.StatusInProgress))
+			// An unanswered ticket is reassigned to another team and agent,
+			// who answers: the first response counts under the new team.
+			c.Advance(time.Minute)
+			reassigned := unansweredWithTeam(t, srv, keys[:2])
+			must(t, srv.Reassign(reassigned, "Identity & Access", &fakejira.DefaultAgent))
+			must(t, srv.AddComment(reassigned, fakejira.RoleAgent, true))
 			c.Advance(5 * time.Minute)
 			e.poll(t)
 			assertMatchesTruth(t, e, srv, "Time to first response")
+			assertSegmentsMatchTruth(t, e, srv, "Time to first response")
+			// The comparison only proves the rule if the mutations make
+			// "where it was counted" differ from "where it is now".
+			counted := srv.SegmentTruth(fakejira.SegmentTruthOptions{Horizon: horizonOf(t, e), FirstResponseSLA: "Time to first response", Polls: *e.polls})
+			now := srv.SegmentTruth(fakejira.SegmentTruthOptions{Horizon: horizonOf(t, e), FirstResponseSLA: "Time to first response"})
+			if reflect.DeepEqual(counted.CustomerGroup, now.CustomerGroup) || reflect.DeepEqual(counted.Team, now.Team) {
+				t.Fatal("the organization change and the reassignment moved no counted event in the ground truth; the test would not notice re-labelling")
+			}
+			if n := counted.SLAAtRisk[fakejira.DeskSLA{Desk: "FAC", SLA: "Time to first response"}]; n == 0 {
+				t.Fatal("no first-response cycle at risk on FAC in the ground truth")
+			}
 
 			// Restart on the same store: nothing is counted twice.
 			_ = e.pipeline.Close()
 			c.Advance(5 * time.Minute)
 			must(t, srv.AddComment(newKey, fakejira.RoleAgent, true))
-			e = startExporter(t, cfg, path, c)
+			e = restartExporter(t, cfg, path, c, e.polls)
 			defer e.pipeline.Close()
 			if ready, _ := e.pipeline.Ready(); !ready {
 				t.Error("not ready straight after a restart with a synced store")
@@ -357,6 +422,7 @@ func TestMetricsEqualGroundTruth(t *testing.T) {
 			e.poll(t)
 			e.poll(t)
 			assertMatchesTruth(t, e, srv, "Time to first response")
+			assertSegmentsMatchTruth(t, e, srv, "Time to first response")
 		})
 	}
 }
