@@ -28,6 +28,7 @@ func All() ([]File, error) {
 		{"servicedesk-overview.json", overviewDashboard()},
 		{"servicedesk-sla.json", slaDashboard()},
 		{"servicedesk-satisfaction.json", satisfactionDashboard()},
+		{"servicedesk-internal-customers.json", customersDashboard()},
 		{"servicedesk-exporter-health.json", healthDashboard()},
 	}
 	files := make([]File, 0, len(builders))

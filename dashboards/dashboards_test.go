@@ -155,10 +155,11 @@ type dashboardJSON struct {
 var (
 	// wantUIDs pins each file's uid: links and bookmarks break when a uid changes.
 	wantUIDs = map[string]string{
-		"servicedesk-overview.json":        "servicedesk-overview",
-		"servicedesk-sla.json":             "servicedesk-sla",
-		"servicedesk-satisfaction.json":    "servicedesk-satisfaction",
-		"servicedesk-exporter-health.json": "servicedesk-exporter-health",
+		"servicedesk-overview.json":           "servicedesk-overview",
+		"servicedesk-sla.json":                "servicedesk-sla",
+		"servicedesk-satisfaction.json":       "servicedesk-satisfaction",
+		"servicedesk-internal-customers.json": "servicedesk-internal-customers",
+		"servicedesk-exporter-health.json":    "servicedesk-exporter-health",
 	}
 	// Ticket volumes are a few per hour; minute-scale default ranges would look empty.
 	dayScaleRanges = []string{"now-24h", "now-7d", "now-30d"}
@@ -231,7 +232,7 @@ func checkPanel(t *testing.T, dashboardName string, p panelJSON, variables []str
 		if rateCall.MatchString(target.Expr) && !strings.Contains(target.Expr, "[$__rate_interval]") {
 			t.Errorf("%s: rate without $__rate_interval: %s", where, target.Expr)
 		}
-		for _, variable := range []string{"job", "instance", "source", "desk", "request_type", "priority"} {
+		for _, variable := range []string{"job", "instance", "source", "desk", "request_type", "priority", "customer_group", "team"} {
 			if strings.Contains(target.Expr, "$"+variable) && !slices.Contains(variables, variable) {
 				t.Errorf("%s: query uses $%s, which the dashboard does not define: %s", where, variable, target.Expr)
 			}

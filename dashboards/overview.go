@@ -59,6 +59,9 @@ func overviewDashboard() *dashboard.DashboardBuilder {
 		WithPanel(statPanel("Breaching SLA now",
 			"Open tickets whose SLA clock has already run out, summed over SLAs (a ticket breaching two SLAs counts twice). Request type and priority filters do not apply: the exporter reports this per desk and SLA.",
 			"short", instantQuery(`sum(servicedesk_sla_breached_open_tickets{`+deskMatchers+`})`, "breaching"))).
+		WithPanel(statPanel("Unassigned open tickets",
+			"Open tickets nobody is assigned to, across the selected desks. Request type and priority filters do not apply.",
+			"short", instantQuery(`sum(servicedesk_unassigned_open_tickets{`+deskMatchers+`})`, "unassigned"))).
 		WithPanel(statPanel("Oldest unanswered ticket",
 			"Age of the oldest open ticket still waiting for its first response, across the selected desks. Request type and priority filters do not apply.",
 			"s", instantQuery(`max(servicedesk_oldest_awaiting_first_response_seconds{`+deskMatchers+`})`, "oldest unanswered"))).

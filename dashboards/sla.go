@@ -49,6 +49,11 @@ func slaDashboard() *dashboard.DashboardBuilder {
 			"short",
 			query(`sum by (desk, sla) (servicedesk_sla_breached_open_tickets{`+deskMatchers+`})`, "{{desk}} · {{sla}}"),
 		)).
+		WithPanel(timeSeries("Open tickets at risk of breaching SLA",
+			"Open tickets whose running SLA clock has used at least metrics.sla_at_risk_ratio (default 75%) of its goal and not yet all of it, per desk and SLA: the ones to pick up next. Paused clocks are not at risk. Request type and priority filters do not apply.",
+			"short",
+			query(`sum by (desk, sla) (servicedesk_sla_at_risk_open_tickets{`+deskMatchers+`})`, "{{desk}} · {{sla}}"),
+		)).
 		WithPanel(timeSeries("Tickets awaiting first response by priority",
 			"Open tickets nobody has answered yet, per priority.",
 			"short",
