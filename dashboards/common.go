@@ -102,7 +102,7 @@ func ticketVariablesWithPriority() []cog.Builder[dashboard.VariableModel] {
 	)
 }
 
-// newDashboard sets what all four dashboards share. They are read-only
+// newDashboard sets what all the dashboards share. They are read-only
 // (dashboard-linter's uneditable rule): changes belong in the Go builders,
 // not in Grafana, or the next generation would overwrite them.
 func newDashboard(uid, title, description, from string, tags []string) *dashboard.DashboardBuilder {
