@@ -184,16 +184,8 @@ func (a *Aggregates) count(source string, e store.Entry) {
 	l := a.ticketLabels(source, e.Labels)
 	a.countSegments(source, l.Desk, e)
 	s := a.series(l)
+	s.add(a.opts, e)
 	switch e.Kind {
-	case ticket.EventCreated:
-		s.created++
-	case ticket.EventResolved:
-		s.resolved++
-		s.resolution.observe(a.opts.ResolutionBuckets, e.Value)
-	case ticket.EventReopened:
-		s.reopened++
-	case ticket.EventFirstResponse:
-		s.firstResponse.observe(a.opts.FirstResponseBuckets, e.Value)
 	case ticket.EventSatisfaction:
 		k := SatisfactionLabels{Source: source, Desk: l.Desk, RequestType: l.RequestType}
 		h := a.sat[k]

@@ -15,10 +15,27 @@ const NoneLabelValue = "none"
 // DefaultSLAAtRiskRatio applies when Options leave the ratio at zero.
 const DefaultSLAAtRiskRatio = 0.75
 
-// segmentAgg accumulates one customer group's or team's counters.
+// segmentAgg accumulates one customer group's or team's counters: those of
+// a ticket label set, and the ratings.
 type segmentAgg struct {
-	created, resolved, reopened             float64
-	firstResponse, resolution, satisfaction hist
+	ticketAgg
+	satisfaction hist
+}
+
+// add counts the entry kinds every ticket series has: created, resolved,
+// reopened and first response; it ignores the others.
+func (s *ticketAgg) add(o Options, e store.Entry) {
+	switch e.Kind {
+	case ticket.EventCreated:
+		s.created++
+	case ticket.EventResolved:
+		s.resolved++
+		s.resolution.observe(o.ResolutionBuckets, e.Value)
+	case ticket.EventReopened:
+		s.reopened++
+	case ticket.EventFirstResponse:
+		s.firstResponse.observe(o.FirstResponseBuckets, e.Value)
+	}
 }
 
 // crossAgg accumulates one team × customer group pair.
@@ -55,19 +72,9 @@ func (a *Aggregates) countSegments(source, desk string, e store.Entry) {
 		return
 	}
 	gl, tl := a.segmentLabels(source, desk, e.Labels)
-	g, t := a.groupSeries(gl), a.teamSeries(tl)
-	for _, s := range []*segmentAgg{g, t} {
-		switch e.Kind {
-		case ticket.EventCreated:
-			s.created++
-		case ticket.EventResolved:
-			s.resolved++
-			s.resolution.observe(a.opts.ResolutionBuckets, e.Value)
-		case ticket.EventReopened:
-			s.reopened++
-		case ticket.EventFirstResponse:
-			s.firstResponse.observe(a.opts.FirstResponseBuckets, e.Value)
-		case ticket.EventSatisfaction:
+	for _, s := range []*segmentAgg{segmentSeries(a, a.groups, gl), segmentSeries(a, a.teams, tl)} {
+		s.add(a.opts, e)
+		if e.Kind == ticket.EventSatisfaction {
 			s.satisfaction.observe(satisfactionBounds, e.Value)
 		}
 	}
@@ -79,28 +86,19 @@ func (a *Aggregates) countSegments(source, desk string, e store.Entry) {
 	}
 }
 
-func (a *Aggregates) newSegmentAgg() *segmentAgg {
-	return &segmentAgg{
-		firstResponse: newHist(a.opts.FirstResponseBuckets),
-		resolution:    newHist(a.opts.ResolutionBuckets),
-		satisfaction:  newHist(satisfactionBounds),
-	}
-}
-
-func (a *Aggregates) groupSeries(l CustomerGroupLabels) *segmentAgg {
-	s := a.groups[l]
+// segmentSeries is the series of l in m (the groups' or the teams'),
+// made on first use.
+func segmentSeries[K comparable](a *Aggregates, m map[K]*segmentAgg, l K) *segmentAgg {
+	s := m[l]
 	if s == nil {
-		s = a.newSegmentAgg()
-		a.groups[l] = s
-	}
-	return s
-}
-
-func (a *Aggregates) teamSeries(l TeamLabels) *segmentAgg {
-	s := a.teams[l]
-	if s == nil {
-		s = a.newSegmentAgg()
-		a.teams[l] = s
+		s = &segmentAgg{
+			ticketAgg: ticketAgg{
+				firstResponse: newHist(a.opts.FirstResponseBuckets),
+				resolution:    newHist(a.opts.ResolutionBuckets),
+			},
+			satisfaction: newHist(satisfactionBounds),
+		}
+		m[l] = s
 	}
 	return s
 }
