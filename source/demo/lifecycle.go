@@ -481,8 +481,9 @@ func (lc *lifecycle) factsAt(t time.Time) ticket.Ticket {
 		if s.at.After(t) {
 			break
 		}
-		if s.category != previous.category {
-			tk.Transitions = append(tk.Transitions, ticket.Transition{At: s.at, From: previous.category, To: s.category})
+		if s.name != previous.name || s.category != previous.category {
+			tk.Transitions = append(tk.Transitions, ticket.Transition{At: s.at, From: previous.category, To: s.category,
+				FromStatus: previous.name, ToStatus: s.name})
 		}
 		tk.Status, tk.StatusCategory = s.name, s.category
 		previous = s

@@ -75,12 +75,13 @@ func TestEveryTicketIsWellFormed(t *testing.T) {
 			tk.Comments[0].At.Sub(tk.Created) > 20*time.Second:
 			problem = "the first comment is not the automatic acknowledgement"
 		}
-		from := ticket.CategoryNew
+		from, status := ticket.CategoryNew, statusOpen
 		for _, tr := range tk.Transitions {
-			if tr.From != from || tr.To == tr.From || !tr.To.Valid() {
+			if tr.From != from || tr.FromStatus != status || tr.ToStatus == tr.FromStatus || !tr.To.Valid() ||
+				statusCategories[tr.ToStatus] != tr.To {
 				problem = "transitions do not chain"
 			}
-			from = tr.To
+			from, status = tr.To, tr.ToStatus
 		}
 		if from != tk.StatusCategory {
 			problem = "last transition is not the current category"
@@ -128,7 +129,7 @@ func TestTheDeskLooksReal(t *testing.T) {
 			resolved++
 		}
 		for _, tr := range tk.Transitions {
-			if tr.From == ticket.CategoryDone {
+			if tr.From == ticket.CategoryDone && tr.To != ticket.CategoryDone {
 				reopened++
 				break
 			}

@@ -435,12 +435,15 @@ func changeFacts(histories []changelogHistory, byID, byName map[string]ticket.Ca
 				}
 				from, okFrom := lookup.category(it.From.Value, it.FromString)
 				to, okTo := lookup.category(it.To.Value, it.ToString)
-				switch {
-				case !okFrom || !okTo:
+				if !okFrom || !okTo {
 					out.unmapped++
-				case from != to:
-					out.transitions = append(out.transitions, ticket.Transition{At: h.Created.Time, From: from, To: to})
+					continue
 				}
+				// Changes within a category count for nothing in the
+				// category rules but are kept with their names: SLA
+				// policies pause in named statuses.
+				out.transitions = append(out.transitions, ticket.Transition{At: h.Created.Time, From: from, To: to,
+					FromStatus: it.FromString.Value, ToStatus: it.ToString.Value})
 			case "resolution":
 				out.resolutions = append(out.resolutions, ticket.ResolutionChange{At: h.Created.Time, Set: resolutionSet(it)})
 			}

@@ -244,6 +244,8 @@ func TestChangeFacts(t *testing.T) {
 	day := func(d int) time.Time { return time.Date(2026, 1, d, 10, 0, 0, 0, time.UTC) }
 	wantTrs := []ticket.Transition{
 		{At: day(1), From: ticket.CategoryNew, To: ticket.CategoryIndeterminate},
+		// Within a category: kept for SLA policies that pause by status name.
+		{At: day(1), From: ticket.CategoryIndeterminate, To: ticket.CategoryIndeterminate},
 		{At: day(2), From: ticket.CategoryIndeterminate, To: ticket.CategoryDone},
 		{At: day(3), From: ticket.CategoryDone, To: ticket.CategoryIndeterminate},
 	}

@@ -204,16 +204,19 @@ func TestRetiredStatusIDs(t *testing.T) {
 		// Backlog (10013) → To Do is left out: nothing places Backlog. To Do
 		// (10000) and Done (10020) are placed by the resolution set and
 		// cleared with them, Resolved (5) by its name; Resolved → Closed
-		// (the migration) stays within done.
+		// (the migration) stays within done, kept with its names for SLA
+		// policies that pause by status.
 		"ITSD-3": {
-			{At: at("2024-05-07T10:00:00.000+0200"), From: open, To: done},
-			{At: at("2024-05-08T11:00:00.000+0200"), From: done, To: open},
-			{At: at("2024-05-09T12:00:00.000+0200"), From: open, To: done},
+			{At: at("2024-05-07T10:00:00.000+0200"), From: open, To: done, FromStatus: "To Do", ToStatus: "Done"},
+			{At: at("2024-05-08T11:00:00.000+0200"), From: done, To: open, FromStatus: "Done", ToStatus: "To Do"},
+			{At: at("2024-05-09T12:00:00.000+0200"), From: open, To: done, FromStatus: "To Do", ToStatus: "Resolved"},
+			{At: at("2025-01-20T03:00:00.000+0100"), From: done, To: done, FromStatus: "Resolved", ToStatus: "Closed"},
 		},
 		// In Progress → Finished (10021) and Finished → Closed are left out;
-		// the resolution date says when the ticket was resolved.
+		// the resolution date says when the ticket was resolved (a change
+		// the changelog does not name).
 		"ITSD-4": {
-			{At: at("2024-06-03T09:00:00.000+0200"), From: newCat, To: open},
+			{At: at("2024-06-03T09:00:00.000+0200"), From: newCat, To: open, FromStatus: "Waiting for support", ToStatus: "In Progress"},
 			{At: at("2024-06-04T15:30:00.000+0200"), From: open, To: done},
 		},
 	}
