@@ -82,6 +82,10 @@ func (p *parser) source(i int, raw *rawSource, node *yaml.Node, firstUse map[str
 	}
 	p.horizon(raw, scope, &src)
 	src.Segments = p.segments(field{node: &raw.Segments, scope: scope, key: "segments"})
+	if typeOK && !st.Segments && isSet(&raw.Segments) {
+		p.errorf(lineOf(mappingKey(node, "segments"), node), scope, "segments: does not apply to type %s; %s",
+			st.Name, p.remedy(func(t SourceType) bool { return t.Segments }))
+	}
 	src.SLAs = p.slas(field{node: &raw.SLAs, scope: scope, key: "slas"})
 	return src, len(p.errs) == before
 }

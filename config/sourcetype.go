@@ -24,6 +24,9 @@ type SourceType struct {
 	// Credentials, when set, makes http_client credentials required; it is
 	// the message given when none are configured.
 	Credentials string
+	// Segments says whether segments: applies: whether the type reads the
+	// customer group and team from fields of the system it polls.
+	Segments bool
 }
 
 // SourceTypes looks source types up by name.

@@ -2,12 +2,9 @@ package demo
 
 import (
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/servicedesk-exporter/servicedesk_exporter/config"
-	"github.com/servicedesk-exporter/servicedesk_exporter/source"
 	"github.com/servicedesk-exporter/servicedesk_exporter/ticket"
 )
 
@@ -150,18 +147,5 @@ func TestEscalationMovesTheTeamAtPickUp(t *testing.T) {
 	}
 	if escalated < 20 {
 		t.Fatalf("only %d escalated tickets", escalated)
-	}
-}
-
-func TestSegmentsDoNotApplyToTheDemo(t *testing.T) {
-	sc := config.Source{Name: "demo", Type: typeName, Settings: defaultConfig,
-		Segments: config.Segments{Team: &config.SegmentField{Field: "Team"}}}
-	_, err := Type().New(sc, source.Env{})
-	if err == nil || !strings.Contains(err.Error(), "segments does not apply to type demo") {
-		t.Fatalf("New with segments = %v, want an error saying segments does not apply", err)
-	}
-	sc.Segments = config.Segments{}
-	if _, err := Type().New(sc, source.Env{}); err != nil {
-		t.Fatalf("New without segments: %v", err)
 	}
 }

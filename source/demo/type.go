@@ -23,10 +23,6 @@ func Type() source.Type {
 			if !ok {
 				return nil, fmt.Errorf("demo source %s: settings are %T, want demo.Config", sc.Name, sc.Settings)
 			}
-			if !sc.Segments.IsZero() {
-				// Nothing to read them from: the desk simulates its own.
-				return nil, fmt.Errorf("demo source %s: segments does not apply to type demo, which simulates its own customer groups and teams; remove segments", sc.Name)
-			}
 			s, err := New(cfg, WithClock(env.Now))
 			if err != nil {
 				return nil, err

@@ -23,6 +23,7 @@ func Type() source.Type {
 			DefaultPollInterval: model.Duration(2 * time.Minute),
 			Decode:              decodeSection,
 			HTTPClient:          true,
+			Segments:            true,
 			Credentials: "jira needs credentials: set http_client.basic_auth (Cloud: email and API token) " +
 				"or http_client.authorization (Data Center: personal access token)",
 		},
