@@ -55,7 +55,7 @@ func TestLoadInvalid(t *testing.T) {
 		{"invalid-empty-name.yml", `testdata/invalid-empty-name.yml:2: sources[0]: name must not be empty`},
 		{"invalid-empty-sources.yml", `testdata/invalid-empty-sources.yml:3: no sources configured: add at least one under sources:`},
 		{"invalid-segments-on-demo.yml", `testdata/invalid-segments-on-demo.yml:4: source "demo": segments: does not apply to type demo; remove it or set type: jira`},
-		{"invalid-http-client-on-demo.yml", `testdata/invalid-http-client-on-demo.yml:4: source "demo": http_client: does not apply to type demo; remove it or set type: jira`},
+		{"invalid-http-client-on-demo.yml", `testdata/invalid-http-client-on-demo.yml:4: source "demo": http_client: does not apply to type demo; remove it or set type: jira or rt`},
 		{"invalid-http-client-type.yml", `testdata/invalid-http-client-type.yml:7: source "jira": http_client.follow_redirects must be true or false, got "maybe"`},
 		{"invalid-http-client-validate.yml", `testdata/invalid-http-client-validate.yml:5: source "jira": http_client: at most one of basic_auth password, password_file & password_ref must be configured`},
 		{"invalid-jira-duplicate-key.yml", `testdata/invalid-jira-duplicate-key.yml:7: key "url" appears twice in the same mapping (first on line 5)`},
@@ -74,7 +74,7 @@ func TestLoadInvalid(t *testing.T) {
 		{"invalid-lookback-and-since.yml", `testdata/invalid-lookback-and-since.yml:5: source "demo": set lookback or since, not both`},
 		{"invalid-merged-password-file.yml", `testdata/invalid-merged-password-file.yml:7: source "it": http_client.basic_auth.password_file: cannot read "testdata/secrets/missing-token": no such file or directory`},
 		{"invalid-missing-name.yml", `testdata/invalid-missing-name.yml:2: sources[0]: name is required`},
-		{"invalid-missing-type.yml", `testdata/invalid-missing-type.yml:2: source "demo": type is required (demo or jira)`},
+		{"invalid-missing-type.yml", `testdata/invalid-missing-type.yml:2: source "demo": type is required (demo, jira or rt)`},
 		{"invalid-multiple.yml", lines(
 			`testdata/invalid-multiple.yml:3: store.path must not be empty`,
 			`testdata/invalid-multiple.yml:5: metrics.label_value_limit must be at least 1, got 0`,
@@ -82,7 +82,7 @@ func TestLoadInvalid(t *testing.T) {
 			`testdata/invalid-multiple.yml:10: source "first": poll_interval must be positive, got 0s`,
 			`testdata/invalid-multiple.yml:11: source "first": demo.desks: duplicate desk "IT"`,
 			`testdata/invalid-multiple.yml:11: source "first": demo.tickets_per_day must be at most 5000, got 6000`,
-			`testdata/invalid-multiple.yml:13: source "second": unknown type "zendesk" (want demo or jira)`,
+			`testdata/invalid-multiple.yml:13: source "second": unknown type "zendesk" (want demo, jira or rt)`,
 			`testdata/invalid-multiple.yml:14: source "second": lookback: invalid duration "3 days" (want a number and a unit: ms, s, m, h, d, w or y, e.g. 30s, 2h, 30d)`,
 			`testdata/invalid-multiple.yml:15: sources[2]: duplicate source name "first" (first used on line 8)`,
 			`testdata/invalid-multiple.yml:15: sources[2]: jira needs credentials: set http_client.basic_auth (Cloud: email and API token) or http_client.authorization (Data Center: personal access token)`,
@@ -150,7 +150,7 @@ func TestLoadInvalid(t *testing.T) {
 		{"invalid-unknown-key-tls.yml", `testdata/invalid-unknown-key-tls.yml:8: unknown key "insecure_skip_verfy" in http_client.tls_config of source "jira" (did you mean "insecure_skip_verify"?)`},
 		{"invalid-unknown-key.yml", `testdata/invalid-unknown-key.yml:7: unknown key "pol_interval" in source "demo" (did you mean "poll_interval"?)`},
 		{"invalid-unknown-top-key.yml", `testdata/invalid-unknown-top-key.yml:3: unknown key "source" at the top level (did you mean "sources"?)`},
-		{"invalid-unknown-type.yml", `testdata/invalid-unknown-type.yml:3: source "desk": unknown type "zendesk" (want demo or jira)`},
+		{"invalid-unknown-type.yml", `testdata/invalid-unknown-type.yml:3: source "desk": unknown type "zendesk" (want demo, jira or rt)`},
 		{"invalid-zero-poll-interval.yml", `testdata/invalid-zero-poll-interval.yml:4: source "demo": poll_interval must be positive, got 0s`},
 	}
 	covered := map[string]bool{}

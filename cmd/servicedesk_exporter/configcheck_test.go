@@ -21,7 +21,7 @@ func TestConfigProblemsArePlainLines(t *testing.T) {
 
 	badLines := []string{
 		bad + `:4: unknown key "pol_interval" in source "demo" (did you mean "poll_interval"?)`,
-		bad + `:6: source "other": unknown type "zendesk" (want demo or jira)`,
+		bad + `:6: source "other": unknown type "zendesk" (want demo, jira or rt)`,
 	}
 	cases := []struct {
 		name       string

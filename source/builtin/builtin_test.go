@@ -17,7 +17,7 @@ import (
 // registry alone, with the defaults it describes.
 func TestEveryTypeLoadsAndBuilds(t *testing.T) {
 	reg := builtin.Registry()
-	if got, want := reg.SourceTypeNames(), []string{"demo", "jira"}; !slices.Equal(got, want) {
+	if got, want := reg.SourceTypeNames(), []string{"demo", "jira", "rt"}; !slices.Equal(got, want) {
 		t.Fatalf("types %v, want %v", got, want)
 	}
 	const file = `
