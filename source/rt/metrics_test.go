@@ -198,6 +198,8 @@ func formatRequests(m map[string]int) string {
 type testClock struct {
 	mu  sync.Mutex
 	now time.Time
+	// ahead moves the clock past the wall clock (to make reconciliation due).
+	ahead time.Duration
 }
 
 func (c *testClock) Now() time.Time {
@@ -210,7 +212,7 @@ func (c *testClock) Now() time.Time {
 func (c *testClock) set() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.now = time.Now().Truncate(time.Second).Add(time.Second)
+	c.now = time.Now().Truncate(time.Second).Add(time.Second + c.ahead)
 	return c.now
 }
 

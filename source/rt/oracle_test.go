@@ -95,7 +95,10 @@ func earlierOf(a, b time.Time) time.Time {
 
 // rtView is RT's data as root reads it.
 type rtView struct {
-	tickets     map[int]*oTicket
+	tickets map[int]*oTicket
+	// departed are tickets that left the selection since the exporter
+	// counted their events: those stay counted, the gauges drop them.
+	departed    []*oTicket
 	satisfID    string
 	users       map[string]oUser
 	readAt      time.Time
@@ -485,11 +488,20 @@ func (v *rtView) expect(cfg oracleConfig, ratings countedRatings, now time.Time)
 	counts := func(at time.Time) bool { return !at.Before(h) }
 	oldestOpen, oldestAwaiting := map[string]time.Time{}, map[string]time.Time{}
 	tracked := 0
+	all := make([]*oTicket, 0, len(v.tickets)+len(v.departed))
 	for _, tk := range v.tickets {
+		all = append(all, tk)
+	}
+	current := len(all)
+	all = append(all, v.departed...)
+	for i, tk := range all {
+		gone := i >= current
 		if !v.inScope(tk, h) {
 			continue
 		}
-		tracked++
+		if !gone {
+			tracked++
+		}
 		l := cfg.labels(tk)
 		base := map[string]string{"source": cfg.source, "desk": l.desk, "request_type": l.requestType, "priority": l.priority}
 		if counts(tk.created) {
@@ -515,7 +527,7 @@ func (v *rtView) expect(cfg oracleConfig, ratings countedRatings, now time.Time)
 		if answered && counts(response) {
 			e.observe("servicedesk_first_response_seconds", base, firstResponseBuckets, response.Sub(tk.created).Seconds())
 		}
-		open := !v.done(tk, tk.status)
+		open := !gone && !v.done(tk, tk.status)
 		timeline := v.statusTimeline(tk)
 		// Time to first response: one cycle, created → first response or first resolution.
 		frs := cfg.firstResponseSLA
@@ -615,6 +627,7 @@ func (e expected) slaOpen(source, desk, sla string, breached bool) {
 // without being a requestor.
 type requestBudget struct {
 	tickets, transactions, users int
+	rows                         int // history rows read, for the log
 }
 
 // historyRows are the transactions of a ticket the source reads: replies,
@@ -630,6 +643,20 @@ func (v *rtView) historyRows(tk *oTicket) int {
 		}
 	}
 	return n
+}
+
+// incrementalPages is the ticket pages of an incremental poll after a
+// poll at prev: every selected ticket updated since prev minus the
+// overlap (5m, floored to RT's second) comes back, the unchanged ones too.
+func (v *rtView) incrementalPages(prev time.Time) int {
+	since := prev.Add(-5 * time.Minute).UTC().Truncate(time.Second)
+	n := 0
+	for _, tk := range v.tickets {
+		if !tk.lastUpdated.Before(since) {
+			n++
+		}
+	}
+	return n/100 + 1
 }
 
 // fullSyncBudget is the minimum of an initial sync of the scope.
@@ -655,6 +682,7 @@ func (v *rtView) fullSyncBudget(cfg oracleConfig) requestBudget {
 			}
 		}
 		b.transactions += rows/100 + 1
+		b.rows += rows
 	}
 	b.users = len(people)
 	return b

@@ -125,12 +125,15 @@ func (d *desk) testFacts(t *testing.T) {
 	if len(delivered) != inScope {
 		t.Errorf("%d tickets delivered, %d in scope", len(delivered), inScope)
 	}
-	groups := map[string]bool{}
+	groups, assigned := map[string]bool{}, 0
 	for _, tk := range delivered {
 		groups[tk.CustomerGroup] = true
+		if tk.Assigned {
+			assigned++
+		}
 	}
-	if len(groups) < 3 {
-		t.Errorf("customer groups %v: the scenario's organizations did not come through", groups)
+	if len(groups) < 3 || assigned == 0 || assigned == len(delivered) {
+		t.Errorf("customer groups %v, %d of %d assigned: the test's organizations and owners did not come through", groups, assigned, len(delivered))
 	}
 	budget := view.fullSyncBudget(d.oracle)
 	routes := transport.byRoute()

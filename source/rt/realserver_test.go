@@ -80,8 +80,8 @@ func newDesk(t *testing.T, srv *rtserver.Server, sc *rtserver.Scenario) *desk {
 	}
 	srv.Call(t, srv.Root, http.MethodPut, "/user/"+sc.AgentRequestor.Name, map[string]any{"Organization": "IT"}, nil)
 
-	// A request type field, set on some tickets, and priorities: the
-	// scenario leaves every ticket at priority 0 without one.
+	// A request type field, set on some tickets, priorities and owners:
+	// the scenario leaves every ticket unowned at priority 0 without one.
 	srv.RunPerl(t, `
 my $cf = RT::CustomField->new(RT->SystemUser);
 my ($id, $msg) = $cf->Create(Name => 'Category', Type => 'FreeformSingle', LookupType => 'RT::Queue-RT::Ticket');
@@ -97,6 +97,9 @@ die "apply Category: $err" unless $ok;
 			u["Priority"] = 90
 		case i%7 == 0:
 			u["Priority"] = 60
+		}
+		if i%4 == 1 {
+			u["Owner"] = sc.Agents[i%(len(sc.Agents)-1)].Name
 		}
 		switch i % 3 {
 		case 0:
@@ -295,19 +298,22 @@ func (d *desk) testPipeline(t *testing.T) {
 			scope++
 		}
 	}
-	t.Logf("full sync of %d tickets took %v with %s", scope, took.Round(time.Millisecond), formatRequests(reqs))
+	t.Logf("full sync of %d tickets with %d history rows took %v with %s", scope, budget.rows, took.Round(time.Millisecond), formatRequests(reqs))
 
-	// An idle poll is one ticket page.
-	_, _ = p.poll(t)
+	// An idle poll is ticket pages only: one per 100 tickets updated within
+	// the overlap (here the test's own setup), dropped as unchanged.
+	prev := now
+	now, _ = p.poll(t)
 	idle := diffRequests(requests(gather(t, p.reg), sourceName), reqs)
-	if !mapsEqual(idle, map[string]int{"tickets": 1}) {
-		t.Errorf("idle poll sent %s, want tickets=1", formatRequests(idle))
+	if want := map[string]int{"tickets": view.incrementalPages(prev)}; !mapsEqual(idle, want) {
+		t.Errorf("idle poll sent %s, want %s", formatRequests(idle), formatRequests(want))
 	}
 
 	// Live changes: a reply, a resolution, a reopen by the customer's
 	// mail, a first rating and a changed one.
 	before := requests(gather(t, p.reg), sourceName)
 	changed := d.liveChanges(t, view)
+	prev = now
 	now, _ = p.poll(t)
 	view = readRT(t, d.srv, d.oracle)
 	ratings.see(view, d.oracle)
@@ -318,7 +324,7 @@ func (d *desk) testPipeline(t *testing.T) {
 		rows += view.historyRows(view.tickets[id])
 	}
 	live := diffRequests(requests(got, sourceName), before)
-	if want := map[string]int{"tickets": 1, "transactions": rows/100 + 1}; !mapsEqual(live, want) {
+	if want := map[string]int{"tickets": view.incrementalPages(prev), "transactions": rows/100 + 1}; !mapsEqual(live, want) {
 		t.Errorf("poll after %d changed tickets sent %s, want %s", len(changed), formatRequests(live), formatRequests(want))
 	}
 
@@ -328,26 +334,71 @@ func (d *desk) testPipeline(t *testing.T) {
 	}
 	p = d.startPipeline(t, cfg, clock)
 	t.Cleanup(func() { _ = p.pl.Close() })
+	prev = now
 	now, _ = p.poll(t)
 	got = gather(t, p.reg)
 	compare(t, "after a restart", got, view.expect(d.oracle, ratings, now), nil)
-	if restart := requests(got, sourceName); !mapsEqual(restart, map[string]int{"customfields": 1, "tickets": 3}) {
-		t.Errorf("poll after a restart sent %s, want the discovery and one ticket page", formatRequests(restart))
+	if restart, want := requests(got, sourceName), map[string]int{"customfields": 1, "tickets": 2 + view.incrementalPages(prev)}; !mapsEqual(restart, want) {
+		t.Errorf("poll after a restart sent %s, want the discovery and the ticket pages, %s", formatRequests(restart), formatRequests(want))
 	}
 
 	// A change after the restart: the agent's privilege is looked up again,
 	// once.
 	before = requests(got, sourceName)
 	id := d.replyAsNewAgent(t, view)
+	prev = now
 	now, _ = p.poll(t)
 	view = readRT(t, d.srv, d.oracle)
 	ratings.see(view, d.oracle)
 	got = gather(t, p.reg)
 	compare(t, "after a change since the restart", got, view.expect(d.oracle, ratings, now), nil)
 	after := diffRequests(requests(got, sourceName), before)
-	if want := map[string]int{"tickets": 1, "transactions": view.historyRows(view.tickets[id])/100 + 1, "user": 1}; !mapsEqual(after, want) {
+	if want := map[string]int{"tickets": view.incrementalPages(prev), "transactions": view.historyRows(view.tickets[id])/100 + 1, "user": 1}; !mapsEqual(after, want) {
 		t.Errorf("poll after a reply since the restart sent %s, want %s", formatRequests(after), formatRequests(want))
 	}
+
+	// Reconciliation, an hour on: an open ticket moved to a queue the
+	// exporter does not read leaves the gauges; its events stay counted.
+	before = requests(got, sourceName)
+	moved := d.moveOutOfScope(t, view)
+	clock.ahead = 61 * time.Minute
+	prev = now
+	now, _ = p.poll(t)
+	previous := view
+	view = readRT(t, d.srv, d.oracle)
+	if _, still := view.tickets[moved]; still {
+		t.Fatalf("ticket %d is still in the queues read", moved)
+	}
+	view.departed = []*oTicket{previous.tickets[moved]}
+	got = gather(t, p.reg)
+	compare(t, "after reconciliation", got, view.expect(d.oracle, ratings, now), nil)
+	scoped := 0
+	for _, tk := range view.tickets {
+		if view.inScope(tk, d.oracle.horizon) {
+			scoped++
+		}
+	}
+	if rec, want := diffRequests(requests(got, sourceName), before), scoped/100+1+view.incrementalPages(prev); !mapsEqual(rec, map[string]int{"tickets": want}) {
+		t.Errorf("reconciling poll sent %s, want tickets=%d (the ids in scope, then the incremental pages)", formatRequests(rec), want)
+	}
+}
+
+// moveOutOfScope moves an open ticket to RT's General queue, which the
+// exporter does not read, and returns it.
+func (d *desk) moveOutOfScope(t *testing.T, view *rtView) int {
+	t.Helper()
+	var id int
+	for _, tk := range view.tickets {
+		if !view.done(tk, tk.status) && tk.lifecycle == "default" {
+			id = max(id, tk.id)
+		}
+	}
+	var msgs []string
+	d.srv.Call(t, d.srv.Root, http.MethodPut, fmt.Sprintf("/ticket/%d", id), map[string]any{"Queue": "General"}, &msgs)
+	if len(msgs) != 1 || !strings.Contains(msgs[0], "Queue changed") {
+		t.Fatalf("move ticket %d to General: %v", id, msgs)
+	}
+	return id
 }
 
 func mapsEqual(a, b map[string]int) bool {
