@@ -2,7 +2,6 @@ package rt
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -92,7 +91,7 @@ func (s *Source) checkTo(ctx context.Context, w io.Writer) (*checkReport, error)
 func (s *Source) check(ctx context.Context, r *checkReport) error {
 	c := s.api.WithRetries(min(s.cfg.MaxRetries, checkMaxRetries), time.Duration(s.cfg.Timeout))
 	var info restRT
-	err := doWithin(ctx, c, s.checkWait, api.Request{Endpoint: endpointRT, Method: http.MethodGet, Path: restPrefix + "rt"}, &info)
+	err := c.DoWithin(ctx, s.checkWait, api.Request{Endpoint: endpointRT, Method: http.MethodGet, Path: restPrefix + "rt"}, &info)
 	if err != nil {
 		return api.ExplainUnreachable(fmt.Errorf("read the RT version: %w", s.explain(err)), "rt.url", s.cfg.URL, s.httpCfg)
 	}
@@ -197,16 +196,7 @@ func (s *Source) checkQueues(ctx context.Context, c *api.Client, r *checkReport)
 		Query: url.Values{"per_page": {strconv.Itoa(perPage)}}}, &coll); err != nil {
 		return fmt.Errorf("list queues: %w", s.explain(err))
 	}
-	var ids []int64
-	for _, raw := range coll.Items {
-		var head struct {
-			ID restID `json:"id"`
-		}
-		if json.Unmarshal(raw, &head) == nil {
-			ids = append(ids, int64(head.ID))
-		}
-	}
-	slices.Sort(ids)
+	ids := itemIDs(coll.Items)
 	if len(ids) > checkMaxQueues {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("the API user sees %d queues; only the first %d by id were read", len(ids), checkMaxQueues))
 		ids = ids[:checkMaxQueues]
@@ -252,17 +242,7 @@ func (s *Source) checkCount(ctx context.Context, c *api.Client, r *checkReport) 
 	if coll.Total != nil {
 		r.Matching = *coll.Total
 	}
-	var ids []int64
-	for _, raw := range coll.Items {
-		var head struct {
-			ID restID `json:"id"`
-		}
-		if json.Unmarshal(raw, &head) == nil {
-			ids = append(ids, int64(head.ID))
-		}
-	}
-	slices.Sort(ids)
-	return ids, nil
+	return itemIDs(coll.Items), nil
 }
 
 // checkHistory reads the history of the sample as Complete does and makes
@@ -283,12 +263,7 @@ func (s *Source) checkHistory(ctx context.Context, c *api.Client, st *site, ids 
 			return fmt.Errorf("read ticket histories: %w", s.explain(err))
 		}
 		for _, raw := range coll.Items {
-			var head struct {
-				ID restID `json:"id"`
-			}
-			if json.Unmarshal(raw, &head) == nil {
-				last = max(last, int64(head.ID))
-			}
+			last = max(last, itemID(raw))
 		}
 		if page == 1 && len(coll.Items) > 0 {
 			return fmt.Errorf("RT hid some history rows from the API user (a short page was followed by more): grant it ShowTicketComments " +

@@ -66,7 +66,7 @@ func scenarioConfig() Config {
 	return cfg
 }
 
-func testSource(t *testing.T, cfg Config, segments config.Segments, opts ...Option) *Source {
+func testSource(t *testing.T, cfg Config, segments config.Segments, opts ...api.ClientOption) *Source {
 	t.Helper()
 	s, err := New("rt", cfg, promconfig.HTTPClientConfig{}, segments, source.Env{}, opts...)
 	if err != nil {

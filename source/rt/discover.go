@@ -132,7 +132,7 @@ func (s *Source) ticketCustomFields(ctx context.Context, c *api.Client, firstWai
 		q := url.Values{"query": {string(query)}, "fields": {"Name"}, "per_page": {strconv.Itoa(perPage)}, "page": {strconv.Itoa(page)}}
 		var coll collection
 		req := api.Request{Endpoint: endpointCustomFields, Method: http.MethodGet, Path: restPrefix + "customfields", Query: q}
-		if err := doWithin(ctx, c, firstWait, req, &coll); err != nil {
+		if err := c.DoWithin(ctx, firstWait, req, &coll); err != nil {
 			return nil, fmt.Errorf("list ticket custom fields: %w", s.explain(err))
 		}
 		firstWait = 0
@@ -159,7 +159,7 @@ func (s *Source) checkZone(ctx context.Context, c *api.Client, firstWait time.Du
 	q := url.Values{"query": {sql.selection()}, "orderby": {"id"}, "order": {"DESC"}, "per_page": {"1"}, "fields": {"Created"}}
 	var newest collection
 	req := api.Request{Endpoint: endpointTickets, Method: http.MethodGet, Path: restPrefix + "tickets", Query: q}
-	if err := doWithin(ctx, c, firstWait, req, &newest); err != nil {
+	if err := c.DoWithin(ctx, firstWait, req, &newest); err != nil {
 		return false, fmt.Errorf("search tickets: %w", s.explain(err))
 	}
 	if len(newest.Items) == 0 {
@@ -190,19 +190,4 @@ func (s *Source) checkZone(ctx context.Context, c *api.Client, firstWait time.Du
 			s.loc, tk.ID, tk.Created.UTC().Format(time.RFC3339), from, to)
 	}
 	return true, nil
-}
-
-// doWithin is c.Do with the wait for an answer bounded by wait when it is
-// positive: a person waits on a check.
-func doWithin(ctx context.Context, c *api.Client, wait time.Duration, req api.Request, out any) error {
-	if wait <= 0 {
-		return c.Do(ctx, req, out)
-	}
-	waitCtx, cancel := context.WithTimeout(ctx, wait)
-	defer cancel()
-	err := c.Do(waitCtx, req, out)
-	if err != nil && ctx.Err() == nil && waitCtx.Err() != nil {
-		return fmt.Errorf("no answer within %s: %w", wait, err)
-	}
-	return err
 }

@@ -104,11 +104,8 @@ func (s *Source) ticketFields() url.Values {
 func (t siteTickets) Decode(raw json.RawMessage) (*pending, int64, error) {
 	var rt restTicket
 	if err := json.Unmarshal(raw, &rt); err != nil {
-		var head struct {
-			ID restID `json:"id"`
-		}
-		_ = json.Unmarshal(raw, &head)
-		return nil, int64(head.ID), fmt.Errorf("ticket %d: %w", head.ID, err)
+		id := itemID(raw)
+		return nil, id, fmt.Errorf("ticket %d: %w", id, err)
 	}
 	p, err := t.src.decodeTicket(rt)
 	if err != nil {
@@ -118,13 +115,8 @@ func (t siteTickets) Decode(raw json.RawMessage) (*pending, int64, error) {
 }
 
 func (t siteTickets) ScopeID(raw json.RawMessage) (string, bool) {
-	var head struct {
-		ID restID `json:"id"`
-	}
-	if json.Unmarshal(raw, &head) != nil || head.ID <= 0 {
-		return "", false
-	}
-	return strconv.FormatInt(int64(head.ID), 10), true
+	id := itemID(raw)
+	return strconv.FormatInt(id, 10), id > 0
 }
 
 func (t siteTickets) Complete(ctx context.Context, batch []*pending) error {
@@ -173,13 +165,11 @@ func (p *ticketPager) Next(ctx context.Context) (api.Page, error) {
 	// /tickets applies ACLs in SQL, so its pages are full until the last.
 	out := api.Page{Items: page.Items, Matched: p.matched, Last: len(page.Items) < max(page.PerPage, 1)}
 	if !out.Last {
-		var head struct {
-			ID restID `json:"id"`
-		}
-		if err := json.Unmarshal(page.Items[len(page.Items)-1], &head); err != nil || head.ID <= 0 {
+		last := itemID(page.Items[len(page.Items)-1])
+		if last <= 0 {
 			return api.Page{}, fmt.Errorf("search tickets: the last ticket of a page has no id")
 		}
-		p.afterID = int64(head.ID)
+		p.afterID = last
 	}
 	return out, nil
 }

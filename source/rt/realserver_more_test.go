@@ -18,6 +18,7 @@ import (
 	"github.com/servicedesk-exporter/servicedesk_exporter/internal/exportertest"
 	"github.com/servicedesk-exporter/servicedesk_exporter/internal/rtserver"
 	"github.com/servicedesk-exporter/servicedesk_exporter/source"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/api"
 	"github.com/servicedesk-exporter/servicedesk_exporter/source/rt"
 	"github.com/servicedesk-exporter/servicedesk_exporter/ticket"
 )
@@ -60,7 +61,7 @@ func (d *desk) rtSourceConfig(t *testing.T) config.Source {
 func (d *desk) newSource(t *testing.T, sc config.Source, transport http.RoundTripper) *rt.Source {
 	t.Helper()
 	src, err := rt.New(sc.Name, sc.Settings.(rt.Config), sc.HTTPClient, sc.Segments, source.Env{},
-		rt.WithHTTPClient(&http.Client{Transport: transport, Timeout: 30 * time.Second}))
+		api.WithHTTPClient(&http.Client{Transport: transport, Timeout: 30 * time.Second}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +34,30 @@ func (id *restID) UnmarshalJSON(b []byte) error {
 	}
 	*id = restID(n)
 	return nil
+}
+
+// itemID reads the id of a collection item; 0 when it has none.
+func itemID(raw json.RawMessage) int64 {
+	var head struct {
+		ID restID `json:"id"`
+	}
+	if json.Unmarshal(raw, &head) != nil || head.ID <= 0 {
+		return 0
+	}
+	return int64(head.ID)
+}
+
+// itemIDs reads the ids of collection items, sorted, leaving out items
+// without one.
+func itemIDs(items []json.RawMessage) []int64 {
+	ids := make([]int64, 0, len(items))
+	for _, raw := range items {
+		if id := itemID(raw); id > 0 {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 // restNumber is a numeric column: REST2 writes columns as strings ("0")

@@ -60,22 +60,11 @@ type Source struct {
 	site *site // discovered on first use, then kept for the process
 }
 
-// Option configures a Source.
-type Option func(*options)
-
-type options struct {
-	client []api.ClientOption
-}
-
-// WithHTTPClient replaces the client built from the http_client config.
-func WithHTTPClient(c *http.Client) Option {
-	return func(o *options) { o.client = append(o.client, api.WithHTTPClient(c)) }
-}
-
 // New returns a source for one RT. It does no I/O; what it needs to know
 // of RT is discovered on the first Poll or Check. env.Now is the data
-// clock (pass starts, the next incremental bound, reconciliation).
-func New(name string, cfg Config, httpCfg promconfig.HTTPClientConfig, segments config.Segments, env source.Env, opts ...Option) (*Source, error) {
+// clock (pass starts, the next incremental bound, reconciliation); opts
+// change how the HTTP client is built (tests: api.WithHTTPClient).
+func New(name string, cfg Config, httpCfg promconfig.HTTPClientConfig, segments config.Segments, env source.Env, opts ...api.ClientOption) (*Source, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -91,10 +80,6 @@ func New(name string, cfg Config, httpCfg promconfig.HTTPClientConfig, segments 
 	if now == nil {
 		now = time.Now
 	}
-	var o options
-	for _, opt := range opts {
-		opt(&o)
-	}
 	client, err := api.NewClient(api.ClientConfig{
 		System:            typeName,
 		Source:            name,
@@ -106,7 +91,7 @@ func New(name string, cfg Config, httpCfg promconfig.HTTPClientConfig, segments 
 		Messages:          api.MessageOnly,
 		Metrics:           env.API,
 		Logger:            logger,
-	}, o.client...)
+	}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("rt source %s: %w", name, err)
 	}
