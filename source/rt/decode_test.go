@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	promconfig "github.com/prometheus/common/config"
 
 	"github.com/servicedesk-exporter/servicedesk_exporter/config"
@@ -400,7 +401,11 @@ func TestRatingsFromCustomFieldChanges(t *testing.T) {
 		}
 		txns = append(txns, x)
 	}
-	src := testSource(t, scenarioConfig(), config.Segments{})
+	reg := prometheus.NewRegistry()
+	src, err := New("rt", scenarioConfig(), promconfig.HTTPClientConfig{}, config.Segments{}, source.Env{API: api.NewMetrics(reg)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	byTicket := map[int64][]restTxn{}
 	for _, x := range txns {
 		byTicket[int64(x.ObjectID)] = append(byTicket[int64(x.ObjectID)], x)
@@ -433,6 +438,41 @@ func TestRatingsFromCustomFieldChanges(t *testing.T) {
 			t.Errorf("last value %q: rating %+v, want %+v", tt.value, got, tt.want)
 		}
 	}
+	// A status no lifecycle has is left out of the timeline; both are counted.
+	p = &pending{id: 9, lifecycle: DefaultLifecycle.categories(), requestors: map[string]bool{}}
+	src.applyHistory(p, []restTxn{
+		{ID: 1, Type: "Status", OldValue: "new", NewValue: "triage", Created: restTime{at("2026-10-25T00:00:00Z")}},
+		{ID: 2, Type: "Status", OldValue: "new", NewValue: "open", Created: restTime{at("2026-10-25T01:00:00Z")}},
+	}, &site{}, nil)
+	if len(p.t.Transitions) != 1 || p.t.Transitions[0].ToStatus != "open" {
+		t.Errorf("transitions %+v, want only new → open", p.t.Transitions)
+	}
+	for reason, want := range map[string]float64{reasonRatingInvalid: 2, reasonStatusUnmapped: 1} {
+		if got := skippedValues(t, reg, reason); got != want {
+			t.Errorf("servicedesk_api_values_skipped_total{reason=%q} = %g, want %g", reason, got, want)
+		}
+	}
+}
+
+// skippedValues reads servicedesk_api_values_skipped_total of one reason.
+func skippedValues(t *testing.T, reg *prometheus.Registry, reason string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, lp := range m.GetLabel() {
+				labels[lp.GetName()] = lp.GetValue()
+			}
+			if f.GetName() == "servicedesk_api_values_skipped_total" && labels["source"] == "rt" && labels["reason"] == reason {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
 }
 
 func TestAuthorsOfReplies(t *testing.T) {

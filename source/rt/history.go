@@ -15,6 +15,16 @@ import (
 	"github.com/servicedesk-exporter/servicedesk_exporter/ticket"
 )
 
+// Reasons of servicedesk_api_values_skipped_total (docs/metrics.md).
+const (
+	// reasonStatusUnmapped: a status change naming a status no lifecycle
+	// in rt.lifecycles has, left out of the timeline.
+	reasonStatusUnmapped = "status_unmapped"
+	// reasonRatingInvalid: a satisfaction value that is not a whole
+	// number 1..5, no rating.
+	reasonRatingInvalid = "rating_invalid"
+)
+
 // historyTickets is how many tickets one transaction search covers, which
 // keeps its URL short enough for any front end (about 2.5 kB).
 const historyTickets = 100
@@ -157,6 +167,8 @@ func (s *Source) applyHistory(p *pending, txns []restTxn, st *site, privileged m
 		case "Status":
 			if tr, ok := s.transition(p, x); ok {
 				t.Transitions = append(t.Transitions, tr)
+			} else {
+				s.metrics.SkipValues(s.name, reasonStatusUnmapped, 1)
 			}
 		case "Correspond", "Comment":
 			t.Comments = append(t.Comments, ticket.Comment{
@@ -238,6 +250,7 @@ func (s *Source) rating(p *pending, x *restTxn) *ticket.Rating {
 	if err != nil || n < 1 || n > 5 {
 		s.logger.Warn("the satisfaction field holds a value that is not a rating 1..5; it is left out",
 			"ticket", p.t.ID, "value", v)
+		s.metrics.SkipValues(s.name, reasonRatingInvalid, 1)
 		return nil
 	}
 	return &ticket.Rating{Value: n, At: x.Created.Time}

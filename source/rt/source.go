@@ -44,6 +44,7 @@ type Source struct {
 	httpCfg    promconfig.HTTPClientConfig // for hints and the check's user; the client holds its own
 	logger     *slog.Logger
 	api        *api.Client
+	metrics    *api.Metrics
 	now        func() time.Time
 	lifecycles map[string]lifecycle
 	priorities priorityNamer
@@ -95,12 +96,17 @@ func New(name string, cfg Config, httpCfg promconfig.HTTPClientConfig, segments 
 	if err != nil {
 		return nil, fmt.Errorf("rt source %s: %w", name, err)
 	}
+	metrics := env.API
+	if metrics == nil {
+		metrics = api.NewMetrics(nil)
+	}
 	s := &Source{
 		name:       name,
 		cfg:        cfg,
 		httpCfg:    httpCfg,
 		logger:     logger,
 		api:        client,
+		metrics:    metrics,
 		now:        now,
 		lifecycles: cfg.lifecycles(),
 		priorities: newPriorityNamer(cfg.Priority),
