@@ -35,7 +35,7 @@ type sample struct {
 	Body    json.RawMessage `json:"body"`
 }
 
-func loadSample(t *testing.T, name string) sample {
+func loadSample(t testing.TB, name string) sample {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(samplesDir, name+".json"))
 	if err != nil {
@@ -48,7 +48,7 @@ func loadSample(t *testing.T, name string) sample {
 	return s
 }
 
-func sampleItems(t *testing.T, name string) []json.RawMessage {
+func sampleItems(t testing.TB, name string) []json.RawMessage {
 	t.Helper()
 	var c collection
 	if err := json.Unmarshal(loadSample(t, name).Body, &c); err != nil {
@@ -67,7 +67,7 @@ func scenarioConfig() Config {
 	return cfg
 }
 
-func testSource(t *testing.T, cfg Config, segments config.Segments, opts ...api.ClientOption) *Source {
+func testSource(t testing.TB, cfg Config, segments config.Segments, opts ...api.ClientOption) *Source {
 	t.Helper()
 	s, err := New("rt", cfg, promconfig.HTTPClientConfig{}, segments, source.Env{}, opts...)
 	if err != nil {

@@ -184,6 +184,13 @@ func (d *desk) testCheck(t *testing.T) {
 			t.Errorf("check warned:\n%s", out)
 		}
 	})
+	t.Run("basic auth as a superuser", func(t *testing.T) {
+		out, err := run(t, base, promconfig.HTTPClientConfig{BasicAuth: &promconfig.BasicAuth{
+			Username: d.srv.RootBasic.User, Password: promconfig.Secret(d.srv.RootBasic.Password)}})
+		if err != nil || !strings.Contains(out, "  user:            root (privileged, superuser: more than it needs)\n") {
+			t.Errorf("check: %v\n%s", err, out)
+		}
+	})
 	token := func(s string) promconfig.HTTPClientConfig {
 		return promconfig.HTTPClientConfig{Authorization: &promconfig.Authorization{Type: "token", Credentials: promconfig.Secret(s)}}
 	}
