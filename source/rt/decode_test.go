@@ -212,6 +212,8 @@ func TestDecodeTicketLabelsAndSegments(t *testing.T) {
 		{"none", config.Segments{}, "", "", false},
 		{"organization and queue", config.Segments{CustomerGroup: &config.SegmentField{Field: SegmentRequestorOrganization},
 			Team: &config.SegmentField{Field: SegmentQueue}}, "Sales", "IT", true},
+		{"spelt otherwise", config.Segments{CustomerGroup: &config.SegmentField{Field: " requestor.organization"},
+			Team: &config.SegmentField{Field: "QUEUE"}}, "Sales", "IT", true},
 		{"custom fields", config.Segments{CustomerGroup: &config.SegmentField{Field: "Category"},
 			Team: &config.SegmentField{Field: "team"}}, "Hardware", "Workplace", false},
 	}

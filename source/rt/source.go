@@ -118,13 +118,23 @@ func New(name string, cfg Config, httpCfg promconfig.HTTPClientConfig, segments 
 	for _, u := range cfg.AutomationUsers {
 		s.automation[strings.TrimSpace(u)] = true
 	}
-	if segments.CustomerGroup != nil {
-		s.customerGroup = strings.TrimSpace(segments.CustomerGroup.Field)
-	}
-	if segments.Team != nil {
-		s.team = strings.TrimSpace(segments.Team.Field)
-	}
+	s.customerGroup, s.team = segmentField(segments.CustomerGroup), segmentField(segments.Team)
 	return s, nil
+}
+
+// segmentField is a segment's field with the names that are not custom
+// fields spelt one way.
+func segmentField(f *config.SegmentField) string {
+	if f == nil {
+		return ""
+	}
+	name := strings.TrimSpace(f.Field)
+	for _, special := range []string{SegmentQueue, SegmentRequestorOrganization} {
+		if strings.EqualFold(name, special) {
+			return special
+		}
+	}
+	return name
 }
 
 // Name is the source's configured name.
