@@ -54,7 +54,7 @@ func TestLoadInvalid(t *testing.T) {
 		{"invalid-duration-unit.yml", `testdata/invalid-duration-unit.yml:4: source "demo": poll_interval: invalid duration "2x" (want a number and a unit: ms, s, m, h, d, w or y, e.g. 30s, 2h, 30d)`},
 		{"invalid-empty-name.yml", `testdata/invalid-empty-name.yml:2: sources[0]: name must not be empty`},
 		{"invalid-empty-sources.yml", `testdata/invalid-empty-sources.yml:3: no sources configured: add at least one under sources:`},
-		{"invalid-segments-on-demo.yml", `testdata/invalid-segments-on-demo.yml:4: source "demo": segments: does not apply to type demo; remove it or set type: jira`},
+		{"invalid-segments-on-demo.yml", `testdata/invalid-segments-on-demo.yml:4: source "demo": segments: does not apply to type demo; remove it or set type: jira or rt`},
 		{"invalid-http-client-on-demo.yml", `testdata/invalid-http-client-on-demo.yml:4: source "demo": http_client: does not apply to type demo; remove it or set type: jira or rt`},
 		{"invalid-http-client-type.yml", `testdata/invalid-http-client-type.yml:7: source "jira": http_client.follow_redirects must be true or false, got "maybe"`},
 		{"invalid-http-client-validate.yml", `testdata/invalid-http-client-validate.yml:5: source "jira": http_client: at most one of basic_auth password, password_file & password_ref must be configured`},

@@ -34,14 +34,38 @@ var comparedFamilies = []string{
 	"servicedesk_oldest_open_ticket_age_seconds",
 	"servicedesk_oldest_awaiting_first_response_seconds",
 	"servicedesk_tickets_tracked",
+	"servicedesk_unassigned_open_tickets",
+	// By internal customer group and serving team (segments).
+	"servicedesk_customer_group_tickets_created_total",
+	"servicedesk_customer_group_tickets_resolved_total",
+	"servicedesk_customer_group_tickets_reopened_total",
+	"servicedesk_customer_group_first_response_seconds",
+	"servicedesk_customer_group_resolution_seconds",
+	"servicedesk_customer_group_satisfaction_rating",
+	"servicedesk_customer_group_open_tickets",
+	"servicedesk_customer_group_tickets_awaiting_first_response",
+	"servicedesk_customer_group_oldest_awaiting_first_response_seconds",
+	"servicedesk_team_tickets_created_total",
+	"servicedesk_team_tickets_resolved_total",
+	"servicedesk_team_tickets_reopened_total",
+	"servicedesk_team_first_response_seconds",
+	"servicedesk_team_resolution_seconds",
+	"servicedesk_team_satisfaction_rating",
+	"servicedesk_team_open_tickets",
+	"servicedesk_team_tickets_awaiting_first_response",
+	"servicedesk_team_oldest_awaiting_first_response_seconds",
+	"servicedesk_team_customer_group_first_response_seconds",
+	"servicedesk_team_customer_group_satisfaction_rating",
 }
 
 // clockFamilies move with the scrape's clock; a scrape of the binary
 // cannot pin it.
 var clockFamilies = map[string]bool{
-	"servicedesk_sla_breached_open_tickets":              true,
-	"servicedesk_oldest_open_ticket_age_seconds":         true,
-	"servicedesk_oldest_awaiting_first_response_seconds": true,
+	"servicedesk_sla_breached_open_tickets":                             true,
+	"servicedesk_oldest_open_ticket_age_seconds":                        true,
+	"servicedesk_oldest_awaiting_first_response_seconds":                true,
+	"servicedesk_customer_group_oldest_awaiting_first_response_seconds": true,
+	"servicedesk_team_oldest_awaiting_first_response_seconds":           true,
 }
 
 // flatten turns gathered families into the oracle's shape.

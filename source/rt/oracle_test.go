@@ -273,18 +273,40 @@ func restTime(t *testing.T, s string) time.Time {
 	return tm
 }
 
-// labels of a ticket as the exporter names them.
-type oLabels struct{ desk, requestType, priority string }
+// labels of a ticket as the exporter names them, with its segments: the
+// test configures customer_group from the requestors' Organization and
+// team from the queue.
+type oLabels struct{ desk, requestType, priority, group, team string }
 
-func (cfg oracleConfig) labels(tk *oTicket) oLabels {
-	l := oLabels{desk: tk.queue, requestType: tk.customFields[cfg.requestTypeField]}
+func (v *rtView) labels(cfg oracleConfig, tk *oTicket) oLabels {
+	l := oLabels{desk: tk.queue, requestType: tk.customFields[cfg.requestTypeField], group: "none", team: tk.queue}
 	for _, p := range cfg.priorities {
 		if tk.priority >= p.min {
 			l.priority = p.name
 			break
 		}
 	}
+	if org := v.organization(tk); org != "" {
+		l.group = org
+	}
 	return l
+}
+
+// organization is the Organization of the first requestor by name that has one.
+func (v *rtView) organization(tk *oTicket) string {
+	for _, r := range slices.Sorted(slices.Values(tk.requestors)) {
+		if org := v.users[r].organization; org != "" {
+			return org
+		}
+	}
+	return ""
+}
+
+// segmentLabels are the label sets of the customer group and team families.
+func (cfg oracleConfig) segmentLabels(l oLabels) (group, team, cross map[string]string) {
+	return map[string]string{"source": cfg.source, "desk": l.desk, "customer_group": l.group},
+		map[string]string{"source": cfg.source, "desk": l.desk, "team": l.team},
+		map[string]string{"source": cfg.source, "desk": l.desk, "team": l.team, "customer_group": l.group}
 }
 
 func (v *rtView) done(tk *oTicket, status string) bool { return v.inactive[tk.lifecycle][status] }
@@ -475,7 +497,7 @@ func (c countedRatings) see(v *rtView, cfg oracleConfig) {
 		}
 		if r, ok := v.rating(tk); ok && !r.at.Before(cfg.horizon) {
 			if _, counted := c[r]; !counted {
-				c[r] = cfg.labels(tk)
+				c[r] = v.labels(cfg, tk)
 			}
 		}
 	}
@@ -486,7 +508,8 @@ func (v *rtView) expect(cfg oracleConfig, ratings countedRatings, now time.Time)
 	e := expected{}
 	h := cfg.horizon
 	counts := func(at time.Time) bool { return !at.Before(h) }
-	oldestOpen, oldestAwaiting := map[string]time.Time{}, map[string]time.Time{}
+	oldestOpen := map[string]time.Time{}
+	oldestAwaiting := map[string]map[string]time.Time{} // family → series → created
 	tracked := 0
 	all := make([]*oTicket, 0, len(v.tickets)+len(v.departed))
 	for _, tk := range v.tickets {
@@ -502,10 +525,17 @@ func (v *rtView) expect(cfg oracleConfig, ratings countedRatings, now time.Time)
 		if !gone {
 			tracked++
 		}
-		l := cfg.labels(tk)
+		l := v.labels(cfg, tk)
 		base := map[string]string{"source": cfg.source, "desk": l.desk, "request_type": l.requestType, "priority": l.priority}
+		group, team, cross := cfg.segmentLabels(l)
+		// count adds an event to its family and to the group and team ones.
+		count := func(family string) {
+			e.add("servicedesk_"+family, seriesKey(base), 1)
+			e.add("servicedesk_customer_group_"+family, seriesKey(group), 1)
+			e.add("servicedesk_team_"+family, seriesKey(team), 1)
+		}
 		if counts(tk.created) {
-			e.add("servicedesk_tickets_created_total", seriesKey(base), 1)
+			count("tickets_created_total")
 		}
 		changes := v.doneChanges(tk)
 		var firstResolve time.Time
@@ -517,15 +547,22 @@ func (v *rtView) expect(cfg oracleConfig, ratings countedRatings, now time.Time)
 				continue
 			}
 			if c.resolve {
-				e.add("servicedesk_tickets_resolved_total", seriesKey(base), 1)
-				e.observe("servicedesk_resolution_seconds", base, resolutionBuckets, c.at.Sub(tk.created).Seconds())
+				count("tickets_resolved_total")
+				seconds := c.at.Sub(tk.created).Seconds()
+				e.observe("servicedesk_resolution_seconds", base, resolutionBuckets, seconds)
+				e.observe("servicedesk_customer_group_resolution_seconds", group, resolutionBuckets, seconds)
+				e.observe("servicedesk_team_resolution_seconds", team, resolutionBuckets, seconds)
 			} else {
-				e.add("servicedesk_tickets_reopened_total", seriesKey(base), 1)
+				count("tickets_reopened_total")
 			}
 		}
 		response, answered := v.firstResponse(tk)
 		if answered && counts(response) {
-			e.observe("servicedesk_first_response_seconds", base, firstResponseBuckets, response.Sub(tk.created).Seconds())
+			seconds := response.Sub(tk.created).Seconds()
+			e.observe("servicedesk_first_response_seconds", base, firstResponseBuckets, seconds)
+			e.observe("servicedesk_customer_group_first_response_seconds", group, firstResponseBuckets, seconds)
+			e.observe("servicedesk_team_first_response_seconds", team, firstResponseBuckets, seconds)
+			e.observe("servicedesk_team_customer_group_first_response_seconds", cross, firstResponseBuckets, seconds)
 		}
 		open := !gone && !v.done(tk, tk.status)
 		timeline := v.statusTimeline(tk)
@@ -573,26 +610,54 @@ func (v *rtView) expect(cfg oracleConfig, ratings countedRatings, now time.Time)
 		}
 		e.add("servicedesk_open_tickets", seriesKey(map[string]string{"source": cfg.source, "desk": l.desk,
 			"request_type": l.requestType, "priority": l.priority, "status_category": cat}), 1)
-		e.add("servicedesk_tickets_awaiting_first_response", seriesKey(base), 0)
+		e.add("servicedesk_customer_group_open_tickets", seriesKey(group), 1)
+		e.add("servicedesk_team_open_tickets", seriesKey(team), 1)
+		if tk.owner == "Nobody" {
+			e.add("servicedesk_unassigned_open_tickets", seriesKey(map[string]string{"source": cfg.source, "desk": l.desk}), 1)
+		}
 		if o, ok := oldestOpen[l.desk]; !ok || tk.created.Before(o) {
 			oldestOpen[l.desk] = tk.created
 		}
 		if !answered {
 			e.add("servicedesk_tickets_awaiting_first_response", seriesKey(base), 1)
-			if o, ok := oldestAwaiting[l.desk]; !ok || tk.created.Before(o) {
-				oldestAwaiting[l.desk] = tk.created
+			e.add("servicedesk_customer_group_tickets_awaiting_first_response", seriesKey(group), 1)
+			e.add("servicedesk_team_tickets_awaiting_first_response", seriesKey(team), 1)
+			for _, a := range []struct {
+				family string
+				key    string
+			}{{"servicedesk_oldest_awaiting_first_response_seconds", l.desk},
+				{"servicedesk_customer_group_oldest_awaiting_first_response_seconds", seriesKey(group)},
+				{"servicedesk_team_oldest_awaiting_first_response_seconds", seriesKey(team)}} {
+				if oldestAwaiting[a.family] == nil {
+					oldestAwaiting[a.family] = map[string]time.Time{}
+				}
+				if o, ok := oldestAwaiting[a.family][a.key]; !ok || tk.created.Before(o) {
+					oldestAwaiting[a.family][a.key] = tk.created
+				}
 			}
 		}
 	}
 	for r, l := range ratings {
-		e.observe("servicedesk_satisfaction_rating", map[string]string{"source": cfg.source, "desk": l.desk, "request_type": l.requestType},
-			ratingBuckets, float64(r.value))
+		group, team, cross := cfg.segmentLabels(l)
+		for family, labels := range map[string]map[string]string{
+			"servicedesk_satisfaction_rating":                     {"source": cfg.source, "desk": l.desk, "request_type": l.requestType},
+			"servicedesk_customer_group_satisfaction_rating":      group,
+			"servicedesk_team_satisfaction_rating":                team,
+			"servicedesk_team_customer_group_satisfaction_rating": cross,
+		} {
+			e.observe(family, labels, ratingBuckets, float64(r.value))
+		}
 	}
 	for desk, created := range oldestOpen {
 		e.add("servicedesk_oldest_open_ticket_age_seconds", seriesKey(map[string]string{"source": cfg.source, "desk": desk}), now.Sub(created).Seconds())
 	}
-	for desk, created := range oldestAwaiting {
-		e.add("servicedesk_oldest_awaiting_first_response_seconds", seriesKey(map[string]string{"source": cfg.source, "desk": desk}), now.Sub(created).Seconds())
+	for family, oldest := range oldestAwaiting {
+		for key, created := range oldest {
+			if family == "servicedesk_oldest_awaiting_first_response_seconds" {
+				key = seriesKey(map[string]string{"source": cfg.source, "desk": key})
+			}
+			e.add(family, key, now.Sub(created).Seconds())
+		}
 	}
 	e.add("servicedesk_tickets_tracked", seriesKey(map[string]string{"source": cfg.source}), float64(tracked))
 	return e

@@ -99,7 +99,7 @@ func (d *desk) testFacts(t *testing.T) {
 			t.Errorf("ticket %d is in scope but was not delivered", id)
 			continue
 		}
-		l := d.oracle.labels(tk)
+		l := view.labels(d.oracle, tk)
 		requestors := slices.Sorted(slices.Values(tk.requestors))
 		wantGroup, wantReporter := "", ""
 		for _, r := range requestors {

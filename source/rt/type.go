@@ -23,6 +23,7 @@ func Type() source.Type {
 			DefaultPollInterval: model.Duration(2 * time.Minute),
 			Decode:              decodeSection,
 			HTTPClient:          true,
+			Segments:            true,
 			Credentials: "rt needs credentials: set http_client.authorization (type: token, credentials_file: " +
 				"an RT auth token) or http_client.basic_auth (an RT user and password)",
 		},

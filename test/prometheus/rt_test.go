@@ -58,8 +58,11 @@ func TestDashboardsAndRulesOnRequestTracker(t *testing.T) {
 	waitFor(t, deadline, "scrapes of the exporter after its initial sync", func() error {
 		return api.expectData(`count_over_time(servicedesk_initial_sync_progress_ratio{job="` + scrapeJob + `", source="` + rtSource + `"}[1m]) >= 3 and servicedesk_initial_sync_progress_ratio == 1`)
 	})
-	// Two rounds of work a few scrapes apart, so every window holds changes.
-	for round := range 2 {
+	// Rounds of work a few scrapes apart, so every window holds changes;
+	// after the first, enough ratings per group for the "least satisfied"
+	// table, which wants five (a series first seen with the first round's
+	// ratings already in it counts only what came later).
+	for round := range 3 {
 		workOnRT(t, srv, sc, round)
 		time.Sleep(3 * time.Second)
 	}
@@ -146,6 +149,9 @@ sources:
     type: rt
     poll_interval: 1s
     lookback: 30d
+    segments:
+      customer_group: { field: Requestor.Organization }
+      team: { field: Queue }
     slas:
       - { name: Time to first response, stop: first_response, default_goal: 4h }
       - { name: Time to resolution, stop: resolution, default_goal: 2d, pause_statuses: [stalled, waiting] }
@@ -164,26 +170,26 @@ sources:
 	return path
 }
 
-// workOnRT is one round of a desk's work: new tickets by the web form,
-// answered and resolved by an agent and rated, one left unanswered, and a
+// workOnRT is one round of a desk's work: five new tickets by the web
+// form, four answered, resolved and rated, one left unanswered, and a
 // resolved one reopened by its requestor's mail.
 func workOnRT(t *testing.T, srv *rtserver.Server, sc *rtserver.Scenario, round int) {
 	t.Helper()
 	queue := sc.Queues[0].Name
 	customer := sc.Customers[round%len(sc.Customers)]
-	specs := make([]rtserver.TicketSpec, 4)
+	specs := make([]rtserver.TicketSpec, 5)
 	for i := range specs {
 		specs[i] = rtserver.TicketSpec{Queue: queue, Subject: fmt.Sprintf("live %d.%d", round, i),
 			Requestors: []string{customer.Name}, Content: "Please help."}
 	}
 	ids := srv.CreateTickets(t, sc.Intake.Credentials(), specs)
 	agent := sc.Agents[round%(len(sc.Agents)-1)]
-	replies := make([]rtserver.Message, 3)
+	replies := make([]rtserver.Message, 4)
 	for i := range replies {
 		replies[i] = rtserver.Message{Ticket: ids[i], Content: "Done.", Status: "resolved"}
 	}
 	srv.CorrespondBulk(t, agent.Credentials(), replies)
-	ratings := make([]rtserver.TicketUpdate, 3)
+	ratings := make([]rtserver.TicketUpdate, 4)
 	for i := range ratings {
 		ratings[i] = rtserver.TicketUpdate{Ticket: ids[i], CustomFields: map[string]string{rtserver.SatisfactionField: fmt.Sprint(2 + i)}}
 	}
