@@ -25,7 +25,7 @@ func decodeYAML(t *testing.T, text string) (Config, error) {
 	return v.(Config), nil
 }
 
-func TestConfigDefaults(t *testing.T) {
+func TestRTConfigDefaults(t *testing.T) {
 	cfg, err := decodeYAML(t, "url: https://rt.example.com\nqueues: [IT]\n")
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +54,7 @@ func TestConfigDefaults(t *testing.T) {
 
 // Every problem is reported at once, each a KeyError naming its key, so
 // the loader puts it on that key's line (config/rt_test.go checks lines).
-func TestConfigProblems(t *testing.T) {
+func TestRTConfigProblems(t *testing.T) {
 	tests := []struct {
 		name, yaml string
 		want       map[string]string // key → message
@@ -139,7 +139,7 @@ func format(m map[string]string) string {
 	return strings.Join(lines, "\n")
 }
 
-func TestLifecycles(t *testing.T) {
+func TestRTLifecycles(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Lifecycles = map[string]Lifecycle{"default": {Initial: []string{"New"}, Active: []string{"open"}, Inactive: []string{"closed"}},
 		"it": {Initial: []string{"triage"}, Inactive: []string{"fixed"}}}

@@ -114,7 +114,7 @@ func reversed(t *testing.T, raw json.RawMessage) json.RawMessage {
 	return b.Bytes()
 }
 
-func TestDecodeTicketPages(t *testing.T) {
+func TestRTDecodeTicketPages(t *testing.T) {
 	src := testSource(t, scenarioConfig(), config.Segments{})
 	tickets := siteTickets{src: src, st: &site{}}
 	seen := map[string]bool{}
@@ -168,7 +168,7 @@ func equalTicket(a, b ticket.Ticket) bool {
 // A ticket record (/ticket/{id}) differs from a page's item: the id is a
 // number, the queue has no fields, a NULL date has no key. The source
 // reads pages only, but the decoding must not depend on the form.
-func TestDecodeTicketRecords(t *testing.T) {
+func TestRTDecodeTicketRecords(t *testing.T) {
 	for _, name := range []string{"ticket-reopened", "ticket-unanswered-followed-up", "ticket-custom-lifecycle", "write-ticket-after-reopen"} {
 		var rt restTicket
 		if err := json.Unmarshal(loadSample(t, name).Body, &rt); err != nil {
@@ -191,7 +191,7 @@ func TestDecodeTicketRecords(t *testing.T) {
 	}
 }
 
-func TestDecodeTicketLabelsAndSegments(t *testing.T) {
+func TestRTDecodeTicketLabelsAndSegments(t *testing.T) {
 	cfg := scenarioConfig()
 	cfg.RequestTypeField = "Category"
 	cfg.Priority = []PriorityRange{{Name: "P3", Min: 0}, {Name: "P1", Min: 80}, {Name: "P2", Min: 50}}
@@ -241,7 +241,7 @@ func TestDecodeTicketLabelsAndSegments(t *testing.T) {
 	}
 }
 
-func TestDecodeTicketProblemsNameTheTicket(t *testing.T) {
+func TestRTDecodeTicketProblemsNameTheTicket(t *testing.T) {
 	src := testSource(t, scenarioConfig(), config.Segments{})
 	tests := []struct {
 		name, item, want string
@@ -270,7 +270,7 @@ func TestDecodeTicketProblemsNameTheTicket(t *testing.T) {
 
 // Transactions carry "type" (the resource) and "Type" (what happened):
 // each must land in its own field whatever the key order.
-func TestDecodeTransactionsInEitherKeyOrder(t *testing.T) {
+func TestRTDecodeTransactionsInEitherKeyOrder(t *testing.T) {
 	names := []string{"transactions-since-horizon-page-1", "transactions-since-horizon-page-2", "transactions-without-emailrecord",
 		"transactions-keyset-id", "transactions-or-objectid", "transactions-customfield-by-field-id", "transactions-by-rt-system",
 		"ticket-reopened-history", "ticket-reopened-history-as-superuser", "ticket-unanswered-followed-up-history",
@@ -323,7 +323,7 @@ func at(s string) time.Time {
 	return t
 }
 
-func TestHistoryOfTicketReopenedByMail(t *testing.T) {
+func TestRTHistoryOfTicketReopenedByMail(t *testing.T) {
 	p := &pending{id: 4, lifecycle: DefaultLifecycle.categories(), requestors: map[string]bool{"customer06": true},
 		t: ticket.Ticket{ID: "4", Created: at("2026-10-22T02:09:08Z"), Updated: at("2026-10-28T05:10:41Z"), Status: "resolved", StatusCategory: ticket.CategoryDone}}
 	// The exporter's answer is a non-superuser's: no EmailRecord rows.
@@ -375,7 +375,7 @@ func mapsEqualKinds(a, b map[ticket.EventKind]int) bool {
 
 // Ticket 2 was never answered: an agent's internal comment, then the
 // requestor's follow-up, which RT answered by opening the ticket itself.
-func TestHistoryOfUnansweredTicket(t *testing.T) {
+func TestRTHistoryOfUnansweredTicket(t *testing.T) {
 	p := &pending{id: 2, lifecycle: DefaultLifecycle.categories(), requestors: map[string]bool{"customer01": true},
 		t: ticket.Ticket{ID: "2", Created: at("2026-10-20T06:47:55Z"), Status: "open", StatusCategory: ticket.CategoryIndeterminate}}
 	historyOf(t, "ticket-unanswered-followed-up-history", p, map[string]bool{"chandra": true})
@@ -394,7 +394,7 @@ func TestHistoryOfUnansweredTicket(t *testing.T) {
 	}
 }
 
-func TestRatingsFromCustomFieldChanges(t *testing.T) {
+func TestRTRatingsFromCustomFieldChanges(t *testing.T) {
 	var txns []restTxn
 	for _, raw := range sampleItems(t, "transactions-customfield-by-field-id") {
 		var x restTxn
@@ -477,7 +477,7 @@ func skippedValues(t *testing.T, reg *prometheus.Registry, reason string) float6
 	return 0
 }
 
-func TestAuthorsOfReplies(t *testing.T) {
+func TestRTAuthorsOfReplies(t *testing.T) {
 	cfg := scenarioConfig()
 	cfg.AutomationUsers = []string{"monitoring"}
 	src := testSource(t, cfg, config.Segments{})
@@ -511,7 +511,7 @@ func TestAuthorsOfReplies(t *testing.T) {
 	}
 }
 
-func TestDecodeUsers(t *testing.T) {
+func TestRTDecodeUsers(t *testing.T) {
 	tests := []struct {
 		name       string
 		privileged bool
@@ -534,7 +534,7 @@ func TestDecodeUsers(t *testing.T) {
 	}
 }
 
-func TestDecodeDiscoveryAnswers(t *testing.T) {
+func TestRTDecodeDiscoveryAnswers(t *testing.T) {
 	var empty collection
 	if err := json.Unmarshal(loadSample(t, "customfields").Body, &empty); err != nil || len(empty.Items) != 0 {
 		t.Errorf(`"pages": 0.0 of an empty result: %v, %d items`, err, len(empty.Items))
@@ -584,7 +584,7 @@ func (r *replay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 
 // The ticket pager goes on by keyset after a full page and stops at the
 // short one; the first page's total is the walk's.
-func TestTicketPagerKeysetAndShortPage(t *testing.T) {
+func TestRTTicketPagerKeysetAndShortPage(t *testing.T) {
 	r := &replay{samples: []sample{loadSample(t, "tickets-page-1"), loadSample(t, "tickets-page-3-short")}}
 	srv := httptest.NewServer(r)
 	defer srv.Close()

@@ -13,7 +13,7 @@ import (
 
 // The shipped example loads and builds as it is, with a token file beside
 // it, and says what docs/rt.md says it does.
-func TestExampleConfigLoads(t *testing.T) {
+func TestRTExampleConfigLoads(t *testing.T) {
 	example, err := os.ReadFile(filepath.Join("..", "..", "examples", "rt", "config.yml"))
 	if err != nil {
 		t.Fatal(err)

@@ -21,7 +21,7 @@ func zone(t *testing.T, name string) *time.Location {
 	return loc
 }
 
-func TestLowerBound(t *testing.T) {
+func TestRTLowerBound(t *testing.T) {
 	tests := []struct {
 		name, zone string
 		t          time.Time
@@ -58,7 +58,7 @@ func TestLowerBound(t *testing.T) {
 // Over a year, in zones with hour, half-hour and odd offsets: the literal
 // never reads after the instant, RT reads it as the instant returned, and
 // away from clock changes it is the instant to the second.
-func TestLowerBoundOverAYear(t *testing.T) {
+func TestRTLowerBoundOverAYear(t *testing.T) {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for _, name := range []string{"UTC", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kathmandu"} {
 		loc := zone(t, name)
@@ -82,7 +82,7 @@ func TestLowerBoundOverAYear(t *testing.T) {
 	}
 }
 
-func TestTicketSQL(t *testing.T) {
+func TestRTTicketSQL(t *testing.T) {
 	since := time.Date(2026, 11, 2, 15, 5, 18, 0, time.UTC)
 	queues := newTicketSQL(Config{Queues: []string{"IT", " O'Brien\\Legal "}}, time.UTC)
 	if got, want := queues.selection(), `(Queue = 'IT' OR Queue = 'O\'Brien\\Legal')`; got != want {
@@ -107,7 +107,7 @@ func TestTicketSQL(t *testing.T) {
 	}
 }
 
-func TestPriorityNames(t *testing.T) {
+func TestRTPriorityNames(t *testing.T) {
 	tests := []struct {
 		ranges []PriorityRange
 		values map[int]string
@@ -126,7 +126,7 @@ func TestPriorityNames(t *testing.T) {
 	}
 }
 
-func TestCredentialsUser(t *testing.T) {
+func TestRTCredentialsUser(t *testing.T) {
 	dir := t.TempDir()
 	tokenFile := filepath.Join(dir, "token")
 	if err := os.WriteFile(tokenFile, []byte("1-29-0123456789abcdef0123456789abcdef\n"), 0o600); err != nil {

@@ -46,10 +46,10 @@ type desk struct {
 	oracle oracleConfig
 }
 
-// TestRequestTrackerSource runs the exporter's RT source against a real
+// TestRTSourceOnRealServer runs the exporter's RT source against a real
 // RT 5: one server and scenario shared by the subtests, in order (the
 // later ones see the changes the earlier ones made).
-func TestRequestTrackerSource(t *testing.T) {
+func TestRTSourceOnRealServer(t *testing.T) {
 	began := time.Now()
 	srv := rtserver.Start(t, rtserver.Options{Lifecycles: []rtserver.Lifecycle{rtserver.ScenarioLifecycle}})
 	sc := rtserver.BuildScenario(t, srv, rtserver.ScenarioOptions{Seed: testSeed, Tickets: testTickets})

@@ -25,7 +25,7 @@ const (
 	rtBudget = 90 * time.Second
 )
 
-// TestDashboardsAndRulesOnRequestTracker runs the exporter on a real RT 5
+// TestRTDashboardsAndRules runs the exporter on a real RT 5
 // with Prometheus scraping it every second and the rules loaded, makes
 // agents and customers work while it scrapes — new tickets, replies,
 // resolutions, ratings, a reopen by mail — and then requires every
@@ -36,7 +36,7 @@ const (
 //
 // There is no backfill: ratios and quantiles need tickets that finished
 // inside their window, and the live work provides them.
-func TestDashboardsAndRulesOnRequestTracker(t *testing.T) {
+func TestRTDashboardsAndRules(t *testing.T) {
 	prometheusBinary := requireTool(t, "prometheus")
 	root := repoRoot(t)
 	began := time.Now()
