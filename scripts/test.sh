@@ -50,6 +50,7 @@ fuzz ./source/jira FuzzDecodeIssue
 fuzz ./source/api FuzzDecodeCursor
 fuzz ./source/jira FuzzJQLLowerBound
 fuzz ./ticket FuzzCalendar
+fuzz ./source/rt FuzzDecodeTicket
 
 step "dashboards"
 scripts/check-dashboards.sh
