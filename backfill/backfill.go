@@ -172,11 +172,13 @@ func steps(from, to time.Time, step time.Duration) []int64 {
 func Write(ctx context.Context, w io.Writer, st Store, opts Options) (Stats, error) {
 	began := time.Now()
 	stats := Stats{From: opts.From, To: opts.To}
-	order, err := st.LabelOrder()
+	h, err := load(st, opts.Sources)
 	if err != nil {
 		return stats, err
 	}
-	h, err := load(st, opts.Sources)
+	// Read after the tickets: a commit in between can only append values,
+	// so every value the tickets carry has its place.
+	order, err := st.LabelOrder()
 	if err != nil {
 		return stats, err
 	}

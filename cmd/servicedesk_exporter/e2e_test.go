@@ -45,6 +45,17 @@ func newWorkDir(t *testing.T) string {
 	return dir
 }
 
+// startExporterWith runs the binary on cfg, written to config.yaml in a
+// fresh directory.
+func startExporterWith(t *testing.T, cfg []byte, extraArgs ...string) *exporterProcess {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return startExporterIn(t, dir, extraArgs...)
+}
+
 // startExporterIn runs the binary in dir.
 func startExporterIn(t *testing.T, dir string, extraArgs ...string) *exporterProcess {
 	t.Helper()

@@ -15,6 +15,7 @@ import (
 func newMux(d *daemon, f flags, reloadCh chan<- chan error) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(f.metricsPath, exposition.NewHandler(d.registry, d.DataVersion, f.maxRequests, d.logger))
+	mux.Handle("/-/backfill", newBackfillHandler(d.Config, d.Store(), d.logger))
 	mux.Handle("/-/healthy", healthyHandler())
 	mux.Handle("/-/ready", readyHandler(d, true))
 	mux.HandleFunc("/-/reload", func(w http.ResponseWriter, r *http.Request) {

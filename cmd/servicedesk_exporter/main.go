@@ -78,6 +78,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	app.HelpFlag.Short('h')
 	serveCmd := app.Command("serve", "Run the exporter (the default).").Default()
 	checkCmd := app.Command("check", "Connect to every configured source, report what the exporter would see, and exit.")
+	backfillCmd := addBackfillCommand(app)
 
 	cmd, err := app.Parse(args)
 	if err != nil {
@@ -105,6 +106,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runCheck(ctx, cfg, types, stdout, logger)
 	case serveCmd.FullCommand():
 		return serve(ctx, f, cfg, types, logger)
+	case backfillCmd.cmd.FullCommand():
+		return runBackfill(ctx, f, cfg, backfillCmd, stdout, stderr, logger)
 	}
 	return 1
 }
