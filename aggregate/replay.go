@@ -37,8 +37,7 @@ type Replay struct {
 	touched map[gaugeRef]bool
 	tickets map[ticketRef][]contribution
 
-	counters *Snapshot // agg's last build
-	prev     *Snapshot // the last snapshot Step returned
+	stepped bool // Step ran before
 }
 
 // replayField describes one field of Snapshot.
@@ -75,9 +74,13 @@ type contribution struct {
 
 // gaugeSum is one gauge series summed over the open tickets contributing.
 type gaugeSum struct {
-	n     int           // contributing tickets; the series exists while n > 0
-	sum   float64       // number fields
-	times map[int64]int // instant fields: how many tickets contributed each instant
+	n   int     // contributing tickets; the series exists while n > 0
+	sum float64 // number fields
+	// times counts the tickets that contributed each instant (UnixNano),
+	// for instant fields; earliest is the smallest of them while n > 0.
+	times    map[int64]int
+	earliest int64
+	exported bool // reported by the last Step, so its end must be too
 }
 
 // NewReplay returns an empty replay that folds label values by order, the
@@ -239,6 +242,9 @@ func (r *Replay) add(c contribution) {
 			g.times = map[int64]int{}
 		}
 		g.times[c.at]++
+		if g.n == 1 || c.at < g.earliest {
+			g.earliest = c.at
+		}
 	} else {
 		g.sum += c.num
 	}
@@ -251,6 +257,16 @@ func (r *Replay) sub(c contribution) {
 	if r.fields[c.ref.field].instant {
 		if g.times[c.at]--; g.times[c.at] == 0 {
 			delete(g.times, c.at)
+			if c.at == g.earliest {
+				// The earliest went; the next is found by a pass, which
+				// only the earliest ticket's change costs.
+				first := true
+				for at := range g.times {
+					if first || at < g.earliest {
+						g.earliest, first = at, false
+					}
+				}
+			}
 		}
 	} else {
 		g.sum -= c.num
@@ -261,46 +277,18 @@ func (r *Replay) sub(c contribution) {
 // value is the series' value as Build would export it.
 func (r *Replay) value(f replayField, g *gaugeSum) reflect.Value {
 	if f.instant {
-		first := true
-		var earliest int64
-		for at := range g.times {
-			if first || at < earliest {
-				earliest, first = at, false
-			}
-		}
-		return reflect.ValueOf(time.Unix(0, earliest).UTC())
+		return reflect.ValueOf(time.Unix(0, g.earliest).UTC())
 	}
 	return reflect.ValueOf(g.sum).Convert(f.typ.Elem())
 }
 
-// Step returns the snapshot as of everything counted and set so far, and
-// what changed since the previous Step: changed holds the series that are
-// new or whose values changed, removed those that disappeared (with their
-// last values). Series whose values are points in time are in changed at
-// every step, because the collector exports them relative to its clock. The
-// first Step reports everything as changed. The snapshots are immutable.
-func (r *Replay) Step() (snap, changed, removed *Snapshot) {
-	if r.counters == nil || r.stepCounted {
-		r.counters = r.agg.Build()
-	}
-	cur := reflect.New(snapshotType)
-	cur.Elem().Set(reflect.ValueOf(r.counters).Elem())
-	var prev reflect.Value
-	if r.prev != nil {
-		prev = reflect.ValueOf(r.prev).Elem()
-	}
-	// Gauge fields hold only what the sums say; a field none of whose
-	// series changed keeps the previous step's map.
-	touchedFields := map[int]bool{}
-	for ref := range r.touched {
-		touchedFields[ref.field] = true
-	}
+// Snapshot returns everything as of what was counted and set so far, as
+// Build would. It costs a pass over every series; Step costs what changed.
+func (r *Replay) Snapshot() *Snapshot {
+	s := reflect.New(snapshotType)
+	s.Elem().Set(reflect.ValueOf(r.agg.Build()).Elem())
 	for fi, f := range r.fields {
-		if len(r.sums[fi]) == 0 && !touchedFields[fi] {
-			continue
-		}
-		if !touchedFields[fi] && prev.IsValid() {
-			cur.Elem().Field(f.index).Set(prev.Field(f.index))
+		if len(r.sums[fi]) == 0 {
 			continue
 		}
 		m := reflect.MakeMapWithSize(f.typ, len(r.sums[fi]))
@@ -309,54 +297,80 @@ func (r *Replay) Step() (snap, changed, removed *Snapshot) {
 				m.SetMapIndex(reflect.ValueOf(k), r.value(f, g))
 			}
 		}
-		cur.Elem().Field(f.index).Set(m)
+		s.Elem().Field(f.index).Set(m)
 	}
-	snap = cur.Interface().(*Snapshot)
+	return s.Interface().(*Snapshot)
+}
 
-	if r.prev == nil {
-		changed, removed = snap, r.emptySnapshot().Interface().(*Snapshot)
-	} else {
-		ch, rm := r.emptySnapshot(), r.emptySnapshot()
-		if r.stepCounted {
-			counted := reflect.ValueOf(r.step.Build()).Elem()
-			for _, f := range r.fields {
-				it := counted.Field(f.index).MapRange()
-				for it.Next() {
-					ch.Elem().Field(f.index).SetMapIndex(it.Key(), cur.Elem().Field(f.index).MapIndex(it.Key()))
-				}
-			}
-		}
-		for ref := range r.touched {
-			f := r.fields[ref.field]
-			k := reflect.ValueOf(ref.key)
-			switch v := cur.Elem().Field(f.index).MapIndex(k); {
-			case v.IsValid():
-				ch.Elem().Field(f.index).SetMapIndex(k, v)
-			case prev.Field(f.index).MapIndex(k).IsValid():
-				rm.Elem().Field(f.index).SetMapIndex(k, prev.Field(f.index).MapIndex(k))
-			}
-		}
+// counted builds, of everything agg counted, only the series that the
+// entries since the last Step counted into: building them all would cost a
+// pass over every series at every step. It is Build run on a view of agg
+// whose counter maps hold just those series; a map Build reads that is not
+// narrowed here is exported whole, which costs time but is never wrong
+// (TestReplayNarrowsEveryCounterMap asks for new ones to be added).
+func (r *Replay) counted() *Snapshot {
+	view := *r.agg
+	view.tickets = narrow(r.agg.tickets, r.step.tickets)
+	view.sla = narrow(r.agg.sla, r.step.sla)
+	view.sat = narrow(r.agg.sat, r.step.sat)
+	return view.Build()
+}
+
+func narrow[K comparable, V any](all, keys map[K]V) map[K]V {
+	out := make(map[K]V, len(keys))
+	for k := range keys {
+		out[k] = all[k]
+	}
+	return out
+}
+
+// Step reports what changed since the previous Step (or, the first time,
+// everything): changed holds the series that are new or whose values
+// changed, with their values now, removed the series that disappeared.
+// Series whose values are points in time are in changed at every step,
+// because the collector exports them relative to its clock. Its cost is
+// proportional to what changed. The snapshots are immutable.
+func (r *Replay) Step() (changed, removed *Snapshot) {
+	ch, rm := r.emptySnapshot(), r.emptySnapshot()
+	if !r.stepped {
+		ch.Elem().Set(reflect.ValueOf(r.Snapshot()).Elem())
+	} else if r.stepCounted {
+		counted := reflect.ValueOf(r.counted()).Elem()
 		for _, f := range r.fields {
-			if !f.clocked {
-				continue
-			}
-			it := cur.Elem().Field(f.index).MapRange()
+			it := counted.Field(f.index).MapRange()
 			for it.Next() {
 				ch.Elem().Field(f.index).SetMapIndex(it.Key(), it.Value())
 			}
 		}
-		changed, removed = ch.Interface().(*Snapshot), rm.Interface().(*Snapshot)
 	}
-
 	for ref := range r.touched {
-		if g := r.sums[ref.field][ref.key]; g.n == 0 {
+		f := r.fields[ref.field]
+		g := r.sums[ref.field][ref.key]
+		k := reflect.ValueOf(ref.key)
+		switch {
+		case g.n > 0:
+			ch.Elem().Field(f.index).SetMapIndex(k, r.value(f, g))
+			g.exported = true
+		case g.exported:
+			rm.Elem().Field(f.index).SetMapIndex(k, r.value(f, g))
+		}
+		if g.n == 0 {
 			delete(r.sums[ref.field], ref.key)
+		}
+	}
+	for fi, f := range r.fields {
+		if !f.clocked {
+			continue
+		}
+		for k, g := range r.sums[fi] {
+			ch.Elem().Field(f.index).SetMapIndex(reflect.ValueOf(k), r.value(f, g))
+			g.exported = true
 		}
 	}
 	clear(r.touched)
 	if r.stepCounted {
 		r.step, r.stepCounted = r.newStep(), false
 	}
-	r.prev = snap
-	return snap, changed, removed
+	r.stepped = true
+	return ch.Interface().(*Snapshot), rm.Interface().(*Snapshot)
 }

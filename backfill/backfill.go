@@ -25,7 +25,6 @@
 package backfill
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -184,12 +183,18 @@ func Write(ctx context.Context, w io.Writer, st Store, opts Options) (Stats, err
 	}
 	stats.Tickets, stats.Entries, stats.LoadDuration = len(h.tickets), h.entries, time.Since(began)
 
-	counting := &countingWriter{w: w}
-	out := bufio.NewWriterSize(counting, 1<<20)
 	exp, err := newExposition(opts.Labels)
 	if err != nil {
 		return stats, err
 	}
+	counting := &countingWriter{w: w}
+	out := newAsyncWriter(counting, 1<<20, 4)
+	closed := false
+	defer func() {
+		if !closed {
+			_ = out.Close()
+		}
+	}()
 	replay := aggregate.NewReplay(opts.Aggregate, order)
 	var (
 		cur *aggregate.Snapshot
@@ -227,7 +232,7 @@ func Write(ctx context.Context, w io.Writer, st Store, opts Options) (Stats, err
 			}
 			next++
 		}
-		_, changed, removed := replay.Step()
+		changed, removed := replay.Step()
 		now = time.UnixMilli(at).UTC()
 		if err := collect(removed, exp.remove); err != nil {
 			return stats, err
@@ -235,18 +240,17 @@ func Write(ctx context.Context, w io.Writer, st Store, opts Options) (Stats, err
 		if err := collect(changed, exp.update); err != nil {
 			return stats, err
 		}
-		n, err := exp.write(out, at)
-		if err != nil {
+		n := exp.write(out, at)
+		if err := out.failed(); err != nil {
 			return stats, err
 		}
 		stats.Samples += int64(n)
 		stats.MaxSeries = max(stats.MaxSeries, exp.series)
 		stats.Steps++
 	}
-	if _, err := out.WriteString("# EOF\n"); err != nil {
-		return stats, err
-	}
-	if err := out.Flush(); err != nil {
+	_, _ = out.WriteString("# EOF\n")
+	closed = true
+	if err := out.Close(); err != nil {
 		return stats, err
 	}
 	stats.Bytes = counting.n

@@ -1,7 +1,6 @@
 package backfill
 
 import (
-	"bufio"
 	"fmt"
 	"math"
 	"regexp"
@@ -24,7 +23,8 @@ type exposition struct {
 	series   int
 	metric   dto.Metric
 	labels   []labelPair
-	buf      []byte
+	buf      []byte // the series key being looked up
+	lbuf     []byte // the series' label pairs, rendered
 }
 
 type labelPair struct{ name, value string }
@@ -139,11 +139,11 @@ func (e *exposition) update(m prometheus.Metric) error {
 	if err := e.labelsOf(&e.metric); err != nil {
 		return fmt.Errorf("%s: %w", f.name, err)
 	}
-	key := e.key()
-	s := f.byKey[key]
+	e.key()
+	s := f.byKey[string(e.buf)] // no allocation for the lookup
 	if s == nil {
-		s = &series{key: key}
-		f.byKey[key] = s
+		s = &series{key: string(e.buf)}
+		f.byKey[s.key] = s
 		f.order = append(f.order, s)
 		f.unsorted = true
 		e.series++
@@ -165,9 +165,9 @@ func (e *exposition) remove(m prometheus.Metric) error {
 	if err := e.labelsOf(&e.metric); err != nil {
 		return err
 	}
-	key := e.key()
-	if s, ok := f.byKey[key]; ok {
-		delete(f.byKey, key)
+	e.key()
+	if s, ok := f.byKey[string(e.buf)]; ok {
+		delete(f.byKey, s.key)
 		f.order = slices.DeleteFunc(f.order, func(x *series) bool { return x == s })
 		e.series--
 	}
@@ -192,7 +192,8 @@ func (e *exposition) labelsOf(m *dto.Metric) error {
 	return nil
 }
 
-func (e *exposition) key() string {
+// key writes the identity of the series with e.labels into e.buf.
+func (e *exposition) key() {
 	e.buf = e.buf[:0]
 	for _, l := range e.labels {
 		e.buf = append(e.buf, l.name...)
@@ -200,7 +201,6 @@ func (e *exposition) key() string {
 		e.buf = append(e.buf, l.value...)
 		e.buf = append(e.buf, 0xff)
 	}
-	return string(e.buf)
 }
 
 // render writes m's samples into dst's buffers. Histogram and summary
@@ -209,14 +209,38 @@ func (e *exposition) key() string {
 // 2 keeps the label value as written, and only equal values make the
 // imported buckets the same series as the scraped ones.
 func (e *exposition) render(f *family, m *dto.Metric, dst [][]byte) [][]byte {
-	line := func(suffix, extraName string, extraValue float64, v float64) {
+	// The label pairs are written once per series, not once per bucket.
+	e.lbuf = e.lbuf[:0]
+	for i, l := range e.labels {
+		if i > 0 {
+			e.lbuf = append(e.lbuf, ',')
+		}
+		e.lbuf = append(e.lbuf, l.name...)
+		e.lbuf = append(e.lbuf, `="`...)
+		e.lbuf = appendEscaped(e.lbuf, l.value)
+		e.lbuf = append(e.lbuf, '"')
+	}
+	line := func(suffix, bound string, boundValue float64, v float64) {
 		var b []byte
 		if len(dst) < cap(dst) {
 			b = dst[:len(dst)+1][len(dst)][:0]
 		}
 		b = append(b, f.name...)
 		b = append(b, suffix...)
-		b = e.appendLabels(b, extraName, extraValue)
+		if len(e.lbuf) > 0 || bound != "" {
+			b = append(b, '{')
+			b = append(b, e.lbuf...)
+			if bound != "" {
+				if len(e.lbuf) > 0 {
+					b = append(b, ',')
+				}
+				b = append(b, bound...)
+				b = append(b, `="`...)
+				b = appendFloat(b, boundValue)
+				b = append(b, '"')
+			}
+			b = append(b, '}')
+		}
 		b = append(b, ' ')
 		b = appendFloat(b, v)
 		dst = append(dst, b)
@@ -249,34 +273,6 @@ func (e *exposition) render(f *family, m *dto.Metric, dst [][]byte) [][]byte {
 		line("_count", "", 0, float64(s.GetSampleCount()))
 	}
 	return dst
-}
-
-// appendLabels writes {a="x",b="y"} from e.labels, with extraName (le or
-// quantile) last when set.
-func (e *exposition) appendLabels(b []byte, extraName string, extraValue float64) []byte {
-	if len(e.labels) == 0 && extraName == "" {
-		return b
-	}
-	b = append(b, '{')
-	for i, l := range e.labels {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, l.name...)
-		b = append(b, `="`...)
-		b = appendEscaped(b, l.value)
-		b = append(b, '"')
-	}
-	if extraName != "" {
-		if len(e.labels) > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, extraName...)
-		b = append(b, `="`...)
-		b = appendFloat(b, extraValue)
-		b = append(b, '"')
-	}
-	return append(b, '}')
 }
 
 // appendEscaped escapes a label value or help text as OpenMetrics wants.
@@ -333,7 +329,7 @@ func appendTimestamp(b []byte, ms int64) []byte {
 
 // write writes every exported series with the timestamp at (ms) and
 // returns the number of samples.
-func (e *exposition) write(w *bufio.Writer, at int64) (int, error) {
+func (e *exposition) write(w *asyncWriter, at int64) int {
 	ts := appendTimestamp(nil, at)
 	n := 0
 	for _, f := range e.sorted {
@@ -344,18 +340,14 @@ func (e *exposition) write(w *bufio.Writer, at int64) (int, error) {
 			sort.Slice(f.order, func(i, j int) bool { return f.order[i].key < f.order[j].key })
 			f.unsorted = false
 		}
-		if _, err := w.Write(f.header); err != nil {
-			return n, err
-		}
+		_, _ = w.Write(f.header)
 		for _, s := range f.order {
 			for _, l := range s.lines {
 				_, _ = w.Write(l)
-				if _, err := w.Write(ts); err != nil {
-					return n, err
-				}
+				_, _ = w.Write(ts)
 				n++
 			}
 		}
 	}
-	return n, nil
+	return n
 }
