@@ -165,24 +165,56 @@ func steps(from, to time.Time, step time.Duration) []int64 {
 	return out
 }
 
-// Write replays st and streams the history to w, ending with "# EOF". opts
-// must come from Plan. A cancelled ctx stops it between steps, leaving the
-// output without "# EOF", which promtool refuses.
-func Write(ctx context.Context, w io.Writer, st Store, opts Options) (Stats, error) {
+// History is what a backfill reads of a store, loaded: the ledger entries
+// and ticket histories of the selected sources in a compact form (about
+// half a kilobyte per ticket) and the label order. Once loaded, the store
+// may be closed: the write that follows takes much longer than the load.
+type History struct {
+	h       *history
+	order   map[string][]string
+	opts    Options
+	loaded  time.Duration
+	written bool
+}
+
+// Load reads what a backfill of opts needs from st; opts must come from
+// Plan.
+func Load(st Store, opts Options) (*History, error) {
 	began := time.Now()
-	stats := Stats{From: opts.From, To: opts.To}
 	h, err := load(st, opts.Sources)
 	if err != nil {
-		return stats, err
+		return nil, err
 	}
 	// Read after the tickets: a commit in between can only append values,
 	// so every value the tickets carry has its place.
 	order, err := st.LabelOrder()
 	if err != nil {
-		return stats, err
+		return nil, err
 	}
-	stats.Tickets, stats.Entries, stats.LoadDuration = len(h.tickets), h.entries, time.Since(began)
+	return &History{h: h, order: order, opts: opts, loaded: time.Since(began)}, nil
+}
 
+// Write replays st and streams the history to w, ending with "# EOF". opts
+// must come from Plan. A cancelled ctx stops it between steps, leaving the
+// output without "# EOF", which promtool refuses.
+func Write(ctx context.Context, w io.Writer, st Store, opts Options) (Stats, error) {
+	hist, err := Load(st, opts)
+	if err != nil {
+		return Stats{From: opts.From, To: opts.To}, err
+	}
+	return hist.Write(ctx, w)
+}
+
+// Write streams the history to w, ending with "# EOF"; it can be called
+// once. A cancelled ctx stops it between steps, leaving the output without
+// "# EOF", which promtool refuses.
+func (hist *History) Write(ctx context.Context, w io.Writer) (Stats, error) {
+	opts, h := hist.opts, hist.h
+	stats := Stats{From: opts.From, To: opts.To, Tickets: len(h.tickets), Entries: len(h.entries), LoadDuration: hist.loaded}
+	if hist.written {
+		return stats, errors.New("a loaded history can be written once")
+	}
+	hist.written = true
 	exp, err := newExposition(opts.Labels)
 	if err != nil {
 		return stats, err
@@ -195,7 +227,7 @@ func Write(ctx context.Context, w io.Writer, st Store, opts Options) (Stats, err
 			_ = out.Close()
 		}
 	}()
-	replay := aggregate.NewReplay(opts.Aggregate, order)
+	replay := aggregate.NewReplay(opts.Aggregate, hist.order)
 	var (
 		cur *aggregate.Snapshot
 		now time.Time
@@ -220,17 +252,14 @@ func Write(ctx context.Context, w io.Writer, st Store, opts Options) (Stats, err
 		return firstErr
 	}
 
-	next := 0
+	var nextEntry, nextTransition int
 	instants := steps(opts.From, opts.To, opts.Step)
 	for _, at := range instants {
 		if err := ctx.Err(); err != nil {
 			return stats, err
 		}
-		for next < len(h.events) && h.events[next].at <= at {
-			if err := h.apply(replay, next); err != nil {
-				return stats, err
-			}
-			next++
+		if err := h.replayUntil(replay, at, &nextEntry, &nextTransition); err != nil {
+			return stats, err
 		}
 		changed, removed := replay.Step()
 		now = time.UnixMilli(at).UTC()
@@ -240,11 +269,10 @@ func Write(ctx context.Context, w io.Writer, st Store, opts Options) (Stats, err
 		if err := collect(changed, exp.update); err != nil {
 			return stats, err
 		}
-		n := exp.write(out, at)
+		stats.Samples += int64(exp.write(out, at))
 		if err := out.failed(); err != nil {
 			return stats, err
 		}
-		stats.Samples += int64(n)
 		stats.MaxSeries = max(stats.MaxSeries, exp.series)
 		stats.Steps++
 	}

@@ -188,7 +188,7 @@ func (e *exposition) labelsOf(m *dto.Metric) error {
 		}
 		e.labels = append(e.labels, x)
 	}
-	sort.Slice(e.labels, func(i, j int) bool { return e.labels[i].name < e.labels[j].name })
+	slices.SortFunc(e.labels, func(a, b labelPair) int { return strings.Compare(a.name, b.name) })
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -135,6 +136,10 @@ func (q backfillRequest) query() string {
 }
 
 func runBackfill(ctx context.Context, f flags, cfg *config.Config, b *backfillFlags, stdout, stderr io.Writer, logger *slog.Logger) int {
+	// kingpin hands a lone "-" over as "", so both mean standard output.
+	if b.out == "" {
+		b.out = "-"
+	}
 	now := time.Now()
 	opts, err := b.req.options(cfg, now)
 	if err != nil {
@@ -150,12 +155,25 @@ func runBackfill(ctx context.Context, f flags, cfg *config.Config, b *backfillFl
 		fmt.Fprintf(stderr, "%s backfill: %v\n", programName, err)
 		return 1
 	}
-	defer st.Close()
-	if opts, err = backfill.Plan(st, opts); err != nil {
+	opts, err = backfill.Plan(st, opts)
+	var hist *backfill.History
+	if err == nil {
+		warnStaleSources(st, cfg, opts, logger)
+		// The load turns every stored record into garbage while the
+		// store's memory map fills; a tighter GC during it keeps the peak
+		// (map plus heap) near the loaded history's size.
+		gc := debug.SetGCPercent(50)
+		hist, err = backfill.Load(st, opts)
+		debug.SetGCPercent(gc)
+	}
+	// Closed before the long write: its memory map is as large as the file.
+	if cerr := st.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		fmt.Fprintf(stderr, "%s backfill: %v\n", programName, err)
 		return 1
 	}
-	warnStaleSources(st, cfg, opts, logger)
 
 	w := stdout
 	var file *os.File
@@ -166,7 +184,7 @@ func runBackfill(ctx context.Context, f flags, cfg *config.Config, b *backfillFl
 		}
 		w = file
 	}
-	stats, err := backfill.Write(ctx, w, st, opts)
+	stats, err := hist.Write(ctx, w)
 	if file != nil {
 		if cerr := file.Close(); err == nil {
 			err = cerr

@@ -24,6 +24,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/common/model"
+
 	"github.com/servicedesk-exporter/servicedesk_exporter/config"
 	"github.com/servicedesk-exporter/servicedesk_exporter/internal/fakejira"
 	"github.com/servicedesk-exporter/servicedesk_exporter/pipeline"
@@ -74,7 +76,7 @@ func run() error {
 	}
 	bin := filepath.Join(o.work, "servicedesk_exporter")
 	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/servicedesk_exporter").CombinedOutput(); err != nil {
-		return fmt.Errorf("go build: %v\n%s", err, out)
+		return fmt.Errorf("go build: %w\n%s", err, out)
 	}
 	fmt.Printf("%d tickets over %d days, backfilled every %s up to %s; GOMAXPROCS of the child %d CPUs\n\n",
 		o.n, o.days, o.step, end.Format(time.RFC3339), numCPU())
@@ -190,10 +192,10 @@ func backfillOnce(o options, bin string, end time.Time, out string) (result, err
 	r := result{load1Before: load1()}
 	from := end.Add(-time.Duration(o.days) * 24 * time.Hour)
 	args := []string{"backfill", "--config.file=" + filepath.Join(o.work, "config.yaml"),
-		"--from", from.Format(time.RFC3339), "--to", end.Format(time.RFC3339), "--step", o.step.String(),
-		"--label", "instance=servicedesk-exporter:9811", "--out", out}
+		"--from", from.Format(time.RFC3339), "--to", end.Format(time.RFC3339), "--step", model.Duration(o.step).String(),
+		"--label", "instance=servicedesk-exporter:9811", "--out=" + out}
 	if out == "/dev/null" {
-		args[len(args)-1] = "-"
+		args[len(args)-1] = "--out=-"
 	}
 	cmd := exec.Command(bin, args...)
 	var stderr strings.Builder
@@ -208,7 +210,7 @@ func backfillOnce(o options, bin string, end time.Time, out string) (result, err
 	}
 	began := time.Now()
 	if err := cmd.Run(); err != nil {
-		return r, fmt.Errorf("%v: %v\n%s", cmd.Args, err, stderr.String())
+		return r, fmt.Errorf("%v: %w\n%s", cmd.Args, err, stderr.String())
 	}
 	r.wall = time.Since(began)
 	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
