@@ -21,6 +21,7 @@ type exposition struct {
 	families map[*prometheus.Desc]*family
 	sorted   []*family // exported families by name
 	series   int
+	ending   []ending // series written for the last time at this step
 	metric   dto.Metric
 	labels   []labelPair
 	buf      []byte // the series key being looked up
@@ -28,6 +29,11 @@ type exposition struct {
 }
 
 type labelPair struct{ name, value string }
+
+type ending struct {
+	f *family
+	s *series
+}
 
 type family struct {
 	name     string // the samples' name, as /metrics writes it
@@ -152,7 +158,12 @@ func (e *exposition) update(m prometheus.Metric) error {
 	return nil
 }
 
-// remove forgets m's series.
+// remove ends m's series. It is written once more, with the value 0, and
+// then dropped: Prometheus marks a series that leaves a scrape stale at
+// once, but OpenMetrics has no staleness marker, and without a last sample
+// the series' previous value would be seen for the 5-minute lookback —
+// counted twice in a sum with the series that took its tickets over. A 0 is
+// what the series adds to any sum once it has gone.
 func (e *exposition) remove(m prometheus.Metric) error {
 	f, err := e.familyOf(m)
 	if err != nil || f.excluded {
@@ -166,12 +177,46 @@ func (e *exposition) remove(m prometheus.Metric) error {
 		return err
 	}
 	e.key()
-	if s, ok := f.byKey[string(e.buf)]; ok {
-		delete(f.byKey, s.key)
-		f.order = slices.DeleteFunc(f.order, func(x *series) bool { return x == s })
+	s, ok := f.byKey[string(e.buf)]
+	if !ok {
+		return nil
+	}
+	zero(&e.metric)
+	s.lines = e.render(f, &e.metric, s.lines[:0])
+	e.ending = append(e.ending, ending{f, s})
+	return nil
+}
+
+// zero sets every value of m to 0.
+func zero(m *dto.Metric) {
+	switch {
+	case m.Counter != nil:
+		m.Counter.Value = new(float64)
+	case m.Gauge != nil:
+		m.Gauge.Value = new(float64)
+	case m.Untyped != nil:
+		m.Untyped.Value = new(float64)
+	case m.Histogram != nil:
+		m.Histogram.SampleCount, m.Histogram.SampleSum = new(uint64), new(float64)
+		for _, b := range m.Histogram.Bucket {
+			b.CumulativeCount = new(uint64)
+		}
+	case m.Summary != nil:
+		m.Summary.SampleCount, m.Summary.SampleSum = new(uint64), new(float64)
+		for _, q := range m.Summary.Quantile {
+			q.Value = new(float64)
+		}
+	}
+}
+
+// drop forgets the series that ended at the step just written.
+func (e *exposition) drop() {
+	for _, x := range e.ending {
+		delete(x.f.byKey, x.s.key)
+		x.f.order = slices.DeleteFunc(x.f.order, func(s *series) bool { return s == x.s })
 		e.series--
 	}
-	return nil
+	e.ending = e.ending[:0]
 }
 
 // labelsOf merges the metric's labels with the extra ones into e.labels.
@@ -349,5 +394,6 @@ func (e *exposition) write(w *asyncWriter, at int64) int {
 			}
 		}
 	}
+	e.drop()
 	return n
 }
