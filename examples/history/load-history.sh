@@ -43,10 +43,19 @@ if [ -e "$marker" ]; then
 	exit 0
 fi
 
+# fetch URL FILE: busybox and Debian have wget; curl where wget is missing.
+fetch() {
+	if command -v wget >/dev/null 2>&1; then
+		wget -q -O "$2" "$1"
+	else
+		curl -fsS -o "$2" "$1"
+	fi
+}
+
 # wait_for URL SECONDS: until URL answers 200.
 wait_for() {
 	n=0
-	until wget -q -O /dev/null "$1"; do
+	until fetch "$1" /dev/null 2>/dev/null; do
 		n=$((n + 1))
 		if [ "$n" -ge "$2" ]; then
 			echo "$1 did not answer within $2 s" >&2
@@ -66,8 +75,7 @@ rm -rf "$work"
 mkdir -p "$work/rules"
 
 echo "fetching the history from $from to $to (Unix seconds) every $STEP"
-wget -q -O "$work/history.om" \
-	"$EXPORTER_URL/-/backfill?from=$from&to=$to&step=$STEP&label=job=$JOB&label=instance=$INSTANCE"
+fetch "$EXPORTER_URL/-/backfill?from=$from&to=$to&step=$STEP&label=job=$JOB&label=instance=$INSTANCE" "$work/history.om"
 if [ "$(tail -c 6 "$work/history.om")" != "# EOF" ]; then
 	echo "the history is incomplete (no # EOF at its end)" >&2
 	exit 1
@@ -106,7 +114,9 @@ for pass in 1 2; do
 	# Moved in while no Prometheus runs on the directory; the next start
 	# loads them.
 	for block in "$work"/rules/*/; do
-		[ -e "$block/meta.json" ] && mv "$block" "$DATA_DIR/"
+		if [ -e "$block/meta.json" ]; then
+			mv "$block" "$DATA_DIR/"
+		fi
 	done
 done
 rm -rf "$work"
