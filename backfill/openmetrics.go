@@ -132,21 +132,30 @@ func openMetricsHeader(mf *dto.MetricFamily) []byte {
 	return append(b, '\n')
 }
 
-// update renders m, a series that is new or changed.
-func (e *exposition) update(m prometheus.Metric) error {
+// find reads m into e.metric and e.labels and returns its family and its
+// series, nil when it has none yet; a nil family is an excluded one.
+func (e *exposition) find(m prometheus.Metric) (*family, *series, error) {
 	f, err := e.familyOf(m)
 	if err != nil || f.excluded {
-		return err
+		return nil, nil, err
 	}
 	e.metric.Reset()
 	if err := m.Write(&e.metric); err != nil {
-		return err
+		return nil, nil, err
 	}
 	if err := e.labelsOf(&e.metric); err != nil {
-		return fmt.Errorf("%s: %w", f.name, err)
+		return nil, nil, fmt.Errorf("%s: %w", f.name, err)
 	}
 	e.key()
-	s := f.byKey[string(e.buf)] // no allocation for the lookup
+	return f, f.byKey[string(e.buf)], nil // no allocation for the lookup
+}
+
+// update renders m, a series that is new or changed.
+func (e *exposition) update(m prometheus.Metric) error {
+	f, s, err := e.find(m)
+	if f == nil {
+		return err
+	}
 	if s == nil {
 		s = &series{key: string(e.buf)}
 		f.byKey[s.key] = s
@@ -165,21 +174,9 @@ func (e *exposition) update(m prometheus.Metric) error {
 // counted twice in a sum with the series that took its tickets over. A 0 is
 // what the series adds to any sum once it has gone.
 func (e *exposition) remove(m prometheus.Metric) error {
-	f, err := e.familyOf(m)
-	if err != nil || f.excluded {
+	f, s, err := e.find(m)
+	if f == nil || s == nil {
 		return err
-	}
-	e.metric.Reset()
-	if err := m.Write(&e.metric); err != nil {
-		return err
-	}
-	if err := e.labelsOf(&e.metric); err != nil {
-		return err
-	}
-	e.key()
-	s, ok := f.byKey[string(e.buf)]
-	if !ok {
-		return nil
 	}
 	zero(&e.metric)
 	s.lines = e.render(f, &e.metric, s.lines[:0])
