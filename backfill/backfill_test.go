@@ -257,7 +257,7 @@ sources:
     type: demo
     lookback: 4d
     demo: { seed: 3, desks: [IT, HR, FAC, LEGAL], tickets_per_day: 800 }
-`), "test.yml")
+`), "test.yml", builtin.Registry())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -359,7 +359,7 @@ sources:
     jira: { url: %s, jql: "project in (IT, HR, FAC)", requests_per_second: 1000 }
     http_client:
       basic_auth: { username: %s, password: %s }
-`, srv.URL, fakejira.DefaultEmail, fakejira.DefaultAPIToken), "test.yml")
+`, srv.URL, fakejira.DefaultEmail, fakejira.DefaultAPIToken), "test.yml", builtin.Registry())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -145,7 +145,7 @@ func prepare(o options) (time.Time, error) {
 	if err := writeConfig(o, srv.URL); err != nil {
 		return end, err
 	}
-	cfg, err := config.Load(filepath.Join(o.work, "config.yaml"))
+	cfg, err := config.Load(filepath.Join(o.work, "config.yaml"), builtin.Registry())
 	if err != nil {
 		return end, err
 	}

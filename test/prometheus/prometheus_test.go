@@ -55,6 +55,8 @@ import (
 	"github.com/servicedesk-exporter/servicedesk_exporter/config"
 	"github.com/servicedesk-exporter/servicedesk_exporter/internal/exportertest"
 	"github.com/servicedesk-exporter/servicedesk_exporter/internal/fakejira"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/builtin"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/demo"
 )
 
 const (
@@ -143,7 +145,7 @@ func TestBackfillDashboardsAndRulesAgainstRealPrometheus(t *testing.T) {
 	exporterAddress := exportertest.FreeAddr(t)
 	prometheusAddress := exportertest.FreeAddr(t)
 	exporterConfig := writeExporterConfig(t, workDir, srv.URL)
-	cfg, err := config.Load(exporterConfig)
+	cfg, err := config.Load(exporterConfig, builtin.Registry())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +171,7 @@ func TestBackfillDashboardsAndRulesAgainstRealPrometheus(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		demoFacts := demoTickets(t, *cfg.Sources[0].Demo, exporterStarted.Add(-time.Duration(cfg.Sources[0].Lookback)).Add(time.Hour),
+		demoFacts := demoTickets(t, cfg.Sources[0].Settings.(demo.Config), exporterStarted.Add(-time.Duration(cfg.Sources[0].Lookback)).Add(time.Hour),
 			time.UnixMilli(int64(demoSynced*1000)))
 		for _, back := range []time.Duration{5 * time.Hour, 3 * time.Hour, 15 * time.Minute} {
 			at := exporterStarted.Add(-back).Truncate(historyStep)

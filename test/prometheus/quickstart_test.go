@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/servicedesk-exporter/servicedesk_exporter/config"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/builtin"
 )
 
 // TestQuickstartLoadsHistoryFirst checks by reading examples/ (no Docker
@@ -123,7 +124,7 @@ func TestQuickstartLoadsHistoryFirst(t *testing.T) {
 		t.Errorf("rules backfilled every %s, evaluated every %s", e, scrape.Global.EvaluationInterval)
 	}
 
-	cfg, err := config.Load(filepath.Join(root, "config.yaml"))
+	cfg, err := config.Load(filepath.Join(root, "config.yaml"), builtin.Registry())
 	if err != nil {
 		t.Fatal(err)
 	}
