@@ -225,3 +225,28 @@ func TestBackfillQueryDefaultsAndRoundTrip(t *testing.T) {
 		t.Errorf("defaults: %+v %v; want instance from the Host and a 5m step", got, err)
 	}
 }
+
+// TestBackfillEndpointIsBehindTheWebConfig: the history is as private as
+// /metrics, so basic auth guards it too, and the health listener does not
+// serve it.
+func TestBackfillEndpointIsBehindTheWebConfig(t *testing.T) {
+	const user, password = "prometheus", "s3cret-for-the-scraper"
+	webConfig := writeBasicAuthWebConfig(t, t.TempDir(), user, password)
+	healthAddr := exportertest.FreeAddr(t)
+	p := startExporterWith(t, []byte(backfillConfig), "--web.config.file="+webConfig, "--web.health-address="+healthAddr)
+	waitStatus(t, p, "http://"+healthAddr+"/-/ready", http.StatusOK)
+	query := "/-/backfill?step=1h&label=instance=sd:9811"
+	for _, tc := range []struct {
+		name, url, user string
+		want            int
+	}{
+		{"without credentials", "http://" + p.addr + query, "", http.StatusUnauthorized},
+		{"with credentials", "http://" + p.addr + query, user, http.StatusOK},
+		{"on the health listener", "http://" + healthAddr + query, user, http.StatusNotFound},
+	} {
+		code, body := status(t, http.MethodGet, tc.url, tc.user, password)
+		if code != tc.want || code == http.StatusOK && !strings.HasSuffix(body, "# EOF\n") {
+			t.Errorf("%s: %d (%d bytes), want %d", tc.name, code, len(body), tc.want)
+		}
+	}
+}
