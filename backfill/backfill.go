@@ -21,7 +21,9 @@
 // or before the instant, and its current labels from its last update on. A
 // ticket that has since left the scope counts as its history says until its
 // last update the exporter saw, and not after it: when it left is not
-// stored.
+// stored. A series that ends gets a last sample of 0: OpenMetrics cannot
+// mark it stale as a scrape does, and its last value would linger for
+// Prometheus' lookback otherwise.
 package backfill
 
 import (

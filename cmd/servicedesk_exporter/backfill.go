@@ -159,6 +159,10 @@ func runBackfill(ctx context.Context, f flags, cfg *config.Config, b *backfillFl
 	var hist *backfill.History
 	if err == nil {
 		warnStaleSources(st, cfg, opts, logger)
+		if opts.Step > backfill.DefaultStep {
+			logger.Warn("Prometheus looks back 5m for a sample by default (--query.lookback-delta): a longer step leaves gaps between samples",
+				"step", opts.Step)
+		}
 		// The load turns every stored record into garbage while the
 		// store's memory map fills; a tighter GC during it keeps the peak
 		// (map plus heap) near the loaded history's size.
@@ -204,7 +208,7 @@ func runBackfill(ctx context.Context, f flags, cfg *config.Config, b *backfillFl
 func logBackfill(logger *slog.Logger, msg, out string, s backfill.Stats) {
 	logger.Info(msg, "out", out, "from", s.From.Format(time.RFC3339Nano), "to", s.To.Format(time.RFC3339Nano),
 		"steps", s.Steps, "samples", s.Samples, "bytes", s.Bytes, "max_series", s.MaxSeries,
-		"tickets", s.Tickets, "entries", s.Entries)
+		"tickets", s.Tickets, "entries", s.Entries, "load", s.LoadDuration.Round(time.Millisecond))
 }
 
 // warnStaleSources says when a source's store ends before the backfill
