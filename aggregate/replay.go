@@ -313,6 +313,9 @@ func (r *Replay) counted() *Snapshot {
 	view.tickets = narrow(r.agg.tickets, r.step.tickets)
 	view.sla = narrow(r.agg.sla, r.step.sla)
 	view.sat = narrow(r.agg.sat, r.step.sat)
+	view.groups = narrow(r.agg.groups, r.step.groups)
+	view.teams = narrow(r.agg.teams, r.step.teams)
+	view.cross = narrow(r.agg.cross, r.step.cross)
 	return view.Build()
 }
 

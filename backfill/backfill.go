@@ -61,6 +61,13 @@ var Excluded = map[string]string{
 		"(the scope depends on the source's query and retention, and when a ticket left it is not recorded); " +
 		"like the other exporter-health series it starts when the exporter does",
 	"servicedesk_unassigned_open_tickets": "whether an open ticket was assigned at a past instant is not stored, only whether it is now",
+	// Tickets change teams while open, between counted events (escalation,
+	// reassignment), and when is not stored; desks, request types,
+	// priorities and customer groups rarely change while a ticket is open.
+	"servicedesk_team_open_tickets": "which team served an open ticket at a past instant is not stored: " +
+		"tickets are reassigned between counted events, and only the team of each event and the current one are known",
+	"servicedesk_team_tickets_awaiting_first_response": "as servicedesk_team_open_tickets",
+	"servicedesk_team_oldest_awaiting_first_response_seconds": "as servicedesk_team_open_tickets",
 	"servicedesk_sla_at_risk_open_tickets": "how much of a running SLA cycle's goal was used at a past instant is not stored " +
 		"(as for the breach gauge)",
 }
