@@ -66,7 +66,7 @@ var Excluded = map[string]string{
 	// priorities and customer groups rarely change while a ticket is open.
 	"servicedesk_team_open_tickets": "which team served an open ticket at a past instant is not stored: " +
 		"tickets are reassigned between counted events, and only the team of each event and the current one are known",
-	"servicedesk_team_tickets_awaiting_first_response": "as servicedesk_team_open_tickets",
+	"servicedesk_team_tickets_awaiting_first_response":        "as servicedesk_team_open_tickets",
 	"servicedesk_team_oldest_awaiting_first_response_seconds": "as servicedesk_team_open_tickets",
 	"servicedesk_sla_at_risk_open_tickets": "how much of a running SLA cycle's goal was used at a past instant is not stored " +
 		"(as for the breach gauge)",
