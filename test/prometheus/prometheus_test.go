@@ -383,7 +383,7 @@ type rangeSpec struct {
 }
 
 func checkPanelQuery(t *testing.T, api *prometheusAPI, deadline time.Time, board dashboardJSON, r rangeSpec, expr string) {
-	query, err := board.substitute(expr, r)
+	query, err := board.substituteRange(expr, r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -408,7 +408,7 @@ func checkVariable(t *testing.T, api *prometheusAPI, deadline time.Time, board d
 	if match == nil {
 		t.Fatalf("variable %s: query %q is not label_values(selector, label)", variable.Name, variable.Query)
 	}
-	selector, err := board.substitute(match[1], rangeSpec{span: querySpan, step: queryStep, rate: rateInterval})
+	selector, err := board.substituteRange(match[1], rangeSpec{span: querySpan, step: queryStep, rate: rateInterval})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -664,12 +664,30 @@ func (d dashboardJSON) allPanels() []panelJSON {
 // grafanaVariable matches $name and ${name}.
 var grafanaVariable = regexp.MustCompile(`\$\{?([a-zA-Z_][a-zA-Z0-9_]*)\}?`)
 
-// substitute replaces the dashboard's variables the way Grafana does when
+// substitute is substituteRange for a dashboard showing the last querySpan.
+func (d dashboardJSON) substitute(expr string) (string, error) {
+	return d.substituteRange(expr, lastSpan())
+}
+
+func lastSpan() rangeSpec {
+	return rangeSpec{end: time.Now(), span: querySpan, step: queryStep, rate: rateInterval}
+}
+
+// expectNumberInRange wants a number anywhere in the last querySpan.
+func (a *prometheusAPI) expectNumberInRange(promql string) error {
+	result, err := a.queryRange(promql, lastSpan())
+	if err != nil {
+		return err
+	}
+	return result.wantNumber()
+}
+
+// substituteRange replaces the dashboard's variables the way Grafana does when
 // "All" is selected (each variable's allValue regex), and the built-in range
 // variables as Grafana would for the range query r. A variable the
 // dashboard does not define is an error: Grafana would send it verbatim and
 // the panel would break.
-func (d dashboardJSON) substitute(expr string, r rangeSpec) (string, error) {
+func (d dashboardJSON) substituteRange(expr string, r rangeSpec) (string, error) {
 	values := map[string]string{
 		"__rate_interval": model.Duration(r.rate).String(),
 		"__interval":      model.Duration(r.step).String(),
