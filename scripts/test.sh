@@ -14,11 +14,13 @@ export PATH="$repo_root/tools/bin:$PATH"
 step() { printf '\n== %s\n' "$*"; }
 
 step "install test dependencies"
-if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
+# prometheus: promtool and a real server; curl: the backfill quickstart
+# script the Prometheus proof runs.
+if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null || ! command -v curl >/dev/null; then
 	sudo=""
 	[ "$(id -u)" -eq 0 ] || sudo="sudo"
 	$sudo apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends prometheus curl ca-certificates >/dev/null
 fi
 promtool --version | head -n 1
 # Request Tracker 5 (Debian) for the tests against a real RT server.
