@@ -468,12 +468,24 @@ func resolutionSet(it changelogItem) bool {
 // place, or Jira kept no record of the change. The resolution date says
 // when (at the last known change if it is earlier), so a done ticket with
 // a resolution date always has its resolution.
+//
+// A timeline that already holds a resolution and changed after the
+// resolution date is newer than the search copy the status and date came
+// from — the ticket was reopened between the search and the changelog
+// request — so it is trusted as it is: an entry added there would count a
+// resolution that never happened, for good.
 func endInDone(t *ticket.Ticket) {
 	if t.StatusCategory != ticket.CategoryDone || t.ResolvedAt.IsZero() || len(t.Transitions) == 0 {
 		return // without transitions ticket derives the resolution from ResolvedAt itself
 	}
 	last := t.Transitions[len(t.Transitions)-1]
 	if last.To == ticket.CategoryDone {
+		return
+	}
+	resolvedBefore := slices.ContainsFunc(t.Transitions, func(tr ticket.Transition) bool {
+		return tr.To == ticket.CategoryDone && tr.From != ticket.CategoryDone
+	})
+	if resolvedBefore && !t.ResolvedAt.After(last.At) {
 		return
 	}
 	at := t.ResolvedAt

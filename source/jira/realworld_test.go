@@ -325,6 +325,11 @@ func TestEndInDone(t *testing.T) {
 			[]ticket.Transition{tr(1, open, done), tr(2, done, open), tr(5, open, done)}},
 		{"resolution date before the last change", done, h(1), []ticket.Transition{tr(3, newCat, open)},
 			[]ticket.Transition{tr(3, newCat, open), tr(3, open, done)}},
+		// The search copy said done; the ticket was reopened before its
+		// changelog was read. Adding an entry would count a phantom
+		// resolution that stays counted after the next poll.
+		{"changelog newer than the search copy", done, h(1), []ticket.Transition{tr(1, open, done), tr(2, done, open)},
+			[]ticket.Transition{tr(1, open, done), tr(2, done, open)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
