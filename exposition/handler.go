@@ -1,34 +1,53 @@
 // Package exposition serves /metrics from one rendering shared by every
 // scrape within a second, so a burst of concurrent scrapers costs one
-// gather, encode and gzip instead of one each.
+// gather, encode and gzip instead of one each, and a scrape itself is a
+// copy of precomputed bytes.
 package exposition
 
 import (
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 )
 
 // RenderEvery bounds how often /metrics is rendered. The ticket families
 // only change when the store publishes a snapshot; the self-metrics (Go,
-// process, poller, API client) are at most this stale, which no 15–30 s
-// scrape interval can see.
+// process, poller, API client) are at most this stale (plus one rendering),
+// which no 15–30 s scrape interval can see.
 const RenderEvery = time.Second
 
+// offered are the formats served, in the order of preference used when an
+// Accept header allows several: OpenMetrics as Prometheus asks for it, then
+// the classic text format, which is also the answer to anything else
+// (protobuf included).
+var offered = []expfmt.Format{expfmt.FmtOpenMetrics_1_0_0, expfmt.FmtOpenMetrics_0_0_1, expfmt.FmtText}
+
+// maxFormats bounds the encodings kept per rendering: every offered format
+// times the name escaping schemes an Accept header can ask for.
+const maxFormats = 16
+
 // Handler serves /metrics from one rendering shared by every scrape within
-// RenderEvery (or until the ticket data changes).
-// Gathering, text encoding and gzip cost ~5 ms of CPU per render; repeated
-// per scrape, 50 concurrent scrapers on 2 cores queued for hundreds of
-// milliseconds (BENCHMARKS.md). Rendering once keeps a scrape's cost at a
-// copy of bytes, whatever the number of scrapers.
+// RenderEvery (or until the exposed data changes).
+//
+// Gathering, encoding and gzip cost milliseconds of CPU per rendering;
+// repeated per scrape, 50 concurrent scrapers on 2 cores queued for hundreds
+// of milliseconds (BENCHMARKS.md). Rendering once and keeping every
+// negotiated format as finished bytes — plain and gzip, with their headers
+// — keeps a scrape's cost at a header lookup and one write. Only a scrape
+// that sees new data waits for the rendering; when a rendering is merely
+// older than RenderEvery, one scrape renders again and the others are served
+// the previous one meanwhile.
 type Handler struct {
 	gatherer prometheus.Gatherer
 	version  func() any // changes when the exposed data changes
@@ -36,11 +55,32 @@ type Handler struct {
 	logger   *slog.Logger
 	inflight chan struct{} // nil: no limit
 
-	mu       sync.Mutex
-	rendered time.Time
-	forData  any
-	plain    []byte
-	gzipped  []byte
+	latest atomic.Pointer[rendering]
+	// renderMu admits one rendering at a time.
+	renderMu sync.Mutex
+
+	negotiated      sync.Map // Accept header → expfmt.Format
+	negotiatedCount atomic.Int32
+}
+
+// rendering is one gather, encoded lazily into each format asked for.
+type rendering struct {
+	at   time.Time
+	data any
+	mfs  []*dto.MetricFamily
+
+	mu      sync.Mutex
+	formats map[expfmt.Format]*encoding
+}
+
+// encoding is one format of a rendering as it goes on the wire. The header
+// slices are shared by every response and never appended to (len == cap).
+type encoding struct {
+	once                 sync.Once
+	err                  error
+	contentType          []string
+	plain, gzipped       []byte
+	plainLen, gzippedLen []string
 }
 
 // NewHandler serves what g gathers. version returns a comparable value that
@@ -56,7 +96,10 @@ func NewHandler(g prometheus.Gatherer, version func() any, maxInFlight int, logg
 	return c
 }
 
-var textContentType = string(expfmt.NewFormat(expfmt.TypeTextPlain))
+var (
+	varyAcceptEncoding = []string{"Accept, Accept-Encoding"}
+	gzipEncoding       = []string{"gzip"}
+)
 
 func (c *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if c.inflight != nil {
@@ -68,68 +111,159 @@ func (c *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	plain, gzipped, err := c.current()
+	rd, err := c.current()
 	if err != nil {
 		http.Error(w, "gathering metrics failed: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
-	body := plain
-	w.Header().Set("Content-Type", textContentType)
-	w.Header().Add("Vary", "Accept-Encoding")
-	if acceptsGzip(r) {
-		w.Header().Set("Content-Encoding", "gzip")
-		body = gzipped
+	enc, err := rd.encoded(c.negotiate(r.Header.Get("Accept")))
+	if err != nil {
+		http.Error(w, "encoding metrics failed: "+err.Error(), http.StatusInternalServerError)
+		return
 	}
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	h := w.Header()
+	h["Content-Type"] = enc.contentType
+	h["Vary"] = varyAcceptEncoding
+	body, length := enc.plain, enc.plainLen
+	if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		h["Content-Encoding"] = gzipEncoding
+		body, length = enc.gzipped, enc.gzippedLen
+	}
+	h["Content-Length"] = length
 	if r.Method == http.MethodHead {
 		return
 	}
 	_, _ = w.Write(body)
 }
 
-// current returns the rendering for now, rendering again when it is older
-// than RenderEvery or the ticket data changed. Concurrent callers wait for
-// one rendering instead of each doing it.
-func (c *Handler) current() ([]byte, []byte, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+// current returns the rendering to serve now. A scrape that sees new data
+// waits for its rendering (one at a time, shared by all waiting scrapes);
+// when the rendering is only older than RenderEvery, the first scrape to
+// notice renders again and the others keep getting the previous one.
+func (c *Handler) current() (*rendering, error) {
 	now, data := c.now(), c.version()
-	if c.plain != nil && data == c.forData && now.Sub(c.rendered) < RenderEvery {
-		return c.plain, c.gzipped, nil
+	if rd := c.latest.Load(); rd != nil && rd.data == data {
+		if now.Sub(rd.at) < RenderEvery || !c.renderMu.TryLock() {
+			return rd, nil
+		}
+	} else {
+		c.renderMu.Lock()
+	}
+	defer c.renderMu.Unlock()
+	// Another scrape may have rendered while this one waited.
+	if rd := c.latest.Load(); rd != nil && rd.data == data && now.Sub(rd.at) < RenderEvery {
+		return rd, nil
 	}
 	mfs, err := c.gatherer.Gather()
 	if err != nil {
 		if len(mfs) == 0 {
-			return nil, nil, err
+			return nil, err
 		}
 		// Serve what could be gathered, as promhttp's ContinueOnError does.
 		c.logger.Error("some metrics could not be gathered", "err", err)
 	}
+	rd := &rendering{at: now, data: data, mfs: mfs, formats: make(map[expfmt.Format]*encoding, 2)}
+	// The text format is what most scrapers take; encode it now, while
+	// this scrape holds the rendering anyway, rather than in a later one.
+	if _, err := rd.encoded(c.negotiate("")); err != nil {
+		return nil, err
+	}
+	c.latest.Store(rd)
+	return rd, nil
+}
+
+// encoded returns f's bytes, encoding them on first use; concurrent first
+// uses wait for one encoding.
+func (rd *rendering) encoded(f expfmt.Format) (*encoding, error) {
+	rd.mu.Lock()
+	enc, ok := rd.formats[f]
+	if !ok {
+		if len(rd.formats) >= maxFormats {
+			// Unreachable with the offered formats and escaping schemes.
+			rd.mu.Unlock()
+			return nil, errors.New("too many formats asked for")
+		}
+		enc = &encoding{}
+		rd.formats[f] = enc
+	}
+	rd.mu.Unlock()
+	enc.once.Do(func() { enc.err = enc.encode(rd.mfs, f) })
+	return enc, enc.err
+}
+
+func (e *encoding) encode(mfs []*dto.MetricFamily, f expfmt.Format) error {
 	var plain bytes.Buffer
-	enc := expfmt.NewEncoder(&plain, expfmt.NewFormat(expfmt.TypeTextPlain))
+	enc := expfmt.NewEncoder(&plain, f)
 	for _, mf := range mfs {
 		if err := enc.Encode(mf); err != nil {
-			return nil, nil, err
+			return err
+		}
+	}
+	if closer, ok := enc.(expfmt.Closer); ok {
+		// OpenMetrics ends with "# EOF".
+		if err := closer.Close(); err != nil {
+			return err
 		}
 	}
 	var gz bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
+	// Rendered once and sent many times: compression level is worth it.
+	zw, _ := gzip.NewWriterLevel(&gz, gzip.DefaultCompression)
 	if _, err := zw.Write(plain.Bytes()); err != nil {
-		return nil, nil, err
+		return err
 	}
 	if err := zw.Close(); err != nil {
-		return nil, nil, err
+		return err
 	}
-	c.rendered, c.forData, c.plain, c.gzipped = now, data, plain.Bytes(), gz.Bytes()
-	return c.plain, c.gzipped, nil
+	e.contentType = []string{string(f)}
+	e.plain, e.gzipped = plain.Bytes(), gz.Bytes()
+	e.plainLen, e.gzippedLen = []string{strconv.Itoa(len(e.plain))}, []string{strconv.Itoa(len(e.gzipped))}
+	return nil
 }
 
-func acceptsGzip(r *http.Request) bool {
-	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
-		enc, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.EqualFold(strings.TrimSpace(enc), "gzip") && strings.ReplaceAll(strings.TrimSpace(params), " ", "") != "q=0" {
-			return true
+// maxNegotiated bounds the Accept headers whose negotiated format is kept.
+const maxNegotiated = 64
+
+// negotiate picks the format for an Accept header: OpenMetrics when asked
+// for, else the text format (also without an Accept header). Scrapers send
+// the same few headers again and again, and parsing one costs more than the
+// rest of a scrape, so the answers are kept.
+func (c *Handler) negotiate(accept string) expfmt.Format {
+	if f, ok := c.negotiated.Load(accept); ok {
+		return f.(expfmt.Format)
+	}
+	f := expfmt.NegotiateAccept(http.Header{"Accept": {accept}}, offered...)
+	if c.negotiatedCount.Load() < maxNegotiated && c.negotiatedCount.Add(1) <= maxNegotiated {
+		c.negotiated.Store(accept, f)
+	}
+	return f
+}
+
+// acceptsGzip reads an Accept-Encoding header: gzip listed without q=0.
+func acceptsGzip(header string) bool {
+	for header != "" {
+		var part string
+		part, header, _ = strings.Cut(header, ",")
+		enc, params, _ := strings.Cut(part, ";")
+		enc = strings.TrimSpace(enc)
+		if !strings.EqualFold(enc, "gzip") {
+			continue
 		}
+		return !zeroQuality(params)
+	}
+	return false
+}
+
+// zeroQuality reports a q parameter of 0 (q=0, q=0.0, q=0.000).
+func zeroQuality(params string) bool {
+	for params != "" {
+		var p string
+		p, params, _ = strings.Cut(params, ";")
+		name, value, ok := strings.Cut(strings.TrimSpace(p), "=")
+		if !ok || !strings.EqualFold(strings.TrimSpace(name), "q") {
+			continue
+		}
+		q, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		return err == nil && q == 0
 	}
 	return false
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -49,13 +50,34 @@ func newTestExposition(t *testing.T, maxInFlight int) (*Handler, *countingGather
 
 func scrape(t *testing.T, h http.Handler, method, acceptEncoding string) *httptest.ResponseRecorder {
 	t.Helper()
+	return scrapeAccepting(t, h, method, "", acceptEncoding)
+}
+
+func scrapeAccepting(t *testing.T, h http.Handler, method, accept, acceptEncoding string) *httptest.ResponseRecorder {
+	t.Helper()
 	req := httptest.NewRequest(method, "/metrics", nil)
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
 	if acceptEncoding != "" {
 		req.Header.Set("Accept-Encoding", acceptEncoding)
 	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	return rec
+}
+
+func gunzip(t *testing.T, b []byte) []byte {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 func TestExpositionRendersOncePerSecondAndSnapshot(t *testing.T) {
@@ -140,3 +162,189 @@ func TestExpositionGatherFailure(t *testing.T) {
 		t.Fatalf("failed gather: %d %q", rec.Code, rec.Body.String())
 	}
 }
+
+// Prometheus's own Accept headers: the default scrape protocols (OpenMetrics
+// first), then a server configured for the classic text format only.
+const (
+	prometheusAccept = "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1"
+	textOnlyAccept   = "text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+)
+
+func TestExpositionNegotiatesFormats(t *testing.T) {
+	e, g, _, _ := newTestExposition(t, 0)
+	for _, tc := range []struct {
+		name, accept string
+		contentType  string // prefix
+		want         []string
+		eof          bool
+	}{
+		{"no Accept", "", "text/plain; version=0.0.4", []string{"# TYPE servicedesk_test_total counter", "servicedesk_test_total 3"}, false},
+		{"text only", textOnlyAccept, "text/plain; version=0.0.4", []string{"servicedesk_test_total 3"}, false},
+		{"Prometheus default", prometheusAccept, "application/openmetrics-text; version=1.0.0", []string{"# TYPE servicedesk_test counter", "servicedesk_test_total 3.0"}, true},
+		{"OpenMetrics 0.0.1", "application/openmetrics-text; version=0.0.1", "application/openmetrics-text; version=0.0.1", []string{"servicedesk_test_total 3.0"}, true},
+		{"protobuf only: text instead", "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited", "text/plain; version=0.0.4", []string{"servicedesk_test_total 3"}, false},
+		{"anything: text", "*/*", "text/plain; version=0.0.4", []string{"servicedesk_test_total 3"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			plain := scrapeAccepting(t, e, http.MethodGet, tc.accept, "")
+			zipped := scrapeAccepting(t, e, http.MethodGet, tc.accept, "gzip")
+			if ct := plain.Header().Get("Content-Type"); !strings.HasPrefix(ct, tc.contentType) {
+				t.Fatalf("Content-Type %q, want %q…", ct, tc.contentType)
+			}
+			if zipped.Header().Get("Content-Type") != plain.Header().Get("Content-Type") || zipped.Header().Get("Content-Encoding") != "gzip" {
+				t.Fatalf("gzip response headers %v differ from the plain %v", zipped.Header(), plain.Header())
+			}
+			body := plain.Body.String()
+			for _, w := range tc.want {
+				if !strings.Contains(body, w+"\n") {
+					t.Errorf("body lacks %q:\n%s", w, body)
+				}
+			}
+			if got := strings.HasSuffix(body, "# EOF\n"); got != tc.eof {
+				t.Errorf("ends with # EOF: %v, want %v:\n%s", got, tc.eof, body)
+			}
+			if !bytes.Equal(gunzip(t, zipped.Body.Bytes()), plain.Body.Bytes()) {
+				t.Error("gzip body differs from the plain one")
+			}
+			if n := plain.Header().Get("Content-Length"); n != strconv.Itoa(plain.Body.Len()) {
+				t.Errorf("Content-Length %s for %d bytes", n, plain.Body.Len())
+			}
+			if !strings.Contains(plain.Header().Get("Vary"), "Accept") {
+				t.Errorf("Vary %q does not name Accept", plain.Header().Get("Vary"))
+			}
+		})
+	}
+	if n := g.calls.Load(); n != 1 {
+		t.Errorf("every format came from one gather: %d gathers", n)
+	}
+}
+
+func TestExpositionGzipNegotiation(t *testing.T) {
+	e, _, _, _ := newTestExposition(t, 0)
+	for _, tc := range []struct {
+		header string
+		gzip   bool
+	}{
+		{"", false},
+		{"gzip", true},
+		{"GZIP", true},
+		{"br, gzip;q=0.5", true},
+		{"deflate, gzip ; q=1.0", true},
+		{"gzip;q=0", false},
+		{"gzip; q=0.000", false},
+		{"identity", false},
+		{"x-gzip2", false},
+	} {
+		rec := scrape(t, e, http.MethodGet, tc.header)
+		if got := rec.Header().Get("Content-Encoding") == "gzip"; got != tc.gzip {
+			t.Errorf("Accept-Encoding %q: gzip %v, want %v", tc.header, got, tc.gzip)
+		}
+	}
+}
+
+// blockingGatherer holds a gather until released, to catch scrapes waiting
+// on a rendering.
+type blockingGatherer struct {
+	countingGatherer
+	block chan struct{} // nil: no blocking
+}
+
+func (g *blockingGatherer) Gather() ([]*dto.MetricFamily, error) {
+	if g.block != nil {
+		<-g.block
+	}
+	return g.countingGatherer.Gather()
+}
+
+func TestExpositionServesThePreviousRenderingWhileRenderingByAge(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	c := prometheus.NewCounter(prometheus.CounterOpts{Name: "servicedesk_test_total", Help: "Test counter."})
+	reg.MustRegister(c)
+	g := &blockingGatherer{countingGatherer: countingGatherer{reg: reg}}
+	version := new(atomic.Int32)
+	var now atomic.Pointer[time.Time]
+	start := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	now.Store(&start)
+	e := NewHandler(g, func() any { return version.Load() }, 0, promslog.NewNopLogger())
+	e.now = func() time.Time { return *now.Load() }
+
+	first := scrape(t, e, http.MethodGet, "").Body.String()
+	c.Inc()
+	later := start.Add(RenderEvery)
+	now.Store(&later)
+	g.block = make(chan struct{})
+	rendering := make(chan string)
+	go func() { rendering <- scrape(t, e, http.MethodGet, "").Body.String() }()
+	// Wait until that scrape holds the rendering (it blocks in Gather).
+	for deadline := time.Now().Add(10 * time.Second); e.renderMu.TryLock(); {
+		e.renderMu.Unlock()
+		if time.Now().After(deadline) {
+			t.Fatal("the scrape after RenderEvery never started rendering")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	// While that scrape renders, others get the previous rendering at once.
+	for range 5 {
+		if got := scrape(t, e, http.MethodGet, "").Body.String(); got != first {
+			t.Fatalf("scrape during a rendering by age got %q, want the previous %q", got, first)
+		}
+	}
+	close(g.block)
+	if got := <-rendering; got == first || !strings.Contains(got, "servicedesk_test_total 1") {
+		t.Fatalf("the rendering scrape got %q", got)
+	}
+	if got := scrape(t, e, http.MethodGet, "").Body.String(); !strings.Contains(got, "servicedesk_test_total 1") {
+		t.Fatalf("after the rendering: %q", got)
+	}
+}
+
+func TestExpositionNewDataIsNeverServedStale(t *testing.T) {
+	e, g, version, _ := newTestExposition(t, 0)
+	scrape(t, e, http.MethodGet, "")
+	g.reg.MustRegister(prometheus.NewGauge(prometheus.GaugeOpts{Name: "servicedesk_new_gauge", Help: "Appears with the new data."}))
+	*version = 1 // a poll finished: every scrape from now on must show it
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			for _, accept := range []string{"", prometheusAccept} {
+				if body := scrapeAccepting(t, e, http.MethodGet, accept, "").Body.String(); !strings.Contains(body, "servicedesk_new_gauge") {
+					t.Errorf("scrape after new data (Accept %q) served the old rendering", accept)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := g.calls.Load(); n != 2 {
+		t.Errorf("%d gathers, want 2 (one per data version)", n)
+	}
+}
+
+// BenchmarkScrapeCached is a scrape served from a rendering: what 50
+// concurrent scrapers each pay (BENCHMARKS.md).
+func BenchmarkScrapeCached(b *testing.B) {
+	reg := prometheus.NewRegistry()
+	for i := range 200 {
+		c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "servicedesk_bench_" + strconv.Itoa(i) + "_total", Help: "Bench."}, []string{"desk"})
+		for _, d := range []string{"IT", "HR", "FAC"} {
+			c.WithLabelValues(d).Add(float64(i))
+		}
+		reg.MustRegister(c)
+	}
+	e := NewHandler(reg, func() any { return 0 }, 0, promslog.NewNopLogger())
+	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	req.Header.Set("Accept", prometheusAccept)
+	req.Header.Set("Accept-Encoding", "gzip")
+	w := &discardWriter{header: http.Header{}}
+	e.ServeHTTP(w, req)
+	b.ReportAllocs()
+	for b.Loop() {
+		clear(w.header)
+		e.ServeHTTP(w, req)
+	}
+}
+
+type discardWriter struct{ header http.Header }
+
+func (d *discardWriter) Header() http.Header         { return d.header }
+func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (d *discardWriter) WriteHeader(int)             {}
