@@ -322,7 +322,7 @@ func (c *Client) Do(ctx context.Context, req Request, out any) error {
 			if out == nil || len(bytes.TrimSpace(body)) == 0 {
 				return nil
 			}
-			if err := json.Unmarshal(body, out); err != nil {
+			if err := decodeBody(body, out); err != nil {
 				return fmt.Errorf("decode %s response: %w", req.Endpoint, err)
 			}
 			return nil
@@ -355,6 +355,21 @@ func (c *Client) Do(ctx context.Context, req Request, out any) error {
 		}
 	}
 	return fmt.Errorf("giving up after %d retries: %w", c.maxRetries, lastErr)
+}
+
+// BodyDecoder is implemented by response types that decode a body
+// themselves rather than through json.Unmarshal: a search page split into
+// raw tickets without copying them, say. The body is not used by the client
+// after DecodeBody returns, so the decoder may keep slices of it.
+type BodyDecoder interface {
+	DecodeBody(body []byte) error
+}
+
+func decodeBody(body []byte, out any) error {
+	if d, ok := out.(BodyDecoder); ok {
+		return d.DecodeBody(body)
+	}
+	return json.Unmarshal(body, out)
 }
 
 // path is the request path as errors show it: from the root, no query.

@@ -340,6 +340,32 @@ func TestUndecodableAnswerIsAnError(t *testing.T) {
 	}
 }
 
+// rawBody records the body it was handed and can refuse it.
+type rawBody struct {
+	got    []byte
+	refuse error
+}
+
+func (r *rawBody) DecodeBody(body []byte) error {
+	r.got = body
+	return r.refuse
+}
+
+func TestBodyDecoderGetsTheBodyAsSent(t *testing.T) {
+	const body = ` {"issues": [1, 2]} `
+	env := newClientEnv(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, body)
+	}), nil)
+	var out rawBody
+	if err := env.client.Do(context.Background(), getMyself, &out); err != nil || string(out.got) != body {
+		t.Fatalf("DecodeBody got %q (%v), want the body %q", out.got, err, body)
+	}
+	refused := &rawBody{refuse: errors.New("not a page")}
+	if err := env.client.Do(context.Background(), getMyself, refused); err == nil || !strings.Contains(err.Error(), "decode myself response: not a page") {
+		t.Fatalf("error = %v, want the decoder's error naming the endpoint", err)
+	}
+}
+
 // TestAttemptTimeout uses real time: an attempt that hangs is cut at the
 // timeout, counted as a transport error and retried.
 func TestAttemptTimeout(t *testing.T) {

@@ -65,7 +65,7 @@ func (p *pending) Ticket() *ticket.Ticket { return &p.t }
 // unexpected shape is an error: the caller skips that ticket, not the page.
 func decodeIssue(st *site, raw json.RawMessage) (*pending, error) {
 	var is rawIssue
-	if err := json.Unmarshal(raw, &is); err != nil {
+	if err := is.decodeBody(raw); err != nil {
 		return nil, fmt.Errorf("decode issue: %w", err)
 	}
 	if is.ID == "" {
@@ -208,7 +208,7 @@ func (r *fieldReader) read(name string, out any) bool {
 	if !ok || len(raw) == 0 || string(bytes.TrimSpace(raw)) == "null" {
 		return false
 	}
-	if err := json.Unmarshal(raw, out); err != nil {
+	if err := unmarshalFast(raw, out); err != nil {
 		r.fail(name, err)
 		return false
 	}

@@ -1,0 +1,441 @@
+package jira
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// A search page is half a megabyte of JSON, and encoding/json walked every
+// byte of it six times on its way to ticket facts: validating and splitting
+// the page into issues, validating and splitting each issue into fields,
+// then validating and decoding each field. The walks here validate and
+// split in one pass with a byte loop instead of the library's per-byte
+// state machine; only the values the adapter reads are handed to
+// encoding/json. They accept exactly what json.Valid accepts (FuzzScanner
+// holds them to that) and split objects the way json.Unmarshal fills a
+// map[string]json.RawMessage: values are the member's bytes without the
+// surrounding white space, the last of duplicate keys wins.
+
+// maxNesting is encoding/json's nesting limit.
+const maxNesting = 10000
+
+// syntaxError is invalid JSON at an offset of the document.
+type syntaxError struct {
+	msg    string
+	offset int
+}
+
+func (e *syntaxError) Error() string {
+	return fmt.Sprintf("invalid JSON at offset %d: %s", e.offset, e.msg)
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && isSpace(data[i]) {
+		i++
+	}
+	return i
+}
+
+// scanValue validates the value starting at data[i] (no leading space) and
+// returns the offset just after it.
+func scanValue(data []byte, i, depth int) (int, error) {
+	if i >= len(data) {
+		return i, &syntaxError{"unexpected end of input", i}
+	}
+	switch c := data[i]; {
+	case c == '"':
+		return scanString(data, i)
+	case c == '{':
+		return scanObject(data, i, depth+1, nil)
+	case c == '[':
+		return scanArray(data, i, depth+1, nil)
+	case c == '-' || (c >= '0' && c <= '9'):
+		return scanNumber(data, i)
+	case c == 't':
+		return scanLiteral(data, i, "true")
+	case c == 'f':
+		return scanLiteral(data, i, "false")
+	case c == 'n':
+		return scanLiteral(data, i, "null")
+	default:
+		return i, &syntaxError{fmt.Sprintf("unexpected %q looking for a value", c), i}
+	}
+}
+
+func scanLiteral(data []byte, i int, lit string) (int, error) {
+	if len(data)-i < len(lit) || string(data[i:i+len(lit)]) != lit {
+		return i, &syntaxError{"invalid literal", i}
+	}
+	return i + len(lit), nil
+}
+
+// scanString validates the string starting at data[i] == '"'.
+func scanString(data []byte, i int) (int, error) {
+	start := i
+	i++
+	for i < len(data) {
+		c := data[i]
+		switch {
+		case c == '"':
+			return i + 1, nil
+		case c == '\\':
+			if i+1 >= len(data) {
+				return i, &syntaxError{"unexpected end of input in string", start}
+			}
+			switch data[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if len(data)-i < 6 {
+					return i, &syntaxError{"unexpected end of input in string escape", i}
+				}
+				for _, h := range data[i+2 : i+6] {
+					if !isHex(h) {
+						return i, &syntaxError{"invalid \\u escape", i}
+					}
+				}
+				i += 6
+			default:
+				return i, &syntaxError{"invalid escape", i}
+			}
+		case c < 0x20:
+			return i, &syntaxError{"control character in string", i}
+		default:
+			i++
+		}
+	}
+	return i, &syntaxError{"unexpected end of input in string", start}
+}
+
+func isHex(c byte) bool {
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// scanNumber validates -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func scanNumber(data []byte, i int) (int, error) {
+	start := i
+	if data[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(data) && data[i] == '0':
+		i++
+	case i < len(data) && data[i] >= '1' && data[i] <= '9':
+		for i < len(data) && isDigit(data[i]) {
+			i++
+		}
+	default:
+		return i, &syntaxError{"invalid number", start}
+	}
+	if i < len(data) && data[i] == '.' {
+		i++
+		if i >= len(data) || !isDigit(data[i]) {
+			return i, &syntaxError{"invalid number", start}
+		}
+		for i < len(data) && isDigit(data[i]) {
+			i++
+		}
+	}
+	if i < len(data) && (data[i] == 'e' || data[i] == 'E') {
+		i++
+		if i < len(data) && (data[i] == '+' || data[i] == '-') {
+			i++
+		}
+		if i >= len(data) || !isDigit(data[i]) {
+			return i, &syntaxError{"invalid number", start}
+		}
+		for i < len(data) && isDigit(data[i]) {
+			i++
+		}
+	}
+	return i, nil
+}
+
+// visitFunc scans the value at data[at] itself, e.g. to split it further,
+// and returns the offset just after it.
+type visitFunc func(data []byte, at, depth int) (int, error)
+
+// scanObject validates the object starting at data[i] == '{'. member, when
+// not nil, is called for each member with the key's raw bytes (between the
+// quotes) and scans the value; nil means validate it.
+func scanObject(data []byte, i, depth int, member func(key []byte, data []byte, at, depth int) (int, error)) (int, error) {
+	if depth > maxNesting {
+		return i, &syntaxError{"exceeded max depth", i}
+	}
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == '}' {
+		return i + 1, nil
+	}
+	for {
+		if i >= len(data) || data[i] != '"' {
+			return i, &syntaxError{"expected a member name", i}
+		}
+		keyEnd, err := scanString(data, i)
+		if err != nil {
+			return keyEnd, err
+		}
+		key := data[i+1 : keyEnd-1]
+		i = skipSpace(data, keyEnd)
+		if i >= len(data) || data[i] != ':' {
+			return i, &syntaxError{"expected ':' after a member name", i}
+		}
+		i = skipSpace(data, i+1)
+		if member != nil {
+			i, err = member(key, data, i, depth)
+		} else {
+			i, err = scanValue(data, i, depth)
+		}
+		if err != nil {
+			return i, err
+		}
+		i = skipSpace(data, i)
+		if i >= len(data) {
+			return i, &syntaxError{"unexpected end of input in object", i}
+		}
+		switch data[i] {
+		case ',':
+			i = skipSpace(data, i+1)
+		case '}':
+			return i + 1, nil
+		default:
+			return i, &syntaxError{"expected ',' or '}' in object", i}
+		}
+	}
+}
+
+// scanArray validates the array starting at data[i] == '['. element, when
+// not nil, scans each element; nil means validate it.
+func scanArray(data []byte, i, depth int, element visitFunc) (int, error) {
+	if depth > maxNesting {
+		return i, &syntaxError{"exceeded max depth", i}
+	}
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == ']' {
+		return i + 1, nil
+	}
+	for {
+		var err error
+		if element != nil {
+			i, err = element(data, i, depth)
+		} else {
+			i, err = scanValue(data, i, depth)
+		}
+		if err != nil {
+			return i, err
+		}
+		i = skipSpace(data, i)
+		if i >= len(data) {
+			return i, &syntaxError{"unexpected end of input in array", i}
+		}
+		switch data[i] {
+		case ',':
+			i = skipSpace(data, i+1)
+		case ']':
+			return i + 1, nil
+		default:
+			return i, &syntaxError{"expected ',' or ']' in array", i}
+		}
+	}
+}
+
+// rawValue scans one value and hands its bytes to keep.
+func rawValue(data []byte, at, depth int, keep func(value []byte) error) (int, error) {
+	end, err := scanValue(data, at, depth)
+	if err != nil {
+		return end, err
+	}
+	return end, keep(data[at:end])
+}
+
+// validJSON is json.Valid.
+func validJSON(data []byte) bool {
+	i := skipSpace(data, 0)
+	end, err := scanValue(data, i, 0)
+	return err == nil && skipSpace(data, end) == len(data)
+}
+
+// errNotObject is a document that is not a JSON object (nor null).
+var errNotObject = errors.New("not a JSON object")
+
+// eachMember validates doc, a JSON object (or null, which has no members)
+// with optional surrounding space, calling member for every member with the
+// key decoded; member scans the value (see visitFunc).
+func eachMember(doc []byte, member func(key string, data []byte, at, depth int) (int, error)) error {
+	i := skipSpace(doc, 0)
+	var end int
+	var err error
+	switch {
+	case i < len(doc) && doc[i] == '{':
+		end, err = scanObject(doc, i, 1, func(key, data []byte, at, depth int) (int, error) {
+			return member(decodeKey(key), data, at, depth)
+		})
+	case validJSON(doc) && !isNull(bytes.TrimSpace(doc)):
+		return errNotObject
+	default:
+		end, err = scanValue(doc, i, 0) // null, or the syntax error
+	}
+	if err != nil {
+		return err
+	}
+	if skipSpace(doc, end) != len(doc) {
+		return &syntaxError{"data after the top-level value", end}
+	}
+	return nil
+}
+
+// elements scans the array (or null) at data[at], handing each element's
+// bytes to keep; any other value is an error.
+func elements(data []byte, at, depth int, keep func(value []byte) error) (int, error) {
+	switch {
+	case at < len(data) && data[at] == '[':
+		return scanArray(data, at, depth+1, func(data []byte, at, depth int) (int, error) {
+			return rawValue(data, at, depth, keep)
+		})
+	case at < len(data) && data[at] == 'n':
+		return scanLiteral(data, at, "null")
+	}
+	end, err := scanValue(data, at, depth)
+	if err == nil {
+		err = errors.New("not a JSON array")
+	}
+	return end, err
+}
+
+// rawElements scans the array (or null) at data[at] into raw elements that
+// alias data, as json.Unmarshal fills a []json.RawMessage: null is nil, []
+// is empty.
+func rawElements(data []byte, at, depth int, out *[]json.RawMessage) (int, error) {
+	if isNullAt(data, at) {
+		*out = nil
+		return scanLiteral(data, at, "null")
+	}
+	items := make([]json.RawMessage, 0, 100)
+	end, err := elements(data, at, depth, func(v []byte) error {
+		items = append(items, v)
+		return nil
+	})
+	*out = items
+	return end, err
+}
+
+// decodeKey turns a member name's raw bytes into the string json.Unmarshal
+// would: escapes resolved, invalid UTF-8 replaced.
+func decodeKey(raw []byte) string {
+	if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+		return string(raw)
+	}
+	quoted := make([]byte, 0, len(raw)+2)
+	quoted = append(append(append(quoted, '"'), raw...), '"')
+	var s string
+	_ = json.Unmarshal(quoted, &s) // validated by scanString
+	return s
+}
+
+func isNull(value []byte) bool { return string(value) == "null" }
+
+// decodeString reads a validated JSON value into a string as json.Unmarshal
+// does (null leaves it unchanged), without the library for plain strings.
+func decodeString(value []byte, out *string) error {
+	if len(value) >= 2 && value[0] == '"' {
+		inner := value[1 : len(value)-1]
+		if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+			*out = string(inner)
+			return nil
+		}
+	}
+	return json.Unmarshal(value, out)
+}
+
+// decodeBody is rawIssue's decoding: id, key and changelog decoded, the
+// fields split into their raw values, as json.Unmarshal would fill it.
+func (is *rawIssue) decodeBody(raw []byte) error {
+	*is = rawIssue{}
+	return eachMember(raw, func(key string, data []byte, at, depth int) (int, error) {
+		switch {
+		case foldEq(key, "id"):
+			return rawValue(data, at, depth, func(v []byte) error { return decodeString(v, &is.ID) })
+		case foldEq(key, "key"):
+			return rawValue(data, at, depth, func(v []byte) error { return decodeString(v, &is.Key) })
+		case foldEq(key, "changelog"):
+			return rawValue(data, at, depth, func(v []byte) error { return json.Unmarshal(v, &is.Changelog) })
+		case foldEq(key, "fields"):
+			return is.scanFields(data, at, depth)
+		}
+		return scanValue(data, at, depth)
+	})
+}
+
+func (is *rawIssue) scanFields(data []byte, at, depth int) (int, error) {
+	switch {
+	case at < len(data) && data[at] == '{':
+		if is.Fields == nil { // a repeated "fields" adds to the first, as in encoding/json
+			is.Fields = make(map[string]json.RawMessage, 16)
+		}
+		return scanObject(data, at, depth+1, func(key, data []byte, at, depth int) (int, error) {
+			return rawValue(data, at, depth, func(v []byte) error {
+				is.Fields[decodeKey(key)] = v
+				return nil
+			})
+		})
+	case at < len(data) && data[at] == 'n':
+		is.Fields = nil
+		return scanLiteral(data, at, "null")
+	}
+	end, err := scanValue(data, at, depth)
+	if err == nil {
+		err = errors.New("fields is not an object")
+	}
+	return end, err
+}
+
+// DecodeBody splits a Cloud search page into its raw issues without
+// copying them (api.BodyDecoder).
+func (p *searchJQLPage) DecodeBody(body []byte) error {
+	*p = searchJQLPage{}
+	return eachMember(body, func(key string, data []byte, at, depth int) (int, error) {
+		switch {
+		case foldEq(key, "issues"):
+			return rawElements(data, at, depth, &p.Issues)
+		case foldEq(key, "nextPageToken"):
+			return rawValue(data, at, depth, func(v []byte) error { return decodeString(v, &p.NextPageToken) })
+		case foldEq(key, "isLast"):
+			return rawValue(data, at, depth, func(v []byte) error { return json.Unmarshal(v, &p.IsLast) })
+		}
+		return scanValue(data, at, depth)
+	})
+}
+
+// DecodeBody splits a Data Center search page into its raw issues without
+// copying them (api.BodyDecoder).
+func (p *searchPage) DecodeBody(body []byte) error {
+	*p = searchPage{}
+	return eachMember(body, func(key string, data []byte, at, depth int) (int, error) {
+		switch {
+		case foldEq(key, "issues"):
+			return rawElements(data, at, depth, &p.Issues)
+		case foldEq(key, "startAt"):
+			return rawValue(data, at, depth, func(v []byte) error { return json.Unmarshal(v, &p.StartAt) })
+		case foldEq(key, "maxResults"):
+			return rawValue(data, at, depth, func(v []byte) error { return json.Unmarshal(v, &p.MaxResults) })
+		case foldEq(key, "total"):
+			return rawValue(data, at, depth, func(v []byte) error { return json.Unmarshal(v, &p.Total) })
+		}
+		return scanValue(data, at, depth)
+	})
+}
+
+// foldEq matches a member name to a field's JSON name as encoding/json
+// does: exactly or case-insensitively (Unicode simple folding).
+func foldEq(key, name string) bool { return key == name || strings.EqualFold(key, name) }
+
+// DecodeBody decodes a changelog bulkfetch answer with unmarshalFast
+// (api.BodyDecoder): a thousand tickets' histories per call.
+func (r *bulkChangelogResponse) DecodeBody(body []byte) error { return unmarshalFast(body, r) }

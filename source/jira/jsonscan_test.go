@@ -1,0 +1,258 @@
+package jira
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	promconfig "github.com/prometheus/common/config"
+
+	"github.com/servicedesk-exporter/servicedesk_exporter/internal/fakejira"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source"
+)
+
+// jsonSeeds are documents at the edges of the grammar and of how
+// encoding/json fills values; every fuzz target below starts from them.
+var jsonSeeds = []string{
+	``, ` `, `null`, `true`, `false`, `0`, `-0`, `01`, `1.`, `.5`, `1e5`, `1E+5`, `-1.5e-3`, `1e`, `-`, `"`, `"\`, `"\u12"`,
+	`"a\u00e9\n"`, "\"\x01\"", "\"\xff\"", `[]`, `[1,]`, `[,1]`, `{}`, `{"a":}`, `{"a" 1}`, `{"a":1,}`, `{1:2}`, `[1 2]`,
+	`{"a":1}{}`, ` {"a" : [ 1 , {"b":null} ] } `, `nul`, `tru`, `[[[[[]]]]]`, `{"a":"\ud800"}`,
+	`{"id":"1","ID":"2","key":"K","fields":{"a":1},"fields":{"b":[true]},"Fields":null}`,
+	`{"issues":[{"id":"1"},{"id":"2"}],"isLast":true,"nextPageToken":"t\/1"}`,
+	`{"issues":null,"total":3,"startAt":"x"}`,
+	`{"comments":[{"id":"1","jsdPublic":true,"author":{"accountId":"a"}}],"comments":[{"id":"2"}],"total":1}`,
+	`{"comments":[],"maxResults":1.5}`, `{"comments":{}}`,
+	`{"name":"Time to first response","completedCycles":[{"startTime":{"epochMillis":1},"breached":true,"goalDuration":{"millis":9007199254740993}}],"ongoingCycle":{"paused":null,"elapsedTime":{"millis":-1e3}}}`,
+	`{"issueChangeLogs":[{"issueId":"10","changeHistories":[{"id":"1","created":"2026-01-01T10:00:00.000+0000","items":[{"fieldId":"status","from":"1","to":3}]}]}],"nextPageToken":null}`,
+	`{"accountId":"\u0061","AccountType":"app","NAME":"n","key":"k","timeZone":5}`,
+	`{"id":"1","name":"Open","statusCategory":{"key":"new"},"statusCategory":null}`,
+}
+
+// FuzzScanner holds the byte scanner to encoding/json: the same documents
+// are valid, an object splits into the members json.Unmarshal puts into a
+// map[string]json.RawMessage, and the page and issue splitters fill their
+// types exactly as json.Unmarshal does.
+func FuzzScanner(f *testing.F) {
+	for _, s := range jsonSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		if got, want := validJSON(doc), json.Valid(doc); got != want {
+			t.Fatalf("validJSON(%q) = %v, json.Valid says %v", doc, got, want)
+		}
+		var want map[string]json.RawMessage
+		wantErr := json.Unmarshal(doc, &want)
+		got := map[string]json.RawMessage{}
+		gotErr := eachMember(doc, func(key string, data []byte, at, depth int) (int, error) {
+			return rawValue(data, at, depth, func(v []byte) error {
+				got[key] = v
+				return nil
+			})
+		})
+		if (gotErr == nil) != (wantErr == nil) {
+			t.Fatalf("eachMember(%q): error %v, json.Unmarshal into a map: %v", doc, gotErr, wantErr)
+		}
+		if gotErr == nil && want != nil && !reflect.DeepEqual(got, want) {
+			t.Fatalf("eachMember(%q) = %q, json.Unmarshal: %q", doc, got, want)
+		}
+		sameAsLibrary(t, doc, func(b []byte, v *searchJQLPage) error { return v.DecodeBody(b) })
+		sameAsLibrary(t, doc, func(b []byte, v *searchPage) error { return v.DecodeBody(b) })
+		sameAsLibrary(t, doc, func(b []byte, v *rawIssue) error { return v.decodeBody(b) })
+	})
+}
+
+// FuzzUnmarshalFast holds unmarshalFast to json.Unmarshal on the adapter's
+// response types and on one type with every kind it handles itself.
+func FuzzUnmarshalFast(f *testing.F) {
+	for _, s := range jsonSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		fast := func(b []byte, v any) error { return unmarshalFast(b, v) }
+		sameAsLibrary(t, doc, func(b []byte, v *commentField) error { return fast(b, v) })
+		sameAsLibrary(t, doc, func(b []byte, v **slaValue) error { return fast(b, v) })
+		sameAsLibrary(t, doc, func(b []byte, v **user) error { return fast(b, v) })
+		sameAsLibrary(t, doc, func(b []byte, v *statusField) error { return fast(b, v) })
+		sameAsLibrary(t, doc, func(b []byte, v **requestTypeValue) error { return fast(b, v) })
+		sameAsLibrary(t, doc, func(b []byte, v *bulkChangelogResponse) error { return v.DecodeBody(b) })
+		sameAsLibrary(t, doc, func(b []byte, v *kinds) error { return fast(b, v) })
+		sameAsLibrary(t, doc, func(b []byte, v *[]kinds) error { return fast(b, v) })
+	})
+}
+
+// kinds has a field of every kind unmarshalFast decodes, and some it hands
+// to the library.
+type kinds struct {
+	S      string          `json:"s"`
+	B      bool            `json:"b"`
+	I      int             `json:"i"`
+	I8     int8            `json:"i8"`
+	I64    int64           `json:"i64"`
+	U      uint            `json:"u"`
+	F      float64         `json:"f"`
+	F32    float32         `json:"f32"`
+	P      *kinds          `json:"p"`
+	L      []kinds         `json:"l"`
+	LS     []string        `json:"ls"`
+	Bytes  []byte          `json:"bytes"`
+	Raw    json.RawMessage `json:"raw"`
+	M      map[string]int  `json:"m"`
+	Any    any             `json:"any"`
+	T      flexTime        `json:"t"`
+	PT     *flexTime       `json:"pt"`
+	Quoted int             `json:"q,string"`
+	Skip   string          `json:"-"`
+	NoTag  string
+	Arr    [2]int            `json:"arr"`
+	Time   time.Time         `json:"time"`
+	Named  ticketCategoryish `json:"named"`
+}
+
+type ticketCategoryish string
+
+// sameAsLibrary decodes doc with decode and with json.Unmarshal into fresh
+// values of T: both fail, or both succeed with equal results.
+func sameAsLibrary[T any](t *testing.T, doc []byte, decode func([]byte, *T) error) {
+	t.Helper()
+	var got, want T
+	gotErr, wantErr := decode(doc, &got), json.Unmarshal(doc, &want)
+	if (gotErr == nil) != (wantErr == nil) {
+		t.Fatalf("%T from %q: error %v, json.Unmarshal: %v", got, doc, gotErr, wantErr)
+	}
+	if gotErr == nil && !reflect.DeepEqual(normalized(got), normalized(want)) {
+		t.Fatalf("%T from %q:\n got %+v\nwant %+v", got, doc, got, want)
+	}
+}
+
+// normalized turns raw messages into strings so that DeepEqual compares
+// their bytes, not whether they alias the document.
+func normalized(v any) any {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("%#v", v)
+	}
+	return string(b)
+}
+
+// TestFastDecodingMatchesTheLibraryOnRealPages decodes what the fake serves
+// — Cloud and Data Center search pages with every field the adapter asks
+// for, a bulkfetch answer — both ways. A field added to the response types
+// without the fast path knowing shows up here.
+func TestFastDecodingMatchesTheLibraryOnRealPages(t *testing.T) {
+	for _, dep := range []fakejira.Deployment{fakejira.DeploymentCloud, fakejira.DeploymentDataCenter} {
+		t.Run(string(dep), func(t *testing.T) {
+			now := fakejira.DefaultGenerateEnd
+			srv := fakejira.New(fakejira.Options{Deployment: dep, Now: func() time.Time { return now }})
+			t.Cleanup(srv.Close)
+			srv.Add(fakejira.Generate(3, 300, fakejira.GenerateOptions{End: now})...)
+			cfg := testConfig(srv.URL)
+			cfg.JQL = "project in (IT, HR, FAC)"
+			auth := promconfig.HTTPClientConfig{BasicAuth: &promconfig.BasicAuth{Username: fakejira.DefaultEmail, Password: promconfig.Secret(fakejira.DefaultAPIToken)}}
+			if dep == fakejira.DeploymentDataCenter {
+				auth = promconfig.HTTPClientConfig{Authorization: &promconfig.Authorization{Type: "Bearer", Credentials: promconfig.Secret(fakejira.DefaultPAT)}}
+			}
+			src, err := New("fast", cfg, auth, source.Env{Now: func() time.Time { return now }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			st, err := src.ensureSite(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pg := src.newPager(st, jqlBuilder{user: cfg.JQL, loc: st.loc}.scope(now.Add(-120*24*time.Hour)), 0, st.searchFields(), 100)
+			var ids []string
+			for pages := 0; pages < 10; pages++ {
+				page, err := pg.Next(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, raw := range page.Items {
+					var fast, lib rawIssue
+					if err := fast.decodeBody(raw); err != nil {
+						t.Fatal(err)
+					}
+					if err := json.Unmarshal(raw, &lib); err != nil {
+						t.Fatal(err)
+					}
+					if !reflect.DeepEqual(normalized(fast), normalized(lib)) {
+						t.Fatalf("issue %s splits differently", lib.ID)
+					}
+					ids = append(ids, lib.ID)
+					for name, value := range lib.Fields {
+						for _, target := range fieldTargets() {
+							fastV, libV := reflect.New(target), reflect.New(target)
+							fastErr, libErr := unmarshalFast(value, fastV.Interface()), json.Unmarshal(value, libV.Interface())
+							if (fastErr == nil) != (libErr == nil) {
+								t.Fatalf("issue %s field %s into %v: error %v, library %v", lib.ID, name, target, fastErr, libErr)
+							}
+							if fastErr == nil && !reflect.DeepEqual(fastV.Interface(), libV.Interface()) {
+								t.Fatalf("issue %s field %s into %v:\n fast %+v\n  lib %+v", lib.ID, name, target, fastV.Elem(), libV.Elem())
+							}
+						}
+					}
+				}
+				if page.Last {
+					break
+				}
+			}
+			if !st.cloud() {
+				return
+			}
+			var body bytes.Buffer
+			_ = json.NewEncoder(&body).Encode(bulkChangelogRequest{IssueIDsOrKeys: ids, FieldIDs: []string{"status", "resolution"}, MaxResults: 10000})
+			resp := fetchRaw(t, srv.URL+"/rest/api/2/changelog/bulkfetch", body.String())
+			var fast, lib bulkChangelogResponse
+			if err := fast.DecodeBody(resp); err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(resp, &lib); err != nil {
+				t.Fatal(err)
+			}
+			if len(lib.IssueChangeLogs) == 0 || !reflect.DeepEqual(fast, lib) {
+				t.Fatalf("bulkfetch decodes differently (%d issues)", len(lib.IssueChangeLogs))
+			}
+		})
+	}
+}
+
+// fieldTargets are the types fields are read into.
+func fieldTargets() []reflect.Type {
+	return []reflect.Type{
+		reflect.TypeFor[flexTime](), reflect.TypeFor[statusField](), reflect.TypeFor[*user](), reflect.TypeFor[commentField](),
+		reflect.TypeFor[*slaValue](), reflect.TypeFor[*requestTypeValue](), reflect.TypeFor[struct {
+			Name string `json:"name"`
+			Key  string `json:"key"`
+		}](),
+	}
+}
+
+func fetchRaw(t *testing.T, url, body string) []byte {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth(fakejira.DefaultEmail, fakejira.DefaultAPIToken)
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	resp, err := io.ReadAll(r.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(resp), "{") {
+		t.Fatalf("bulkfetch answered %.200s", resp)
+	}
+	return resp
+}
