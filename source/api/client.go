@@ -389,11 +389,27 @@ func (c *Client) once(ctx context.Context, req Request, target string) (int, htt
 		return 0, nil, nil, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes))
+	body, err := readBody(resp)
 	if err != nil {
 		return 0, nil, nil, fmt.Errorf("read body: %w", err)
 	}
 	return resp.StatusCode, resp.Header, body, nil
+}
+
+// readBody reads a response body of at most maxBodyBytes, in one buffer of
+// the announced length when there is one: a search page is half a
+// megabyte, and growing a buffer to that size copied it a dozen times.
+func readBody(resp *http.Response) ([]byte, error) {
+	if n := resp.ContentLength; n > 0 && n <= maxBodyBytes {
+		// net/http ends the body at Content-Length; a shorter one is an
+		// error here as in io.ReadAll.
+		body := make([]byte, n)
+		if _, err := io.ReadFull(resp.Body, body); err != nil {
+			return nil, err
+		}
+		return body, nil
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes))
 }
 
 func (c *Client) newRequest(ctx context.Context, req Request, target string) (*http.Request, error) {
