@@ -2,10 +2,12 @@ package jira
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -75,11 +77,18 @@ func scanLiteral(data []byte, i int, lit string) (int, error) {
 	return i + len(lit), nil
 }
 
-// scanString validates the string starting at data[i] == '"'.
+// scanString validates the string starting at data[i] == '"'. Most bytes of
+// a search page are in strings, so it skips eight plain bytes at a time.
 func scanString(data []byte, i int) (int, error) {
 	start := i
 	i++
 	for i < len(data) {
+		for i+8 <= len(data) && !hasSpecialByte(binary.LittleEndian.Uint64(data[i:])) {
+			i += 8
+		}
+		if i >= len(data) {
+			break
+		}
 		c := data[i]
 		switch {
 		case c == '"':
@@ -111,6 +120,17 @@ func scanString(data []byte, i int) (int, error) {
 		}
 	}
 	return i, &syntaxError{"unexpected end of input in string", start}
+}
+
+// hasSpecialByte reports whether any byte of x ends or escapes a string or
+// is a control character ('"', '\\', < 0x20), with the usual bit tricks:
+// v-0x01… & ^v & 0x80… is non-zero exactly when a byte of v is zero, and
+// x-n·0x01… & ^x & 0x80… when a byte of x is below n (n ≤ 128).
+func hasSpecialByte(x uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	quote := x ^ (ones * '"')
+	backslash := x ^ (ones * '\\')
+	return ((quote-ones)&^quote|(backslash-ones)&^backslash|(x-ones*0x20)&^x)&highs != 0
 }
 
 func isHex(c byte) bool {
@@ -381,7 +401,7 @@ func (is *rawIssue) scanFields(data []byte, at, depth int) (int, error) {
 		}
 		return scanObject(data, at, depth+1, func(key, data []byte, at, depth int) (int, error) {
 			return rawValue(data, at, depth, func(v []byte) error {
-				is.Fields[decodeKey(key)] = v
+				is.Fields[fieldNames.intern(key)] = v
 				return nil
 			})
 		})
@@ -394,6 +414,37 @@ func (is *rawIssue) scanFields(data []byte, at, depth int) (int, error) {
 		err = errors.New("fields is not an object")
 	}
 	return end, err
+}
+
+// interner hands out one string per distinct field name, so splitting a
+// hundred thousand issues does not allocate the same few names a million
+// times. It holds at most maxInterned names; past that it allocates.
+type interner struct {
+	mu    sync.RWMutex
+	names map[string]string
+}
+
+const maxInterned = 4096
+
+var fieldNames = &interner{names: map[string]string{}}
+
+func (n *interner) intern(raw []byte) string {
+	if bytes.IndexByte(raw, '\\') >= 0 || !isASCIIOrValid(raw) {
+		return decodeKey(raw)
+	}
+	n.mu.RLock()
+	name, ok := n.names[string(raw)]
+	n.mu.RUnlock()
+	if ok {
+		return name
+	}
+	name = string(raw)
+	n.mu.Lock()
+	if len(n.names) < maxInterned {
+		n.names[name] = name
+	}
+	n.mu.Unlock()
+	return name
 }
 
 // DecodeBody splits a Cloud search page into its raw issues without

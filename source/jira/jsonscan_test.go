@@ -3,6 +3,7 @@ package jira
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/servicedesk-exporter/servicedesk_exporter/internal/fakejira"
 	"github.com/servicedesk-exporter/servicedesk_exporter/source"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/api"
 )
 
 // jsonSeeds are documents at the edges of the grammar and of how
@@ -167,7 +169,7 @@ func TestFastDecodingMatchesTheLibraryOnRealPages(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			pg := src.newPager(st, jqlBuilder{user: cfg.JQL, loc: st.loc}.scope(now.Add(-120*24*time.Hour)), 0, st.searchFields(), 100)
+			pg := src.newPager(st, jqlBuilder{user: cfg.JQL, loc: st.loc}.scope(now.Add(-120*24*time.Hour)), api.Query{}, st.searchFields(), 100)
 			var ids []string
 			for pages := 0; pages < 10; pages++ {
 				page, err := pg.Next(ctx)
@@ -255,4 +257,23 @@ func fetchRaw(t *testing.T, url, body string) []byte {
 		t.Fatalf("bulkfetch answered %.200s", resp)
 	}
 	return resp
+}
+
+// TestHasSpecialByte checks the eight-bytes-at-a-time test against the
+// byte-by-byte one: every byte value at every position, among plain bytes
+// and among bytes with the high bit set.
+func TestHasSpecialByte(t *testing.T) {
+	special := func(c byte) bool { return c == '"' || c == '\\' || c < 0x20 }
+	for _, fill := range []byte{'a', 0xff, 0x80, 0x7f, ' '} {
+		for pos := range 8 {
+			for c := range 256 {
+				word := bytes.Repeat([]byte{fill}, 8)
+				word[pos] = byte(c)
+				want := special(byte(c)) || special(fill)
+				if got := hasSpecialByte(binary.LittleEndian.Uint64(word)); got != want {
+					t.Fatalf("%q: %v, want %v", word, got, want)
+				}
+			}
+		}
+	}
 }

@@ -263,7 +263,7 @@ func (t *flexTime) UnmarshalJSON(b []byte) error {
 	}
 	if b[0] == '"' {
 		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
+		if err := decodeString(b, &s); err != nil {
 			return err
 		}
 		if s == "" {
@@ -325,7 +325,7 @@ func (s *flexString) UnmarshalJSON(b []byte) error {
 	}
 	if len(b) > 0 && b[0] == '"' {
 		var v string
-		if err := json.Unmarshal(b, &v); err != nil {
+		if err := decodeString(b, &v); err != nil {
 			return err
 		}
 		*s = flexString{Value: v, Set: true}
