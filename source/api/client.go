@@ -301,6 +301,11 @@ func (c *Client) Do(ctx context.Context, req Request, out any) error {
 		if err := c.limiter.Wait(ctx); err != nil {
 			return err
 		}
+		// Another request may have been told to slow down while this one
+		// waited for its token (concurrent streams): look again.
+		if err := c.waitGate(ctx); err != nil {
+			return err
+		}
 		status, header, body, err := c.once(ctx, req, target)
 		if err != nil {
 			if ctx.Err() != nil {

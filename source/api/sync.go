@@ -24,8 +24,13 @@ type Query struct {
 	Since time.Time
 	// AfterID asks only for ids above it (0: from the start).
 	AfterID int64
+	// ThroughID, when not zero, asks only for ids at or below it: one range
+	// of a concurrent initial sync (Sync.Concurrency).
+	ThroughID int64
 	// IDsOnly asks for the ids in scope and nothing else, in pages as large
-	// as the API allows (reconciliation). Since is zero then.
+	// as the API allows (reconciliation, and the walk that cuts a
+	// concurrent initial sync into ranges, which needs them in ascending
+	// order and honours AfterID). Since is zero then.
 	IDsOnly bool
 }
 
@@ -102,6 +107,17 @@ type Sync[T Item] struct {
 	// jira.max_pages and jira.jql.
 	MaxPagesKey, QueryKey string
 
+	// Concurrency, above 1, pages an initial sync of more than one range
+	// (CountScope's count) in that many id ranges at once, each completed
+	// beside the next one's pages (see IDRange). It requires Pages to honour
+	// Query.ThroughID and to list IDsOnly pages in ascending id order, and
+	// ScopeID to return decimal ids; Decode and Complete are then called
+	// from several goroutines at once. 0 or 1: one page at a time.
+	Concurrency int
+	// RangeTickets is how many ids a range holds; 0 means BatchTickets, or
+	// 1000 without it.
+	RangeTickets int
+
 	Logger *slog.Logger
 	// Now is the data clock: pass starts, bounds, reconciliation.
 	Now func() time.Time
@@ -163,6 +179,7 @@ func (s *Sync[T]) runPass(ctx context.Context, horizon time.Time, cur Cursor, em
 		cur.Active = true
 		cur.PassStart = s.now()
 		cur.AfterID, cur.Done, cur.Pages = 0, 0, 0
+		cur.Ranged, cur.DoneRanges = false, nil
 		if initial {
 			cur.Total = s.Tickets.CountScope(ctx, horizon)
 			s.logger().Info("initial sync starting", "horizon", horizon, "expected_tickets", cur.Total)
@@ -176,6 +193,9 @@ func (s *Sync[T]) runPass(ctx context.Context, horizon time.Time, cur Cursor, em
 		if err := emit(ctx, ticket.Batch{Progress: &ticket.Progress{Done: cur.Done, Total: cur.Total}}); err != nil {
 			return err
 		}
+	}
+	if initial && s.rangedInitial(cur) {
+		return s.runRanges(ctx, horizon, cur, emit)
 	}
 	q := Query{Horizon: horizon, AfterID: cur.AfterID}
 	if !initial {
@@ -281,6 +301,7 @@ func finishPass(cur Cursor, since time.Time) Cursor {
 		cur.LastReconcile = cur.PassStart
 	}
 	cur.AfterID, cur.Pages, cur.PassSince = 0, 0, time.Time{}
+	cur.Ranged, cur.DoneRanges = false, nil
 	return cur
 }
 
@@ -340,6 +361,11 @@ type Cursor struct {
 	Done      int       `json:"done,omitempty"`
 	Total     int       `json:"total,omitempty"`
 	Pages     int       `json:"pages,omitempty"`
+	// Ranged marks an initial sync paged in concurrent ranges; DoneRanges
+	// are the ranges above AfterID it committed (AfterID is every id up to
+	// the first one still to do).
+	Ranged     bool      `json:"ranged,omitempty"`
+	DoneRanges []IDRange `json:"done_ranges,omitempty"`
 
 	// Since is the lower bound of the next incremental pass.
 	Since time.Time `json:"since,omitzero"`

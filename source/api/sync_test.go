@@ -35,6 +35,9 @@ type toyDesk struct {
 	completed [][]string // ticket ids of each Complete call
 	// onFetch, if set, runs at the start of every page request.
 	onFetch func(page int)
+	// onQuery, if set, runs at the start of every page request too, with
+	// the query (concurrent ranges call it from several goroutines).
+	onQuery func(q Query, page int)
 }
 
 type toyTicket struct {
@@ -80,6 +83,7 @@ func (d *toyDesk) matching(q Query) []*toyTicket {
 	for _, t := range d.tickets {
 		switch {
 		case t.id <= q.AfterID:
+		case q.ThroughID > 0 && t.id > q.ThroughID:
 		case !q.Since.IsZero() && t.updated.Before(since):
 		case q.Since.IsZero() && t.updated.Before(q.Horizon) && !t.open:
 		default:
@@ -101,6 +105,9 @@ func (p *toyPager) Next(ctx context.Context) (Page, error) {
 	d := p.desk
 	if d.onFetch != nil {
 		d.onFetch(p.page)
+	}
+	if d.onQuery != nil {
+		d.onQuery(p.q, p.page)
 	}
 	if err := ctx.Err(); err != nil {
 		return Page{}, err
