@@ -10,6 +10,7 @@ import (
 
 	"github.com/servicedesk-exporter/servicedesk_exporter/internal/fakejira"
 	"github.com/servicedesk-exporter/servicedesk_exporter/source"
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/api"
 )
 
 // benchPage discovers a fake Jira Cloud site with generated tickets and
@@ -33,7 +34,7 @@ func benchPage(b *testing.B) (*Source, *site, []byte) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	pg := src.newPager(st, jqlBuilder{user: cfg.JQL, loc: st.loc}.scope(now.Add(-120*24*time.Hour)), 0, st.searchFields(), 100)
+	pg := src.newPager(st, jqlBuilder{user: cfg.JQL, loc: st.loc}.scope(now.Add(-120*24*time.Hour)), api.Query{}, st.searchFields(), 100)
 	page, err := pg.Next(ctx)
 	if err != nil {
 		b.Fatal(err)

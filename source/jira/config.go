@@ -35,6 +35,10 @@ type Config struct {
 	FirstResponse     string  `yaml:"first_response"` // auto | sla | comment
 	FirstResponseSLA  string  `yaml:"first_response_sla"`
 	RequestsPerSecond float64 `yaml:"requests_per_second"`
+	// Concurrency is how many requests of an initial sync are in flight at
+	// once (id ranges on Cloud, startAt pages on Data Center), all paced by
+	// RequestsPerSecond and held by the same Retry-After gate.
+	Concurrency int `yaml:"concurrency"`
 
 	// Timeout bounds one HTTP request (each retry gets its own).
 	Timeout model.Duration `yaml:"timeout"`
@@ -60,12 +64,17 @@ type Config struct {
 	AutomationAccountIDs []string `yaml:"automation_account_ids"`
 }
 
+// maxConcurrency bounds jira.concurrency: beyond a few streams a site's
+// burst limit, not latency, sets the pace.
+const maxConcurrency = 16
+
 // DefaultConfig holds the values used for keys left out of a jira: block.
 var DefaultConfig = Config{
 	Deployment:        DeploymentAuto,
 	FirstResponse:     FirstResponseAuto,
 	FirstResponseSLA:  "Time to first response",
 	RequestsPerSecond: 5,
+	Concurrency:       4,
 	Timeout:           model.Duration(30 * time.Second),
 	MaxRetries:        5,
 	PageSize:          100,
@@ -130,6 +139,9 @@ func (c *Config) Validate() error {
 	}
 	if c.RequestsPerSecond <= 0 || c.RequestsPerSecond > 1000 {
 		return fmt.Errorf("jira.requests_per_second must be in (0, 1000], got %g", c.RequestsPerSecond)
+	}
+	if c.Concurrency < 1 || c.Concurrency > maxConcurrency {
+		return fmt.Errorf("jira.concurrency must be in [1, %d], got %d", maxConcurrency, c.Concurrency)
 	}
 	if c.Timeout <= 0 {
 		return errors.New("jira.timeout must be positive")

@@ -87,7 +87,7 @@ func decodeIssue(st *site, raw json.RawMessage) (*pending, error) {
 	var status statusField
 	f.read("status", &status)
 	p.t.Status = status.Name
-	if c, ok := st.categories[status.ID]; ok {
+	if c, ok := st.category(status.ID); ok {
 		p.t.StatusCategory = c
 	} else if status.StatusCategory != nil {
 		if c, ok := categoryFromKey(status.StatusCategory.Key); ok {

@@ -24,7 +24,7 @@ func TestJiraConfigUnmarshal(t *testing.T) {
 			check: func(t *testing.T, c Config) {
 				if c.Deployment != "auto" || c.FirstResponse != "auto" || c.FirstResponseSLA != "Time to first response" ||
 					c.RequestsPerSecond != 5 || c.PageSize != 100 || time.Duration(c.Overlap) != 5*time.Minute ||
-					time.Duration(c.ReconcileInterval) != time.Hour || c.MaxResultWindow != 10000 {
+					time.Duration(c.ReconcileInterval) != time.Hour || c.MaxResultWindow != 10000 || c.Concurrency != 4 {
 					t.Errorf("defaults not applied: %+v", c)
 				}
 			},
@@ -47,6 +47,8 @@ func TestJiraConfigUnmarshal(t *testing.T) {
 		{name: "relative url", yaml: "url: a.example\njql: x = 1\n", wantErr: "jira.url must be an absolute http or https URL"},
 		{name: "order by in jql", yaml: "url: https://a.example\njql: project = A ORDER BY key\n", wantErr: "jira.jql must not contain ORDER BY"},
 		{name: "zero rate", yaml: "url: https://a.example\njql: x = 1\nrequests_per_second: 0\n", wantErr: "jira.requests_per_second must be in (0, 1000]"},
+		{name: "no concurrency", yaml: "url: https://a.example\njql: x = 1\nconcurrency: 0\n", wantErr: "jira.concurrency must be in [1, 16], got 0"},
+		{name: "too much concurrency", yaml: "url: https://a.example\njql: x = 1\nconcurrency: 64\n", wantErr: "jira.concurrency must be in [1, 16], got 64"},
 		{name: "page size", yaml: "url: https://a.example\njql: x = 1\npage_size: 5000\n", wantErr: "jira.page_size must be in [1, 1000], got 5000"},
 		{name: "reconcile too often", yaml: "url: https://a.example\njql: x = 1\nreconcile_interval: 10s\n", wantErr: "jira.reconcile_interval must be 0 (off) or at least 1m"},
 	}
@@ -111,11 +113,14 @@ func TestJQLLowerBoundNewYork(t *testing.T) {
 func TestJQLQueriesWrapUserJQL(t *testing.T) {
 	b := jqlBuilder{user: "project = A OR project = B", loc: time.UTC}
 	h := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	if got, want := keyset(b.scope(h), 42), `(project = A OR project = B) AND (updated >= "2026-01-02 03:04" OR statusCategory != Done) AND id > 42 ORDER BY id ASC`; got != want {
+	if got, want := keyset(b.scope(h), 42, 0), `(project = A OR project = B) AND (updated >= "2026-01-02 03:04" OR statusCategory != Done) AND id > 42 ORDER BY id ASC`; got != want {
 		t.Errorf("scope = %s\nwant   %s", got, want)
 	}
-	if got, want := keyset(b.updatedSince(h), 0), `(project = A OR project = B) AND updated >= "2026-01-02 03:04" ORDER BY id ASC`; got != want {
+	if got, want := keyset(b.updatedSince(h), 0, 0), `(project = A OR project = B) AND updated >= "2026-01-02 03:04" ORDER BY id ASC`; got != want {
 		t.Errorf("updatedSince = %s\nwant   %s", got, want)
+	}
+	if got, want := keyset(b.scope(h), 42, 1042), `(project = A OR project = B) AND (updated >= "2026-01-02 03:04" OR statusCategory != Done) AND id > 42 AND id <= 1042 ORDER BY id ASC`; got != want {
+		t.Errorf("range = %s\nwant   %s", got, want)
 	}
 }
 

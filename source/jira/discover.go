@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/servicedesk-exporter/servicedesk_exporter/source/api"
@@ -41,6 +42,10 @@ type site struct {
 	requestType      string
 	segments         siteSegments
 
+	// statusMu guards the status maps: the batches of a concurrent initial
+	// sync complete in parallel, and one may read the list again. The two
+	// lookup maps are replaced, never changed, so a reader may keep them.
+	statusMu   sync.RWMutex
 	categories map[string]ticket.Category // status id → category
 	// statusNames maps lower-cased status names to their category, for
 	// changelogs naming ids the list no longer has; a name used by
@@ -180,29 +185,49 @@ func (src *Source) loadStatuses(ctx context.Context, c *api.Client, st *site) er
 	if err := c.Do(ctx, api.Request{Endpoint: "status", Method: http.MethodGet, Path: "rest/api/2/status"}, &statuses); err != nil {
 		return fmt.Errorf("list statuses: %w", src.explain(err))
 	}
-	st.categories = make(map[string]ticket.Category, len(statuses))
-	st.statusNames = make(map[string]ticket.Category, len(statuses))
+	categories := make(map[string]ticket.Category, len(statuses))
+	names := make(map[string]ticket.Category, len(statuses))
 	ambiguous := map[string]bool{}
 	for _, s := range statuses {
 		c, ok := categoryFromKey(s.StatusCategory.Key)
 		if !ok {
 			continue
 		}
-		st.categories[s.ID] = c
+		categories[s.ID] = c
 		name := statusName(s.Name)
-		if prev, seen := st.statusNames[name]; (seen && prev != c) || ambiguous[name] {
+		if prev, seen := names[name]; (seen && prev != c) || ambiguous[name] {
 			ambiguous[name] = true
-			delete(st.statusNames, name)
+			delete(names, name)
 			continue
 		}
-		st.statusNames[name] = c
+		names[name] = c
 	}
+	st.statusMu.Lock()
+	st.categories, st.statusNames = categories, names
+	st.statusMu.Unlock()
 	return nil
+}
+
+// category is the category of a status id.
+func (st *site) category(statusID string) (ticket.Category, bool) {
+	st.statusMu.RLock()
+	defer st.statusMu.RUnlock()
+	c, ok := st.categories[statusID]
+	return c, ok
+}
+
+// statusMaps returns the status lookups as they are now.
+func (st *site) statusMaps() (categories, names map[string]ticket.Category) {
+	st.statusMu.RLock()
+	defer st.statusMu.RUnlock()
+	return st.categories, st.statusNames
 }
 
 // newStatuses reports whether ids holds one not yet found missing after
 // the list was read again.
 func (st *site) newStatuses(ids []string) bool {
+	st.statusMu.RLock()
+	defer st.statusMu.RUnlock()
 	for _, id := range ids {
 		if !st.retiredStatuses[id] {
 			return true
@@ -214,6 +239,8 @@ func (st *site) newStatuses(ids []string) bool {
 // retire remembers ids still missing after the list was read again and
 // returns those it did not know yet.
 func (st *site) retire(ids []string) []string {
+	st.statusMu.Lock()
+	defer st.statusMu.Unlock()
 	if st.retiredStatuses == nil {
 		st.retiredStatuses = map[string]bool{}
 	}

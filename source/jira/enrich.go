@@ -37,7 +37,8 @@ func (src *Source) complete(ctx context.Context, st *site, batch []*pending) err
 				return err
 			}
 		}
-		c := changeFacts(p.histories, st.categories, st.statusNames)
+		categories, names := st.statusMaps()
+		c := changeFacts(p.histories, categories, names)
 		if st.newStatuses(c.unlisted) {
 			if !refreshed {
 				// A status created since start-up? Re-read the list, once
@@ -46,7 +47,8 @@ func (src *Source) complete(ctx context.Context, st *site, batch []*pending) err
 				if err := src.loadStatuses(ctx, src.api, st); err != nil {
 					return err
 				}
-				c = changeFacts(p.histories, st.categories, st.statusNames)
+				categories, names = st.statusMaps()
+				c = changeFacts(p.histories, categories, names)
 			}
 			if retired := st.retire(c.unlisted); len(retired) > 0 {
 				src.logger.Info("changelogs name statuses the site no longer lists; they are placed by name or by the resolution changes where possible, other changes of them are left out (servicedesk_api_values_skipped_total{reason=\"status_unmapped\"})",

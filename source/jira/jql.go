@@ -100,11 +100,15 @@ func (b jqlBuilder) updatedSince(since time.Time) string {
 	return fmt.Sprintf(`(%s) AND updated >= "%s"`, strings.TrimSpace(b.user), jqlLowerBound(since, b.loc))
 }
 
-// page adds the keyset position and the id order that makes paging
-// restartable: a pass resumes with "id > last id seen".
-func keyset(base string, afterID int64) string {
+// keyset adds the keyset position and the id order that makes paging
+// restartable: a pass resumes with "id > last id seen". throughID, when not
+// zero, bounds a range of a concurrent initial sync above.
+func keyset(base string, afterID, throughID int64) string {
 	if afterID > 0 {
 		base += fmt.Sprintf(" AND id > %d", afterID)
+	}
+	if throughID > 0 {
+		base += fmt.Sprintf(" AND id <= %d", throughID)
 	}
 	return base + " ORDER BY id ASC"
 }

@@ -3,7 +3,6 @@ package jira
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -19,9 +18,10 @@ import (
 // changelogs are fetched: one bulkfetch call takes up to 1000 issues.
 const cloudBatchTickets = bulkChangelogIssues
 
-// reconcilePageSize is the maxResults of id-only searches; Jira allows more
-// per page when only ids are asked for.
-const reconcilePageSize = 1000
+// idPageSize is the maxResults of id-only searches (reconciliation, and the
+// walk that cuts a concurrent initial sync into ranges): Cloud returns up to
+// 5000 issues a page when only ids are asked for.
+const idPageSize = 5000
 
 // Poll reads what changed since cursor and emits it batch by batch, each
 // with the cursor that resumes after it. See the package comment of the
@@ -40,12 +40,17 @@ func (s *Source) sync(st *site) *api.Sync[*pending] {
 	if st.cloud() {
 		batch = cloudBatchTickets
 	}
+	concurrency := 1 // Data Center pages concurrently inside its pager
+	if st.cloud() {
+		concurrency = s.cfg.Concurrency
+	}
 	return &api.Sync[*pending]{
 		Tickets:           siteTickets{src: s, st: st},
 		Overlap:           time.Duration(s.cfg.Overlap),
 		ReconcileInterval: time.Duration(s.cfg.ReconcileInterval),
 		MaxPages:          s.cfg.MaxPages,
 		BatchTickets:      batch,
+		Concurrency:       concurrency,
 		MaxPagesKey:       "jira.max_pages",
 		QueryKey:          "jira.jql",
 		Logger:            s.logger,
@@ -67,11 +72,11 @@ func (t siteTickets) jql() jqlBuilder { return jqlBuilder{user: t.src.cfg.JQL, l
 func (t siteTickets) Pages(q api.Query) api.Pager {
 	switch {
 	case q.IDsOnly:
-		return t.src.newPager(t.st, t.jql().scope(q.Horizon), 0, []string{"id"}, reconcilePageSize)
+		return t.src.newPager(t.st, t.jql().scope(q.Horizon), q, []string{"id"}, idPageSize)
 	case q.Since.IsZero():
-		return t.src.newPager(t.st, t.jql().scope(q.Horizon), q.AfterID, t.st.searchFields(), t.src.cfg.PageSize)
+		return t.src.newPager(t.st, t.jql().scope(q.Horizon), q, t.st.searchFields(), t.src.cfg.PageSize)
 	default:
-		return t.src.newPager(t.st, t.jql().updatedSince(q.Since), q.AfterID, t.st.searchFields(), t.src.cfg.PageSize)
+		return t.src.newPager(t.st, t.jql().updatedSince(q.Since), q, t.st.searchFields(), t.src.cfg.PageSize)
 	}
 }
 
@@ -135,27 +140,34 @@ func approximateCount(ctx context.Context, c *api.Client, jql string) (int, erro
 	return resp.Count, err
 }
 
-func (s *Source) newPager(st *site, base string, afterID int64, fields []string, pageSize int) api.Pager {
+// newPager pages base (with q's id bounds).
+func (s *Source) newPager(st *site, base string, q api.Query, fields []string, pageSize int) api.Pager {
 	if st.cloud() {
-		return &cloudPager{src: s, base: base, afterID: afterID, fields: fields, pageSize: pageSize}
+		return &cloudPager{src: s, base: base, afterID: q.AfterID, throughID: q.ThroughID, fields: fields, pageSize: pageSize}
 	}
-	return &dcPager{src: s, base: base, afterID: afterID, fields: fields, pageSize: pageSize,
-		window: s.cfg.MaxResultWindow, changelog: len(fields) > 1, first: -1}
+	parallel := s.cfg.Concurrency
+	if len(fields) == 1 || !q.Since.IsZero() {
+		// Reconciliation and incremental polls stay one request at a time:
+		// a poll is usually one page, and the budget is the initial sync's.
+		parallel = 1
+	}
+	return &dcPager{src: s, base: base, afterID: q.AfterID, throughID: q.ThroughID, fields: fields, pageSize: pageSize,
+		window: s.cfg.MaxResultWindow, changelog: len(fields) > 1, first: -1, parallel: parallel}
 }
 
 // cloudPager follows search/jql's nextPageToken; total is never relied on.
 type cloudPager struct {
-	src      *Source
-	base     string
-	afterID  int64
-	fields   []string
-	pageSize int
-	token    string
+	src                *Source
+	base               string
+	afterID, throughID int64
+	fields             []string
+	pageSize           int
+	token              string
 }
 
 func (p *cloudPager) Next(ctx context.Context) (api.Page, error) {
 	q := url.Values{
-		"jql":        {keyset(p.base, p.afterID)},
+		"jql":        {keyset(p.base, p.afterID, p.throughID)},
 		"maxResults": {strconv.Itoa(p.pageSize)},
 		"fields":     {strings.Join(p.fields, ",")},
 	}
@@ -169,77 +181,4 @@ func (p *cloudPager) Next(ctx context.Context) (api.Page, error) {
 	p.token = page.NextPageToken
 	last := page.NextPageToken == "" || len(page.Issues) == 0 || page.IsLast
 	return api.Page{Items: page.Issues, Last: last}, nil
-}
-
-// dcPager pages Data Center search with startAt, reading maxResults back,
-// and re-queries past the last id before startAt reaches the result window.
-type dcPager struct {
-	src       *Source
-	base      string
-	afterID   int64
-	fields    []string
-	pageSize  int
-	window    int
-	changelog bool
-	startAt   int
-	first     int // total reported by the first page, -1 before it
-}
-
-func (p *dcPager) Next(ctx context.Context) (api.Page, error) {
-	size := p.pageSize
-	if p.startAt+size > p.window {
-		size = p.window - p.startAt
-	}
-	q := url.Values{
-		"jql":        {keyset(p.base, p.afterID)},
-		"startAt":    {strconv.Itoa(p.startAt)},
-		"maxResults": {strconv.Itoa(size)},
-		"fields":     {strings.Join(p.fields, ",")},
-	}
-	if p.changelog {
-		q.Set("expand", "changelog")
-	}
-	var page searchPage
-	if err := p.src.api.Do(ctx, api.Request{Endpoint: "search", Method: http.MethodGet, Path: "rest/api/2/search", Query: q}, &page); err != nil {
-		return api.Page{}, fmt.Errorf("search: %w", p.src.explain(err))
-	}
-	if p.first < 0 {
-		p.first = page.Total
-	}
-	// What the first page counted is what this walk matched: on a resumed
-	// initial sync, what is left of it.
-	out := api.Page{Items: page.Issues, Matched: p.first}
-	if len(page.Issues) == 0 {
-		out.Last = true
-		return out, nil
-	}
-	p.startAt += len(page.Issues)
-	if p.startAt >= page.Total {
-		out.Last = true
-		return out, nil
-	}
-	if p.startAt >= p.window {
-		// Past the window startAt fails; continue after the last id
-		// instead (results are in id order).
-		last, err := lastIssueID(page.Issues)
-		if err != nil {
-			return api.Page{}, err
-		}
-		p.afterID, p.startAt = last, 0
-	}
-	return out, nil
-}
-
-func lastIssueID(issues []json.RawMessage) (int64, error) {
-	var head struct {
-		ID string `json:"id"`
-	}
-	if err := json.Unmarshal(issues[len(issues)-1], &head); err != nil {
-		return 0, fmt.Errorf("read last issue id: %w", err)
-	}
-	id, err := strconv.ParseInt(head.ID, 10, 64)
-	if err != nil {
-		return 0, errors.New("last issue of a page has no numeric id")
-	}
-	return id, nil
 }
