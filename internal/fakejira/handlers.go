@@ -272,7 +272,7 @@ func (s *Server) serveSearchJQL(w http.ResponseWriter, r *http.Request, _ []stri
 	if end < len(c.issues) {
 		resp["nextPageToken"] = s.saveCursor(&cursor{jql: c.jql, issues: c.issues, offset: end})
 	}
-	writeJSON(w, http.StatusOK, resp)
+	s.writeRendered(w, http.StatusOK, resp)
 }
 
 func (s *Server) serveApproximateCount(w http.ResponseWriter, r *http.Request, _ []string) {
@@ -339,7 +339,7 @@ func (s *Server) serveSearch(w http.ResponseWriter, r *http.Request, _ []string)
 	for _, is := range issues[start:end] {
 		page = append(page, s.renderIssue(is, sel, p.expandChangelog))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
+	s.writeRendered(w, http.StatusOK, map[string]any{
 		"expand": "schema,names", "startAt": p.startAt, "maxResults": size, "total": len(issues), "issues": page,
 	})
 }

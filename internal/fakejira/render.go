@@ -442,7 +442,7 @@ func (s *Server) renderIssueWithChangelog(is *Issue, sel fieldSelection, expandC
 	fields := map[string]any{}
 	put := func(id string, value func() any) {
 		if sel.wants(id) {
-			fields[id] = value()
+			fields[id] = s.fieldValue(is, id, value)
 		}
 	}
 	p := s.projects[is.Project]

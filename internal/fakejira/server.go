@@ -103,6 +103,12 @@ type Options struct {
 
 	// Source is the value of the source label in Truth. Default "jira".
 	Source string
+
+	// CacheRenders renders each field of an issue once per data version
+	// and assembles search pages from those bytes (see Prerender): for the
+	// performance harness, since SLA clocks of open tickets freeze at the
+	// first render.
+	CacheRenders bool
 }
 
 // NoProperties is the shape of an expanded comment without properties.
@@ -140,6 +146,7 @@ type Server struct {
 	cursors      map[string]*cursor
 	cursorOrder  []string
 	cursorSeq    int
+	renders      renderCache
 
 	acct accounting
 }

@@ -1,0 +1,142 @@
+package fakejira
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strconv"
+)
+
+// The performance harness runs the fake in the same two cores as the
+// exporter it measures, and rendering search pages (maps of values through
+// encoding/json, ~10 ms a page) made the fake cost about as much CPU as the
+// exporter, serialised under the server's lock. With Options.CacheRenders a
+// field of an issue is rendered once per data version, Prerender does that
+// for every issue before the run, and search pages are assembled from those
+// bytes. The result is byte for byte what writeJSON sends
+// (TestCachedRendersAreByteIdentical); the price is that SLA clocks of open
+// tickets freeze at the render, so it is for the harness, not for tests
+// that compare against Truth at a moving clock.
+
+// preEncoded is a value already rendered as JSON (no HTML escaping, no
+// trailing newline).
+type preEncoded []byte
+
+// MarshalJSON lets encoding/json write a cached value where the fast
+// assembly is not used.
+func (p preEncoded) MarshalJSON() ([]byte, error) { return p, nil }
+
+type renderCache struct {
+	version uint64
+	fields  map[int64]map[string]preEncoded // issue id → field id → value
+}
+
+// fieldValue is put's value for one field of an issue: rendered now, or
+// from the cache. Called with s.mu held.
+func (s *Server) fieldValue(is *Issue, id string, value func() any) any {
+	if !s.opts.CacheRenders {
+		return value()
+	}
+	if s.renders.version != s.version || s.renders.fields == nil {
+		s.renders = renderCache{version: s.version, fields: map[int64]map[string]preEncoded{}}
+	}
+	byField := s.renders.fields[is.ID]
+	if v, ok := byField[id]; ok {
+		return v
+	}
+	encoded := preEncoded(appendJSON(nil, value()))
+	if byField == nil {
+		byField = map[string]preEncoded{}
+		s.renders.fields[is.ID] = byField
+	}
+	byField[id] = encoded
+	return encoded
+}
+
+// Prerender renders every field of every issue into the cache, so that the
+// searches of a performance run cost the fake a copy of bytes. It does
+// nothing without Options.CacheRenders; a change to the data empties the
+// cache again.
+func (s *Server) Prerender() {
+	if !s.opts.CacheRenders {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	all := parseFieldSelection([]string{"*all"}, true)
+	for _, is := range s.issues {
+		_ = s.renderIssue(is, all, false)
+	}
+}
+
+// writeRendered is writeJSON for a response holding cached values: the
+// same bytes, without encoding/json re-validating the cached ones.
+func (s *Server) writeRendered(w http.ResponseWriter, status int, v any) {
+	if !s.opts.CacheRenders {
+		writeJSON(w, status, v)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(appendJSON(make([]byte, 0, 64<<10), v))
+}
+
+// appendJSON appends v as writeJSON renders it: maps with sorted keys, no
+// HTML escaping, cached values as they are.
+func appendJSON(buf []byte, v any) []byte {
+	switch x := v.(type) {
+	case preEncoded:
+		return append(buf, x...)
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		buf = append(buf, '{')
+		for i, k := range keys {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = appendJSON(buf, k)
+			buf = append(buf, ':')
+			buf = appendJSON(buf, x[k])
+		}
+		return append(buf, '}')
+	case []any:
+		buf = append(buf, '[')
+		for i, e := range x {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = appendJSON(buf, e)
+		}
+		return append(buf, ']')
+	case string:
+		if plainString(x) {
+			return strconv.AppendQuote(buf, x)
+		}
+	case bool:
+		return strconv.AppendBool(buf, x)
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		// Only bad test data gets here; writeJSON reports it the same way.
+		return append(buf, `null`...)
+	}
+	return append(buf, bytes.TrimSuffix(b.Bytes(), []byte("\n"))...)
+}
+
+// plainString reports a string that strconv.Quote and encoding/json write
+// alike: printable ASCII without quotes or backslashes.
+func plainString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
