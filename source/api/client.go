@@ -130,6 +130,7 @@ type Client struct {
 	now        func() time.Time
 	sleep      func(ctx context.Context, d time.Duration) error
 	jitter     func() float64
+	bodySizes  *sync.Map // endpoint → size of its last body
 }
 
 // ClientOption changes how a Client is built.
@@ -181,6 +182,7 @@ func NewClient(cfg ClientConfig, opts ...ClientOption) (*Client, error) {
 		now:        time.Now,
 		sleep:      sleepContext,
 		jitter:     rand.Float64,
+		bodySizes:  &sync.Map{},
 	}
 	if c.metrics == nil {
 		c.metrics = NewMetrics(nil)
@@ -394,17 +396,19 @@ func (c *Client) once(ctx context.Context, req Request, target string) (int, htt
 		return 0, nil, nil, err
 	}
 	defer resp.Body.Close()
-	body, err := readBody(resp)
+	body, err := c.readBody(resp, req.Endpoint)
 	if err != nil {
 		return 0, nil, nil, fmt.Errorf("read body: %w", err)
 	}
 	return resp.StatusCode, resp.Header, body, nil
 }
 
-// readBody reads a response body of at most maxBodyBytes, in one buffer of
-// the announced length when there is one: a search page is half a
-// megabyte, and growing a buffer to that size copied it a dozen times.
-func readBody(resp *http.Response) ([]byte, error) {
+// readBody reads a response body of at most maxBodyBytes into one buffer:
+// of the announced length when there is one, else as large as the last
+// answer of the same endpoint (compressed and chunked answers announce
+// none). A search page is half a megabyte, and growing a buffer to that
+// size copied it a dozen times.
+func (c *Client) readBody(resp *http.Response, endpoint string) ([]byte, error) {
 	if n := resp.ContentLength; n > 0 && n <= maxBodyBytes {
 		// net/http ends the body at Content-Length; a shorter one is an
 		// error here as in io.ReadAll.
@@ -414,7 +418,26 @@ func readBody(resp *http.Response) ([]byte, error) {
 		}
 		return body, nil
 	}
-	return io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes))
+	hint := 512
+	if last, ok := c.bodySizes.Load(endpoint); ok {
+		hint = min(last.(int)+last.(int)/8+512, maxBodyBytes) // room for a somewhat larger one
+	}
+	body := make([]byte, 0, hint)
+	r := io.LimitReader(resp.Body, maxBodyBytes)
+	for {
+		if len(body) == cap(body) {
+			body = append(body, 0)[:len(body)] // grow as append does
+		}
+		n, err := r.Read(body[len(body):cap(body)])
+		body = body[:len(body)+n]
+		if err == io.EOF {
+			c.bodySizes.Store(endpoint, len(body))
+			return body, nil
+		}
+		if err != nil {
+			return body, err
+		}
+	}
 }
 
 func (c *Client) newRequest(ctx context.Context, req Request, target string) (*http.Request, error) {

@@ -366,6 +366,32 @@ func TestBodyDecoderGetsTheBodyAsSent(t *testing.T) {
 	}
 }
 
+// TestBodiesOfUnknownLength reads chunked answers of growing and shrinking
+// size whole: the buffer sized after the last answer of the endpoint must
+// neither cut a larger one nor pad a smaller one.
+func TestBodiesOfUnknownLength(t *testing.T) {
+	var size atomic.Int64
+	env := newClientEnv(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		flusher := w.(http.Flusher)
+		n := int(size.Load())
+		_, _ = io.WriteString(w, `"`)
+		flusher.Flush() // no Content-Length from here on
+		_, _ = io.WriteString(w, strings.Repeat("x", n))
+		_, _ = io.WriteString(w, `"`)
+	}), nil)
+	for _, n := range []int64{10, 300_000, 1_000_000, 5, 700_000} {
+		size.Store(n)
+		var out rawBody
+		if err := env.client.Do(context.Background(), getMyself, &out); err != nil {
+			t.Fatal(err)
+		}
+		if int64(len(out.got)) != n+2 || out.got[0] != '"' || out.got[len(out.got)-1] != '"' {
+			t.Fatalf("body of %d bytes read as %d bytes", n+2, len(out.got))
+		}
+	}
+}
+
 // TestAttemptTimeout uses real time: an attempt that hangs is cut at the
 // timeout, counted as a transport error and retried.
 func TestAttemptTimeout(t *testing.T) {
