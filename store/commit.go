@@ -162,21 +162,18 @@ func (s *Store) writeTicket(tb *bolt.Bucket, source string, d ticket.Derived) (T
 			return Ticket{}, 0, false, damaged(s.path, fmt.Errorf("source %s ticket %s: %w", source, d.ID, err))
 		}
 	}
-	counted := make(map[string]bool, len(rec.Ledger)+len(d.Events))
-	for _, e := range rec.Ledger {
-		counted[e.ID] = true
-	}
 	rec.setDerived(d)
-	var added []entry
+	known := newIDSet(rec.Ledger, len(d.Events))
+	added := make([]entry, 0, len(d.Events))
 	for _, ev := range d.Events {
-		if counted[ev.ID] {
+		if known.has(ev.ID) {
 			continue
 		}
 		e := entry{ID: ev.ID, Kind: ev.Kind, At: ms(ev.At), Labels: rec.Current, Value: ev.Seconds, SLA: ev.SLA, Breach: ev.Breached}
 		if ev.Kind == ticket.EventSatisfaction {
 			e.Value = float64(ev.Rating)
 		}
-		counted[ev.ID] = true
+		known.add(ev.ID)
 		added = append(added, e)
 	}
 	rec.Ledger = append(rec.Ledger, added...)
@@ -195,6 +192,52 @@ func (s *Store) writeTicket(tb *bolt.Bucket, source string, d ticket.Derived) (T
 		return Ticket{}, 0, false, fmt.Errorf("ticket %s: inconsistent record", d.ID)
 	}
 	return t, len(added), true, nil
+}
+
+// idSet holds the event ids of a ticket's ledger. A ticket has a handful
+// of entries, so up to smallIDSet of them a slice is searched; a map is
+// built only past that (it was an allocation per ticket of every commit).
+type idSet struct {
+	ids []string
+	set map[string]bool
+}
+
+const smallIDSet = 32
+
+func newIDSet(ledger []entry, more int) idSet {
+	var s idSet
+	if len(ledger)+more > smallIDSet {
+		s.set = make(map[string]bool, len(ledger)+more)
+		for _, e := range ledger {
+			s.set[e.ID] = true
+		}
+		return s
+	}
+	s.ids = make([]string, 0, len(ledger)+more)
+	for _, e := range ledger {
+		s.ids = append(s.ids, e.ID)
+	}
+	return s
+}
+
+func (s *idSet) has(id string) bool {
+	if s.set != nil {
+		return s.set[id]
+	}
+	for _, known := range s.ids {
+		if known == id {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *idSet) add(id string) {
+	if s.set != nil {
+		s.set[id] = true
+		return
+	}
+	s.ids = append(s.ids, id)
 }
 
 // dropOutOfScope marks stored tickets missing from inScope as gone, except

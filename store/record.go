@@ -160,6 +160,9 @@ func (r *record) setDerived(d ticket.Derived) {
 		r.State = st
 	}
 	h := historyRec{Created: ms(d.History.Created), FirstResponse: ms(d.History.FirstResponse)}
+	if len(d.History.Categories) > 0 {
+		h.Categories = make([]catRec, 0, len(d.History.Categories))
+	}
 	for _, c := range d.History.Categories {
 		h.Categories = append(h.Categories, catRec{At: ms(c.At), Category: string(c.Category)})
 	}
@@ -175,6 +178,9 @@ func (r *record) view(id string, entries []entry) (Ticket, bool) {
 	}
 	t := Ticket{ID: id, Updated: fromMs(r.Updated), Labels: cur, Gone: r.Gone}
 	t.History = ticket.History{Created: fromMs(r.History.Created), FirstResponse: fromMs(r.History.FirstResponse)}
+	if len(r.History.Categories) > 0 {
+		t.History.Categories = make([]ticket.CategoryAt, 0, len(r.History.Categories))
+	}
 	for _, c := range r.History.Categories {
 		t.History.Categories = append(t.History.Categories, ticket.CategoryAt{At: fromMs(c.At), Category: ticket.Category(c.Category)})
 	}
@@ -182,10 +188,16 @@ func (r *record) view(id string, entries []entry) (Ticket, bool) {
 	if r.State != nil {
 		t.State = ticket.State{Open: true, Category: ticket.Category(r.State.Category), Created: t.History.Created,
 			AwaitingFirstResponse: r.State.Awaiting, Assigned: r.State.Assigned}
+		if len(r.State.SLAs) > 0 {
+			t.State.SLAs = make([]ticket.SLAState, 0, len(r.State.SLAs))
+		}
 		for _, s := range r.State.SLAs {
 			t.State.SLAs = append(t.State.SLAs, ticket.SLAState{Name: s.Name, Breached: s.Breached, BreachAt: fromMs(s.BreachAt),
 				Goal: time.Duration(s.Goal) * time.Millisecond, Paused: s.Paused})
 		}
+	}
+	if len(entries) > 0 {
+		t.Ledger = make([]Entry, 0, len(entries))
 	}
 	for _, e := range entries {
 		l, ok := r.labels(e.Labels)
