@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"sync"
 )
 
 // The performance harness runs the fake in the same two cores as the
@@ -79,8 +80,14 @@ func (s *Server) writeRendered(w http.ResponseWriter, status int, v any) {
 	}
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 	w.WriteHeader(status)
-	_, _ = w.Write(appendJSON(make([]byte, 0, 64<<10), v))
+	buf := renderBuffers.Get().(*[]byte)
+	*buf = appendJSON((*buf)[:0], v)
+	_, _ = w.Write(*buf)
+	renderBuffers.Put(buf)
 }
+
+// renderBuffers recycles page buffers: a page is half a megabyte.
+var renderBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 1<<20); return &b }}
 
 // appendJSON appends v as writeJSON renders it: maps with sorted keys, no
 // HTML escaping, cached values as they are.
