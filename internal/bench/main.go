@@ -22,6 +22,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/servicedesk-exporter/servicedesk_exporter/source/jira"
 )
 
 func main() {
@@ -159,8 +161,8 @@ func measure(ctx context.Context, cfg benchConfig, progress func(string)) (map[i
 				return nil, fmt.Errorf("run %d at N = %d: %w", i+1, n, err)
 			}
 			results[n] = append(results[n], f)
-			progress(fmt.Sprintf("N = %d run %d/%d: sync %.2f s, %d requests (min %d); idle poll %.3f s %v; %d changed: %.3f s %v; /metrics p99 %.1f ms; peak RSS %d MiB (%.0f s)",
-				n, i+1, cfg.runs, f.SyncSeconds, f.SyncRequests, minimumRequests(n), f.IdleSeconds, f.IdleCounts,
+			progress(fmt.Sprintf("N = %d run %d/%d: sync %.2f s, %d requests (budget %d), CPU %.2f s; idle poll %.3f s %v; %d changed: %.3f s %v; /metrics p99 %.1f ms; peak RSS %d MiB (%.0f s)",
+				n, i+1, cfg.runs, f.SyncSeconds, f.SyncRequests, requestBudget(n), f.SyncCPUSeconds, f.IdleSeconds, f.IdleCounts,
 				f.Changed, f.ChangedSeconds, f.ChangedCounts, f.ScrapeP99*1000, f.LifePeakRSSKiB/1024, time.Since(t).Seconds()))
 		}
 	}
@@ -192,10 +194,10 @@ func render(cfg benchConfig, results map[int][]figures, started time.Time, comma
 	fmt.Fprintf(&b, "Measured %s by `%s`.\n\n", started.UTC().Format("2006-01-02 15:04 MST"), command)
 	fmt.Fprintf(&b, "- Machine: %s, %d CPUs (GOMAXPROCS %d), %s, %s %s/%s; shared with other work, see the load averages.\n",
 		cpuModel(), runtime.NumCPU(), runtime.GOMAXPROCS(0), memTotal(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	fmt.Fprintf(&b, "- Fake Jira Cloud in the harness process with %s latency per response; the exporter side (store, Jira source, poller, collector behind the exporter's /metrics handler with the Go and process collectors) in a child process, so its CPU and RSS exclude the fake and the scrapers.\n", cfg.opts.Latency)
-	fmt.Fprintf(&b, "- jira.requests_per_second %g, page_size 100 (default). /metrics: %d concurrent keep-alive clients, at most %d scrapes each within %s, in-flight limit %d.\n",
-		cfg.opts.RPS, cfg.opts.Scrapers, cfg.opts.ScrapesPerScraper, cfg.opts.ScrapeTime, cfg.opts.MaxRequests)
-	fmt.Fprintf(&b, "- Each cell is the median of %d run(s); \"(0.42× ✓)\" is the value ÷ its budget at that N. Discovery requests (%s) are left out of the request ratio and listed apart.\n\n",
+	fmt.Fprintf(&b, "- Fake Jira Cloud in the harness process with %s latency per response, serving issues rendered before the run (Options.CacheRenders); the exporter side (store, Jira source, poller, collector behind the exporter's /metrics handler with the Go and process collectors) in a child process, so its CPU and RSS exclude the fake and the scrapers.\n", cfg.opts.Latency)
+	fmt.Fprintf(&b, "- jira.requests_per_second %g, concurrency %d and page_size %d (defaults). /metrics: %d concurrent keep-alive clients, at most %d scrapes each within %s, in-flight limit %d.\n",
+		cfg.opts.RPS, jira.DefaultConfig.Concurrency, jira.DefaultConfig.PageSize, cfg.opts.Scrapers, cfg.opts.ScrapesPerScraper, cfg.opts.ScrapeTime, cfg.opts.MaxRequests)
+	fmt.Fprintf(&b, "- Each cell is the median of %d run(s); \"(0.42× ✓)\" is the value ÷ its budget at that N. Discovery requests (%s) are left out of the request ratio and listed apart; the sequential floor counts them.\n\n",
 		cfg.runs, strings.Join(discoveryEndpoints, ", "))
 	b.WriteString(tbl)
 	if len(misses) == 0 {

@@ -58,9 +58,9 @@ func TestSmoke(t *testing.T) {
 	if f.Tracked != n {
 		t.Errorf("tracked %d tickets, want %d", f.Tracked, n)
 	}
-	if ratio := float64(f.SyncRequests) / float64(minimumRequests(n)); ratio > 1.05 {
-		t.Errorf("full sync used %d requests (%d search pages, %d bulkfetches), %.3f× the minimum %d; budget 1.05",
-			f.SyncRequests, f.SearchPages, f.Bulkfetches, ratio, minimumRequests(n))
+	if f.SyncRequests > requestBudget(n) || f.IDPages != ceilDiv(n, 5000) {
+		t.Errorf("full sync used %d requests (%d search pages, %d of them id-only, %d bulkfetches); budget %d: the minimum %d plus %d id pages",
+			f.SyncRequests, f.SearchPages, f.IDPages, f.Bulkfetches, requestBudget(n), minimumRequests(n), ceilDiv(n, 5000))
 	}
 	if f.IdleRequests != 1 {
 		t.Errorf("idle poll sent %d requests, want 1", f.IdleRequests)
@@ -83,7 +83,7 @@ func TestSmoke(t *testing.T) {
 	}
 
 	report, _ := render(cfg, results, time.Now(), "go test")
-	if !strings.Contains(report, "| full sync: requests ÷ minimum |") {
+	if !strings.Contains(report, "| full sync: wall ÷ sequential floor |") {
 		t.Errorf("report lacks the request ratio row:\n%s", report)
 	}
 	path := filepath.Join(dir, "BENCHMARKS.md")

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -58,6 +59,7 @@ type figures struct {
 	SyncRequests      int // everything but discovery
 	DiscoveryRequests int // serverInfo, myself, field, status, statuscategory, approximate_count
 	SearchPages       int
+	IDPages           int // id-only searches: the walk that cuts the sync into ranges
 	Bulkfetches       int
 	SyncSeconds       float64
 	SyncCPUSeconds    float64 // exporter process
@@ -109,6 +111,11 @@ func minimumRequests(n int) int {
 	}
 	return ceilDiv(n, 100) + ceilDiv(n, 1000)
 }
+
+// requestBudget is what a concurrent sync may send beyond discovery: the
+// minimum plus one id-only page per 5000 tickets (the walk that cuts the
+// scope into ranges).
+func requestBudget(n int) int { return minimumRequests(n) + ceilDiv(n, 5000) }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
@@ -167,6 +174,11 @@ func runScenario(ctx context.Context, o scenarioOptions) (figures, error) {
 	}
 	f.SyncRequests = srv.Total() - f.DiscoveryRequests
 	f.SearchPages, f.Bulkfetches = counts["search_jql"], counts["changelog_bulkfetch"]
+	for _, r := range srv.Requests() {
+		if q, err := url.ParseQuery(r.Query); err == nil && r.Endpoint == "search_jql" && q.Get("fields") == "id" {
+			f.IDPages++
+		}
+	}
 	f.SyncSeconds, f.SyncCPUSeconds = rep.PollSeconds, rep.CPUSeconds
 	f.SyncPeakRSSKiB, f.AfterSyncRSSKiB, f.AfterSyncHeap, f.Tracked = rep.PeakRSSKiB, rep.RSSKiB, rep.HeapInuse, rep.Tracked
 	if f.Tracked != o.N {
@@ -460,26 +472,28 @@ func scrape(ctx context.Context, url string, scrapers, perScraper int, bound tim
 	transport := &http.Transport{MaxIdleConnsPerHost: scrapers, MaxConnsPerHost: scrapers}
 	defer transport.CloseIdleConnections()
 	client := &http.Client{Transport: transport, Timeout: 30 * time.Second}
-	get := func() ([]byte, error) {
+	// Like Prometheus, each scraper reads into a buffer of its own that it
+	// keeps, so the harness does not allocate a body per scrape.
+	get := func(buf *bytes.Buffer) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		req.Header.Set("Accept", "text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
 		req.Header.Set("Accept-Encoding", "gzip")
 		resp, err := client.Do(req)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		defer resp.Body.Close()
-		body, err := io.ReadAll(resp.Body)
-		if err != nil {
-			return nil, err
+		buf.Reset()
+		if _, err := buf.ReadFrom(resp.Body); err != nil {
+			return err
 		}
 		if resp.StatusCode != http.StatusOK {
-			return nil, fmt.Errorf("HTTP %d", resp.StatusCode)
+			return fmt.Errorf("HTTP %d", resp.StatusCode)
 		}
-		return body, nil
+		return nil
 	}
 	var res scrapeResult
 	var last []byte
@@ -489,26 +503,31 @@ func scrape(ctx context.Context, url string, scrapers, perScraper int, bound tim
 	for range scrapers {
 		warm.Add(1)
 		run.Go(func() {
-			_, _ = get()
+			var buf bytes.Buffer
+			_ = get(&buf)
 			warm.Done()
 			<-begin
 			own := make([]time.Duration, 0, perScraper)
 			errs := 0
-			var body []byte
+			lastOK := false
 			for range perScraper {
 				if ctx.Err() != nil {
 					break
 				}
 				t := time.Now()
-				b, err := get()
-				if err != nil {
+				if err := get(&buf); err != nil {
 					if ctx.Err() == nil {
 						errs++
 					}
+					lastOK = false
 					continue
 				}
 				own = append(own, time.Since(t))
-				body = b
+				lastOK = true
+			}
+			var body []byte
+			if lastOK {
+				body = bytes.Clone(buf.Bytes())
 			}
 			mu.Lock()
 			res.latencies = append(res.latencies, own...)
