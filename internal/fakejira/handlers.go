@@ -433,7 +433,7 @@ func (s *Server) serveBulkfetch(w http.ResponseWriter, r *http.Request, _ []stri
 					more = true
 					break
 				}
-				histories = append(histories, s.renderHistory(filterHistory(h, fieldIDs), s.opts.ChangelogCreatedAsEpoch))
+				histories = append(histories, s.historyValue(is, i, fieldIDs, s.opts.ChangelogCreatedAsEpoch))
 				taken++
 			}
 			position++
@@ -449,7 +449,7 @@ func (s *Server) serveBulkfetch(w http.ResponseWriter, r *http.Request, _ []stri
 	if more {
 		resp["nextPageToken"] = bulkfetchToken(offset + taken)
 	}
-	writeJSON(w, http.StatusOK, resp)
+	s.writeRendered(w, http.StatusOK, resp)
 }
 
 // lookup finds an issue by id or key. Called with s.mu held.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -29,8 +30,25 @@ type preEncoded []byte
 func (p preEncoded) MarshalJSON() ([]byte, error) { return p, nil }
 
 type renderCache struct {
-	version uint64
-	fields  map[int64]map[string]preEncoded // issue id → field id → value
+	version   uint64
+	fields    map[int64]map[string]preEncoded // issue id → field id → value
+	histories map[historyKey]preEncoded
+}
+
+// historyKey is one changelog entry as bulkfetch renders it for a set of
+// fieldIds.
+type historyKey struct {
+	issue  int64
+	index  int
+	fields string // the fieldIds, sorted and joined
+	epoch  bool
+}
+
+// current empties the cache if the data changed since it was filled.
+func (c *renderCache) current(version uint64) {
+	if c.version != version || c.fields == nil {
+		*c = renderCache{version: version, fields: map[int64]map[string]preEncoded{}, histories: map[historyKey]preEncoded{}}
+	}
 }
 
 // fieldValue is put's value for one field of an issue: rendered now, or
@@ -39,9 +57,7 @@ func (s *Server) fieldValue(is *Issue, id string, value func() any) any {
 	if !s.opts.CacheRenders {
 		return value()
 	}
-	if s.renders.version != s.version || s.renders.fields == nil {
-		s.renders = renderCache{version: s.version, fields: map[int64]map[string]preEncoded{}}
-	}
+	s.renders.current(s.version)
 	byField := s.renders.fields[is.ID]
 	if v, ok := byField[id]; ok {
 		return v
@@ -55,19 +71,55 @@ func (s *Server) fieldValue(is *Issue, id string, value func() any) any {
 	return encoded
 }
 
-// Prerender renders every field of every issue into the cache, so that the
-// searches of a performance run cost the fake a copy of bytes. It does
-// nothing without Options.CacheRenders; a change to the data empties the
-// cache again.
-func (s *Server) Prerender() {
+// historyValue is one changelog entry of a bulkfetch answer: rendered now,
+// or from the cache. Called with s.mu held.
+func (s *Server) historyValue(is *Issue, index int, fieldIDs map[string]bool, epoch bool) any {
+	h := &is.Histories[index]
+	if !s.opts.CacheRenders {
+		return s.renderHistory(filterHistory(h, fieldIDs), epoch)
+	}
+	s.renders.current(s.version)
+	key := historyKey{issue: is.ID, index: index, fields: fieldSignature(fieldIDs), epoch: epoch}
+	if v, ok := s.renders.histories[key]; ok {
+		return v
+	}
+	v := preEncoded(appendJSON(nil, s.renderHistory(filterHistory(h, fieldIDs), epoch)))
+	s.renders.histories[key] = v
+	return v
+}
+
+func fieldSignature(fieldIDs map[string]bool) string {
+	ids := make([]string, 0, len(fieldIDs))
+	for id := range fieldIDs {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return strings.Join(ids, ",")
+}
+
+// Prerender renders every field of every issue into the cache, and their
+// changelog entries as a bulkfetch for changelogFields renders them, so
+// that the searches and bulkfetches of a performance run cost the fake a
+// copy of bytes. It does nothing without Options.CacheRenders; a change to
+// the data empties the cache again.
+func (s *Server) Prerender(changelogFields ...string) {
 	if !s.opts.CacheRenders {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	all := parseFieldSelection([]string{"*all"}, true)
+	fieldIDs := map[string]bool{}
+	for _, f := range changelogFields {
+		fieldIDs[f] = true
+	}
 	for _, is := range s.issues {
 		_ = s.renderIssue(is, all, false)
+		for i := range is.Histories {
+			if len(changelogFields) > 0 && historyTouches(&is.Histories[i], fieldIDs) {
+				_ = s.historyValue(is, i, fieldIDs, s.opts.ChangelogCreatedAsEpoch)
+			}
+		}
 	}
 }
 

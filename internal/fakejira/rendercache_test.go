@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -20,7 +21,7 @@ func TestCachedRendersAreByteIdentical(t *testing.T) {
 			issues := Generate(5, 120, GenerateOptions{End: fixedNow})
 			plain.Add(issues...)
 			cached.Add(issues...)
-			cached.Prerender()
+			cached.Prerender("status", "resolution")
 			f := plain.FieldIDs()
 			fields := strings.Join([]string{"summary", "status", "created", "updated", "resolutiondate", "priority", "reporter", "comment", "project",
 				f.Satisfaction, f.SatisfactionDate, f.RequestType, f.SLA[SLATimeToFirstResponse], f.SLA[SLATimeToResolution]}, ",")
@@ -60,6 +61,22 @@ func TestCachedRendersAreByteIdentical(t *testing.T) {
 			} {
 				if want, got := get(plain, q), get(cached, q); !bytes.Equal(got, want) {
 					t.Fatalf("%s: cached page differs\n got %.300s\nwant %.300s", q.Encode(), got, want)
+				}
+			}
+			if dep == DeploymentCloud {
+				var ids []string
+				for _, is := range plain.Issues() {
+					ids = append(ids, strconv.FormatInt(is.ID, 10))
+				}
+				for _, body := range []map[string]any{
+					{"issueIdsOrKeys": ids, "fieldIds": []string{"status", "resolution"}, "maxResults": 10000},
+					{"issueIdsOrKeys": ids[:50], "fieldIds": []string{"status"}, "maxResults": 40},
+				} {
+					want := bytes.ReplaceAll(call(t, plain, http.MethodPost, "/rest/api/2/changelog/bulkfetch", body).body, []byte(plain.URL), []byte("URL"))
+					got := bytes.ReplaceAll(call(t, cached, http.MethodPost, "/rest/api/2/changelog/bulkfetch", body).body, []byte(cached.URL), []byte("URL"))
+					if !bytes.Equal(got, want) {
+						t.Fatalf("cached bulkfetch differs\n got %.300s\nwant %.300s", got, want)
+					}
 				}
 			}
 			q := url.Values{"jql": {"project in (IT, HR, FAC) ORDER BY id ASC"}, "maxResults": {"10"}, "fields": {fields}}

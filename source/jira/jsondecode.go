@@ -296,7 +296,14 @@ func structDecoder(t reflect.Type) valueDecoder {
 		fields = append(fields, structField{name: name, index: i, dec: decoderLocked(f.Type)})
 	}
 	lookup := func(key []byte) (structField, bool) {
-		if i, ok := exact[string(key)]; ok {
+		if len(fields) <= 8 {
+			// Comparing a few names beats hashing the key.
+			for _, f := range fields {
+				if f.name == string(key) {
+					return f, true
+				}
+			}
+		} else if i, ok := exact[string(key)]; ok {
 			return fields[i], true
 		}
 		for _, f := range fields {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -78,19 +79,17 @@ func scanLiteral(data []byte, i int, lit string) (int, error) {
 }
 
 // scanString validates the string starting at data[i] == '"'. Most bytes of
-// a search page are in strings, so it skips eight plain bytes at a time.
+// a search page are in strings, so it finds the next byte that ends or
+// escapes one (or must not be in one) eight bytes at a time.
 func scanString(data []byte, i int) (int, error) {
 	start := i
 	i++
-	for i < len(data) {
-		for i+8 <= len(data) && !hasSpecialByte(binary.LittleEndian.Uint64(data[i:])) {
-			i += 8
-		}
+	for {
+		i = nextSpecial(data, i)
 		if i >= len(data) {
-			break
+			return i, &syntaxError{"unexpected end of input in string", start}
 		}
-		c := data[i]
-		switch {
+		switch c := data[i]; {
 		case c == '"':
 			return i + 1, nil
 		case c == '\\':
@@ -113,24 +112,38 @@ func scanString(data []byte, i int) (int, error) {
 			default:
 				return i, &syntaxError{"invalid escape", i}
 			}
-		case c < 0x20:
+		default: // a control character
 			return i, &syntaxError{"control character in string", i}
-		default:
-			i++
 		}
 	}
-	return i, &syntaxError{"unexpected end of input in string", start}
 }
 
-// hasSpecialByte reports whether any byte of x ends or escapes a string or
-// is a control character ('"', '\\', < 0x20), with the usual bit tricks:
-// v-0x01… & ^v & 0x80… is non-zero exactly when a byte of v is zero, and
-// x-n·0x01… & ^x & 0x80… when a byte of x is below n (n ≤ 128).
-func hasSpecialByte(x uint64) bool {
+// nextSpecial returns the offset of the first byte at or after i that is
+// '"', '\\' or below 0x20, or len(data).
+func nextSpecial(data []byte, i int) int {
+	for ; i+8 <= len(data); i += 8 {
+		if m := specialMask(binary.LittleEndian.Uint64(data[i:])); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for ; i < len(data); i++ {
+		if c := data[i]; c == '"' || c == '\\' || c < 0x20 {
+			return i
+		}
+	}
+	return i
+}
+
+// specialMask has the high bit of each byte of x (little endian) that is
+// '"', '\\' or below 0x20 set, and maybe of bytes above the first such one:
+// v-0x01… & ^v & 0x80… marks the zero bytes of v, x-n·0x01… & ^x & 0x80…
+// the bytes of x below n (n ≤ 128); a borrow only runs upwards, so the
+// lowest mark is exact.
+func specialMask(x uint64) uint64 {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	quote := x ^ (ones * '"')
 	backslash := x ^ (ones * '\\')
-	return ((quote-ones)&^quote|(backslash-ones)&^backslash|(x-ones*0x20)&^x)&highs != 0
+	return ((quote-ones)&^quote | (backslash-ones)&^backslash | (x-ones*0x20)&^x) & highs
 }
 
 func isHex(c byte) bool {

@@ -3,7 +3,6 @@ package jira
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -259,19 +258,32 @@ func fetchRaw(t *testing.T, url, body string) []byte {
 	return resp
 }
 
-// TestHasSpecialByte checks the eight-bytes-at-a-time test against the
-// byte-by-byte one: every byte value at every position, among plain bytes
-// and among bytes with the high bit set.
-func TestHasSpecialByte(t *testing.T) {
+// TestNextSpecial checks the eight-bytes-at-a-time search against the
+// byte-by-byte one: every byte value at every position of a word, among
+// plain bytes and among bytes with the high bit set, with a second special
+// byte after the first, and at every offset of a short tail.
+func TestNextSpecial(t *testing.T) {
 	special := func(c byte) bool { return c == '"' || c == '\\' || c < 0x20 }
-	for _, fill := range []byte{'a', 0xff, 0x80, 0x7f, ' '} {
-		for pos := range 8 {
-			for c := range 256 {
-				word := bytes.Repeat([]byte{fill}, 8)
-				word[pos] = byte(c)
-				want := special(byte(c)) || special(fill)
-				if got := hasSpecialByte(binary.LittleEndian.Uint64(word)); got != want {
-					t.Fatalf("%q: %v, want %v", word, got, want)
+	want := func(b []byte) int {
+		for i, c := range b {
+			if special(c) {
+				return i
+			}
+		}
+		return len(b)
+	}
+	for _, fill := range []byte{'a', 0xff, 0x80, 0x7f, ' ', 0xa0} {
+		for _, n := range []int{8, 11, 16, 5} {
+			for pos := range n {
+				for c := range 256 {
+					b := bytes.Repeat([]byte{fill}, n)
+					b[pos] = byte(c)
+					if pos+1 < n {
+						b[n-1] = '"' // a later special byte must not win
+					}
+					if got, w := nextSpecial(b, 0), want(b); got != w {
+						t.Fatalf("nextSpecial(%q) = %d, want %d", b, got, w)
+					}
 				}
 			}
 		}
