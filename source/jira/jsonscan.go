@@ -89,10 +89,10 @@ func scanString(data []byte, i int) (int, error) {
 		if i >= len(data) {
 			return i, &syntaxError{"unexpected end of input in string", start}
 		}
-		switch c := data[i]; {
-		case c == '"':
+		switch data[i] {
+		case '"':
 			return i + 1, nil
-		case c == '\\':
+		case '\\':
 			if i+1 >= len(data) {
 				return i, &syntaxError{"unexpected end of input in string", start}
 			}
