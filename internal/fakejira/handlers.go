@@ -161,6 +161,11 @@ func (s *Server) query(jql string) ([]*Issue, *jqlQuery, error) {
 	if c, ok := s.queryCache[jql]; ok && c.version == s.version && !lagging {
 		return c.issues, q, nil
 	}
+	if scope, after, through, ok := splitIDRange(jql); ok && !lagging {
+		if issues, _, err := s.query(scope); err == nil {
+			return idRange(issues, after, through), q, nil
+		}
+	}
 	now := s.opts.Now()
 	var matches []*Issue
 	for _, is := range s.issues {
