@@ -62,4 +62,3 @@ func TestIDRangeQueriesMatchFullEvaluation(t *testing.T) {
 		}
 	}
 }
-
