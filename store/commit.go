@@ -177,7 +177,7 @@ func (s *Store) writeTicket(tb *bolt.Bucket, source string, d ticket.Derived) (T
 		added = append(added, e)
 	}
 	rec.Ledger = append(rec.Ledger, added...)
-	enc, err := json.Marshal(rec)
+	enc, err := appendRecord(make([]byte, 0, len(old)+1024), rec)
 	if err != nil {
 		return Ticket{}, 0, false, err
 	}
@@ -274,7 +274,7 @@ func (s *Store) dropOutOfScope(tb *bolt.Bucket, source string, inScope []string,
 			continue
 		}
 		rec.Gone = true
-		enc, err := json.Marshal(rec)
+		enc, err := appendRecord(make([]byte, 0, 1024), rec)
 		if err != nil {
 			return nil, err
 		}
