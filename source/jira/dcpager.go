@@ -195,6 +195,9 @@ func (p *dcPager) newWindow(afterID int64, first searchPage) *dcWindow {
 	if first.MaxResults > 0 && first.MaxResults < size {
 		size = first.MaxResults // the site caps maxResults
 	}
+	if n := len(first.Issues); n > 0 && n < size && n < first.Total {
+		size = n // a cap the answer does not read back
+	}
 	reach := min(first.Total, p.window)
 	w := &dcWindow{afterID: afterID, total: first.Total, size: size, pages: max(1, (reach+size-1)/size), slots: map[int]*dcSlot{}}
 	done := &dcSlot{done: make(chan struct{}), page: first}
