@@ -107,6 +107,10 @@ func buildDecoder(t reflect.Type) valueDecoder {
 		return sliceDecoder(t)
 	case reflect.Struct:
 		return structDecoder(t)
+	case reflect.Map:
+		if t.Key().Kind() == reflect.String && t.Key() == reflect.TypeFor[string]() {
+			return mapDecoder(t)
+		}
 	}
 	return decodeWithLibrary
 }
@@ -255,6 +259,36 @@ func sliceDecoder(t reflect.Type) valueDecoder {
 				v.Set(reflect.MakeSlice(t, 0, 0))
 			}
 			return end, nil
+		}
+		return decodeWithLibrary(data, at, depth, v)
+	}
+}
+
+// mapDecoder decodes an object into a map[string]V as encoding/json does:
+// null makes it nil, a nil map is made, members are added (the last of
+// duplicate keys wins), a value is decoded into a fresh V.
+func mapDecoder(t reflect.Type) valueDecoder {
+	elem := t.Elem()
+	dec := decoderLocked(elem)
+	return func(data []byte, at, depth int, v reflect.Value) (int, error) {
+		switch {
+		case isNullAt(data, at):
+			v.SetZero()
+			return scanLiteral(data, at, "null")
+		case at < len(data) && data[at] == '{':
+			if v.IsNil() {
+				v.Set(reflect.MakeMap(t))
+			}
+			value := reflect.New(elem).Elem()
+			return scanObject(data, at, depth+1, func(key, data []byte, at, depth int) (int, error) {
+				value.SetZero()
+				end, err := dec(data, at, depth, value)
+				if err != nil {
+					return end, err
+				}
+				v.SetMapIndex(reflect.ValueOf(decodeKey(key)), value)
+				return end, nil
+			})
 		}
 		return decodeWithLibrary(data, at, depth, v)
 	}

@@ -85,6 +85,9 @@ func FuzzUnmarshalFast(f *testing.F) {
 		sameAsLibrary(t, doc, func(b []byte, v *bulkChangelogResponse) error { return v.DecodeBody(b) })
 		sameAsLibrary(t, doc, func(b []byte, v *kinds) error { return fast(b, v) })
 		sameAsLibrary(t, doc, func(b []byte, v *[]kinds) error { return fast(b, v) })
+		sameAsLibrary(t, doc, func(b []byte, v *map[string]json.RawMessage) error { return fast(b, v) })
+		sameAsLibrary(t, doc, func(b []byte, v *map[string]kinds) error { return fast(b, v) })
+		sameAsLibrary(t, doc, func(b []byte, v *[]json.RawMessage) error { return fast(b, v) })
 	})
 }
 

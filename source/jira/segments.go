@@ -184,7 +184,7 @@ func segmentValue(raw json.RawMessage) (string, error) {
 	switch raw[0] {
 	case '[':
 		var items []json.RawMessage
-		if err := json.Unmarshal(raw, &items); err != nil {
+		if err := unmarshalFast(raw, &items); err != nil {
 			return "", err
 		}
 		var values []string
@@ -213,7 +213,7 @@ func segmentValue(raw json.RawMessage) (string, error) {
 		return values[0], nil
 	case '{':
 		var obj map[string]json.RawMessage
-		if err := json.Unmarshal(raw, &obj); err != nil {
+		if err := unmarshalFast(raw, &obj); err != nil {
 			return "", err
 		}
 		for _, key := range []string{"name", "value", "title", "displayName", "key", "id"} {
@@ -235,7 +235,7 @@ func segmentValue(raw json.RawMessage) (string, error) {
 		return "", errors.New("object without a name, value, title, displayName, key or id")
 	case '"':
 		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
+		if err := decodeString(raw, &s); err != nil {
 			return "", err
 		}
 		return strings.TrimSpace(s), nil
