@@ -174,7 +174,9 @@ func appendJSON(buf []byte, v any) []byte {
 		return append(buf, ']')
 	case string:
 		if plainString(x) {
-			return strconv.AppendQuote(buf, x)
+			buf = append(buf, '"')
+			buf = append(buf, x...)
+			return append(buf, '"')
 		}
 	case bool:
 		return strconv.AppendBool(buf, x)
@@ -189,8 +191,8 @@ func appendJSON(buf []byte, v any) []byte {
 	return append(buf, bytes.TrimSuffix(b.Bytes(), []byte("\n"))...)
 }
 
-// plainString reports a string that strconv.Quote and encoding/json write
-// alike: printable ASCII without quotes or backslashes.
+// plainString reports a string encoding/json writes as it is between
+// quotes: printable ASCII without quotes or backslashes.
 func plainString(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
