@@ -308,7 +308,8 @@ func (c *Client) Do(ctx context.Context, req Request, out any) error {
 		if err := c.waitGate(ctx); err != nil {
 			return err
 		}
-		status, header, body, err := c.once(ctx, req, target)
+		buffers, _ := out.(BodyBuffers)
+		status, header, body, err := c.once(ctx, req, target, buffers)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -372,6 +373,16 @@ type BodyDecoder interface {
 	DecodeBody(body []byte) error
 }
 
+// BodyBuffers is implemented by a BodyDecoder that reuses the memory of the
+// bodies it decoded once it is done with them (a search page is half a
+// megabyte, a sync reads a thousand): the body of an answer is read into
+// Buffer(n)[:0], grown if need be, instead of a new buffer. n is the size
+// expected.
+type BodyBuffers interface {
+	BodyDecoder
+	Buffer(n int) []byte
+}
+
 func decodeBody(body []byte, out any) error {
 	if d, ok := out.(BodyDecoder); ok {
 		return d.DecodeBody(body)
@@ -384,7 +395,7 @@ func (c *Client) path(req Request) string { return "/" + strings.TrimLeft(req.Pa
 
 // once sends one attempt with its own timeout and reads the whole body, so
 // the connection is reused and the timeout covers the body too.
-func (c *Client) once(ctx context.Context, req Request, target string) (int, http.Header, []byte, error) {
+func (c *Client) once(ctx context.Context, req Request, target string, buffers BodyBuffers) (int, http.Header, []byte, error) {
 	reqCtx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	httpReq, err := c.newRequest(reqCtx, req, target)
@@ -396,7 +407,7 @@ func (c *Client) once(ctx context.Context, req Request, target string) (int, htt
 		return 0, nil, nil, err
 	}
 	defer resp.Body.Close()
-	body, err := c.readBody(resp, req.Endpoint)
+	body, err := c.readBody(resp, req.Endpoint, buffers)
 	if err != nil {
 		return 0, nil, nil, fmt.Errorf("read body: %w", err)
 	}
@@ -408,11 +419,19 @@ func (c *Client) once(ctx context.Context, req Request, target string) (int, htt
 // answer of the same endpoint (compressed and chunked answers announce
 // none). A search page is half a megabyte, and growing a buffer to that
 // size copied it a dozen times.
-func (c *Client) readBody(resp *http.Response, endpoint string) ([]byte, error) {
+func (c *Client) readBody(resp *http.Response, endpoint string, buffers BodyBuffers) ([]byte, error) {
+	alloc := func(n int) []byte {
+		if buffers != nil {
+			if b := buffers.Buffer(n); cap(b) >= n {
+				return b[:0]
+			}
+		}
+		return make([]byte, 0, n)
+	}
 	if n := resp.ContentLength; n > 0 && n <= maxBodyBytes {
 		// net/http ends the body at Content-Length; a shorter one is an
 		// error here as in io.ReadAll.
-		body := make([]byte, n)
+		body := alloc(int(n))[:n]
 		if _, err := io.ReadFull(resp.Body, body); err != nil {
 			return nil, err
 		}
@@ -422,7 +441,7 @@ func (c *Client) readBody(resp *http.Response, endpoint string) ([]byte, error) 
 	if last, ok := c.bodySizes.Load(endpoint); ok {
 		hint = min(last.(int)+last.(int)/8+512, maxBodyBytes) // room for a somewhat larger one
 	}
-	body := make([]byte, 0, hint)
+	body := alloc(hint)
 	r := io.LimitReader(resp.Body, maxBodyBytes)
 	for {
 		if len(body) == cap(body) {

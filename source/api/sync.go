@@ -43,6 +43,16 @@ type Page struct {
 	// Matched is how many tickets the query matched when the API says so
 	// (progress only); 0 when unknown.
 	Matched int
+	// Release, when not nil, is called once every item was decoded (or
+	// read for its id): the pager may reuse the memory the items are in.
+	Release func()
+}
+
+// release hands the page's memory back to its pager.
+func (p Page) release() {
+	if p.Release != nil {
+		p.Release()
+	}
 }
 
 // Pager walks one Query page by page. Sync fetches the next page while it
@@ -235,6 +245,7 @@ func (s *Sync[T]) runPass(ctx context.Context, horizon time.Time, cur Cursor, em
 			}
 			batch = append(batch, item)
 		}
+		page.release()
 		if !page.Last && s.BatchTickets > 0 && len(batch) < s.BatchTickets {
 			continue
 		}
@@ -324,6 +335,7 @@ func (s *Sync[T]) reconcile(ctx context.Context, horizon time.Time, cur Cursor, 
 				ids = append(ids, id)
 			}
 		}
+		page.release()
 		if page.Last {
 			break
 		}

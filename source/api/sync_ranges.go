@@ -276,6 +276,7 @@ func (s *Sync[T]) pageRange(ctx context.Context, horizon time.Time, r IDRange, c
 			}
 			b.items = append(b.items, item)
 		}
+		page.release()
 		if page.Last {
 			return b
 		}
@@ -356,6 +357,7 @@ func (s *Sync[T]) planRanges(ctx context.Context, horizon time.Time, cur Cursor,
 				}
 			}
 		}
+		page.release()
 		if page.Last {
 			break
 		}

@@ -69,7 +69,7 @@ type dcWindow struct {
 
 type dcSlot struct {
 	done chan struct{}
-	page searchPage
+	page *dcPageBody
 	err  error
 }
 
@@ -128,7 +128,7 @@ func (p *dcPager) Next(ctx context.Context) (api.Page, error) {
 		}
 		delete(w.slots, w.next)
 		w.next++
-		out := api.Page{Items: page.Issues, Matched: p.first}
+		out := api.Page{Items: page.Issues, Matched: p.first, Release: page.release}
 		if len(page.Issues) == 0 {
 			out.Last = true
 			p.stop()
@@ -190,7 +190,7 @@ func (p *dcPager) openWindow(ctx context.Context, afterID int64) (*dcWindow, err
 }
 
 // newWindow plans a window from its first page.
-func (p *dcPager) newWindow(afterID int64, first searchPage) *dcWindow {
+func (p *dcPager) newWindow(afterID int64, first *dcPageBody) *dcWindow {
 	size := p.pageSize
 	if first.MaxResults > 0 && first.MaxResults < size {
 		size = first.MaxResults // the site caps maxResults
@@ -258,7 +258,7 @@ func (p *dcPager) schedule() {
 }
 
 // fetch asks for one page of the query after afterID.
-func (p *dcPager) fetch(ctx context.Context, afterID int64, startAt, size int) (searchPage, error) {
+func (p *dcPager) fetch(ctx context.Context, afterID int64, startAt, size int) (*dcPageBody, error) {
 	q := url.Values{
 		"jql":        {keyset(p.base, afterID, p.throughID)},
 		"startAt":    {strconv.Itoa(startAt)},
@@ -268,9 +268,9 @@ func (p *dcPager) fetch(ctx context.Context, afterID int64, startAt, size int) (
 	if p.changelog {
 		q.Set("expand", "changelog")
 	}
-	var page searchPage
-	if err := p.src.api.Do(ctx, api.Request{Endpoint: "search", Method: http.MethodGet, Path: "rest/api/2/search", Query: q}, &page); err != nil {
-		return searchPage{}, fmt.Errorf("search: %w", p.src.explain(err))
+	page := &dcPageBody{}
+	if err := p.src.api.Do(ctx, api.Request{Endpoint: "search", Method: http.MethodGet, Path: "rest/api/2/search", Query: q}, page); err != nil {
+		return nil, fmt.Errorf("search: %w", p.src.explain(err))
 	}
 	return page, nil
 }
@@ -304,7 +304,7 @@ func (p *dcPager) nextSequential(ctx context.Context) (api.Page, error) {
 	}
 	// What the first page counted is what this walk matched: on a resumed
 	// initial sync, what is left of it.
-	out := api.Page{Items: page.Issues, Matched: p.first}
+	out := api.Page{Items: page.Issues, Matched: p.first, Release: page.release}
 	if len(page.Issues) == 0 {
 		out.Last = true
 		return out, nil

@@ -292,3 +292,61 @@ func TestNextSpecial(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodedTicketsKeepNoPageBytes: search page buffers are reused once a
+// page is decoded, so nothing decoded from a page may point into it. The
+// page's bytes are overwritten after decoding; the tickets must equal those
+// decoded from an untouched copy of the same page.
+func TestDecodedTicketsKeepNoPageBytes(t *testing.T) {
+	for _, dep := range []fakejira.Deployment{fakejira.DeploymentCloud, fakejira.DeploymentDataCenter} {
+		t.Run(string(dep), func(t *testing.T) {
+			now := fakejira.DefaultGenerateEnd
+			srv := fakejira.New(fakejira.Options{Deployment: dep, Now: func() time.Time { return now }})
+			t.Cleanup(srv.Close)
+			srv.Add(fakejira.Generate(4, 200, fakejira.GenerateOptions{End: now})...)
+			cfg := testConfig(srv.URL)
+			cfg.JQL = "project in (IT, HR, FAC)"
+			auth := promconfig.HTTPClientConfig{BasicAuth: &promconfig.BasicAuth{Username: fakejira.DefaultEmail, Password: promconfig.Secret(fakejira.DefaultAPIToken)}}
+			if dep == fakejira.DeploymentDataCenter {
+				auth = promconfig.HTTPClientConfig{Authorization: &promconfig.Authorization{Type: "Bearer", Credentials: promconfig.Secret(fakejira.DefaultPAT)}}
+			}
+			src, err := New("alias", cfg, auth, source.Env{Now: func() time.Time { return now }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			st, err := src.ensureSite(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tickets := siteTickets{src: src, st: st}
+			decodePage := func() ([]*pending, api.Page) {
+				t.Helper()
+				page, err := tickets.Pages(api.Query{Horizon: now.Add(-200 * 24 * time.Hour)}).Next(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var out []*pending
+				for _, raw := range page.Items {
+					p, _, err := tickets.Decode(raw)
+					if err != nil {
+						t.Fatal(err)
+					}
+					out = append(out, p)
+				}
+				return out, page
+			}
+			scribbled, page := decodePage()
+			for _, raw := range page.Items {
+				for i := range raw {
+					raw[i] = 'x'
+				}
+			}
+			page.Release() // and the buffer goes to the next page
+			fresh, _ := decodePage()
+			if len(scribbled) == 0 || !reflect.DeepEqual(scribbled, fresh) {
+				t.Fatal("tickets decoded from a page changed when its bytes were overwritten: something keeps a slice of the page")
+			}
+		})
+	}
+}

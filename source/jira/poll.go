@@ -174,11 +174,11 @@ func (p *cloudPager) Next(ctx context.Context) (api.Page, error) {
 	if p.token != "" {
 		q.Set("nextPageToken", p.token)
 	}
-	var page searchJQLPage
-	if err := p.src.api.Do(ctx, api.Request{Endpoint: "search_jql", Method: http.MethodGet, Path: "rest/api/2/search/jql", Query: q}, &page); err != nil {
+	page := &cloudPageBody{}
+	if err := p.src.api.Do(ctx, api.Request{Endpoint: "search_jql", Method: http.MethodGet, Path: "rest/api/2/search/jql", Query: q}, page); err != nil {
 		return api.Page{}, fmt.Errorf("search: %w", p.src.explain(err))
 	}
 	p.token = page.NextPageToken
 	last := page.NextPageToken == "" || len(page.Issues) == 0 || page.IsLast
-	return api.Page{Items: page.Issues, Last: last}, nil
+	return api.Page{Items: page.Issues, Last: last, Release: page.release}, nil
 }
