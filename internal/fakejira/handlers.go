@@ -269,13 +269,20 @@ func (s *Server) serveSearchJQL(w http.ResponseWriter, r *http.Request, _ []stri
 		c = &cursor{jql: p.jql, issues: issues}
 	}
 	end := min(c.offset+size, len(c.issues))
+	token := ""
+	if end < len(c.issues) {
+		token = s.saveCursor(&cursor{jql: c.jql, issues: c.issues, offset: end})
+	}
+	if !p.expandChangelog && s.writeCachedSearchPage(w, c.issues[c.offset:end], sel, end >= len(c.issues), token) {
+		return
+	}
 	page := make([]any, 0, end-c.offset)
 	for _, is := range c.issues[c.offset:end] {
 		page = append(page, s.renderIssue(is, sel, p.expandChangelog))
 	}
 	resp := map[string]any{"issues": page, "isLast": end >= len(c.issues)}
-	if end < len(c.issues) {
-		resp["nextPageToken"] = s.saveCursor(&cursor{jql: c.jql, issues: c.issues, offset: end})
+	if token != "" {
+		resp["nextPageToken"] = token
 	}
 	s.writeRendered(w, http.StatusOK, resp)
 }

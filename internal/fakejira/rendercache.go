@@ -33,6 +33,14 @@ type renderCache struct {
 	version   uint64
 	fields    map[int64]map[string]preEncoded // issue id → field id → value
 	histories map[historyKey]preEncoded
+	// complete holds, for issues Prerender rendered, every field in id
+	// order: a search page is then assembled without building maps.
+	complete map[int64][]renderedField
+}
+
+type renderedField struct {
+	id    string
+	value preEncoded
 }
 
 // historyKey is one changelog entry as bulkfetch renders it for a set of
@@ -47,7 +55,8 @@ type historyKey struct {
 // current empties the cache if the data changed since it was filled.
 func (c *renderCache) current(version uint64) {
 	if c.version != version || c.fields == nil {
-		*c = renderCache{version: version, fields: map[int64]map[string]preEncoded{}, histories: map[historyKey]preEncoded{}}
+		*c = renderCache{version: version, fields: map[int64]map[string]preEncoded{}, histories: map[historyKey]preEncoded{},
+			complete: map[int64][]renderedField{}}
 	}
 }
 
@@ -115,12 +124,86 @@ func (s *Server) Prerender(changelogFields ...string) {
 	}
 	for _, is := range s.issues {
 		_ = s.renderIssue(is, all, false)
+		byField := s.renders.fields[is.ID]
+		sorted := make([]renderedField, 0, len(byField))
+		for id, v := range byField {
+			sorted = append(sorted, renderedField{id: id, value: v})
+		}
+		slices.SortFunc(sorted, func(a, b renderedField) int { return strings.Compare(a.id, b.id) })
+		s.renders.complete[is.ID] = sorted
 		for i := range is.Histories {
 			if len(changelogFields) > 0 && historyTouches(&is.Histories[i], fieldIDs) {
 				_ = s.historyValue(is, i, fieldIDs, s.opts.ChangelogCreatedAsEpoch)
 			}
 		}
 	}
+}
+
+// writeCachedSearchPage writes a Cloud search page of issues Prerender
+// rendered, as writeJSON would write the maps renderIssue builds; false if
+// one of them is not in the cache (or changelogs are expanded), and nothing
+// was written. Called with s.mu held.
+func (s *Server) writeCachedSearchPage(w http.ResponseWriter, issues []*Issue, sel fieldSelection, isLast bool, token string) bool {
+	if !s.opts.CacheRenders || s.renders.version != s.version {
+		return false
+	}
+	buf := renderBuffers.Get().(*[]byte)
+	defer renderBuffers.Put(buf)
+	b := append((*buf)[:0], `{"isLast":`...)
+	b = strconv.AppendBool(b, isLast)
+	b = append(b, `,"issues":[`...)
+	withKey := !sel.idOnly() || sel.include["key"]
+	for i, is := range issues {
+		fields, ok := s.renders.complete[is.ID]
+		if !ok {
+			return false
+		}
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '{')
+		if withKey {
+			b = append(b, `"expand":"renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations",`...)
+		}
+		n := 0
+		for _, f := range fields {
+			if !sel.wants(f.id) {
+				continue
+			}
+			if n == 0 {
+				b = append(b, `"fields":{`...)
+			} else {
+				b = append(b, ',')
+			}
+			n++
+			b = appendJSON(b, f.id)
+			b = append(b, ':')
+			b = append(b, f.value...)
+		}
+		if n > 0 {
+			b = append(b, "},"...)
+		}
+		b = append(b, `"id":`...)
+		b = appendJSON(b, strconv.FormatInt(is.ID, 10))
+		if withKey {
+			b = append(b, `,"key":`...)
+			b = appendJSON(b, is.Key)
+		}
+		b = append(b, `,"self":`...)
+		b = appendJSON(b, s.URL+"/rest/api/2/issue/"+strconv.FormatInt(is.ID, 10))
+		b = append(b, '}')
+	}
+	b = append(b, ']')
+	if token != "" {
+		b = append(b, `,"nextPageToken":`...)
+		b = appendJSON(b, token)
+	}
+	b = append(b, '}')
+	*buf = b
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
+	return true
 }
 
 // writeRendered is writeJSON for a response holding cached values: the
