@@ -107,8 +107,12 @@ func (s *Sync[T]) runRanges(ctx context.Context, horizon time.Time, cur Cursor, 
 
 	cut := make(chan plannedRange)
 	planned := queue(ctx, cut)
-	decoded := make(chan rangeBatch[T])
-	done := make(chan rangeBatch[T])
+	// A worker hands its range over and pages the next one at once; a
+	// completer goes on to the next bulk request while the committer is
+	// busy: commits are one at a time, and a stream waiting on them would
+	// idle.
+	decoded := make(chan rangeBatch[T], s.Concurrency)
+	done := make(chan rangeBatch[T], s.Concurrency)
 	var firstErr error
 	var errOnce sync.Once
 	fail := func(err error) {

@@ -108,7 +108,16 @@ func (t siteTickets) ScopeID(raw json.RawMessage) (string, bool) {
 }
 
 func (t siteTickets) Complete(ctx context.Context, batch []*pending) error {
-	return t.src.complete(ctx, t.st, batch)
+	if err := t.src.complete(ctx, t.st, batch); err != nil {
+		return err
+	}
+	// Only the facts go on to the store. A concurrent sync holds several
+	// completed batches at once; their raw comments and histories were most
+	// of what the collector had to trace.
+	for _, p := range batch {
+		p.comments, p.histories = nil, nil
+	}
+	return nil
 }
 
 // CountScope asks Cloud for the approximate size of the initial sync, for
