@@ -240,7 +240,10 @@ func sliceDecoder(t reflect.Type) valueDecoder {
 			i := 0
 			end, err := scanArray(data, at, depth+1, func(data []byte, at, depth int) (int, error) {
 				if i >= v.Cap() {
-					v.Grow(1)
+					// From empty, room for a few at once: lists of
+					// comments, cycles and histories are short, and
+					// growing one by one allocated each size on the way.
+					v.Grow(max(1, 4-v.Cap()))
 				}
 				if i >= v.Len() {
 					v.SetLen(i + 1)
