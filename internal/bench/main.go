@@ -189,7 +189,7 @@ func render(cfg benchConfig, results map[int][]figures, started time.Time, comma
 		}
 		baselineP99 = median(values)
 	}
-	tbl, misses := table(rows(cfg.opts.Latency, baselineP99, cfg.baselineN), ns, results)
+	tbl, misses := table(rows(cfg.opts.Latency, baselineP99, cfg.baselineN, cfg.opts.Scrapers), ns, results)
 	var b strings.Builder
 	fmt.Fprintf(&b, "Measured %s by `%s`.\n\n", started.UTC().Format("2006-01-02 15:04 MST"), command)
 	fmt.Fprintf(&b, "- Machine: %s, %d CPUs (GOMAXPROCS %d), %s, %s %s/%s; shared with other work, see the load averages.\n",

@@ -43,7 +43,7 @@ func never(int) (float64, bool) { return 0, false }
 
 // rows builds the table for a run configuration; baseline is the small-N
 // /metrics p99 the others are compared with (0 if not measured).
-func rows(latency time.Duration, baselineP99 float64, baselineN int) []row {
+func rows(latency time.Duration, baselineP99 float64, baselineN, scrapers int) []row {
 	// The sequential floor: every request of the sync, one after another,
 	// each costing at least the latency.
 	floor := func(f figures) float64 { return float64(f.SyncRequests+f.DiscoveryRequests) * latency.Seconds() }
@@ -83,8 +83,8 @@ func rows(latency time.Duration, baselineP99 float64, baselineN int) []row {
 			return float64(f.ChangedRequests) / float64(minimumRequests(f.Changed)+1)
 		}, format: ratio, limit: always(1), budget: "≤ 1"},
 		{name: "1% changed: poll wall time", get: func(f figures) float64 { return f.ChangedSeconds }, format: seconds, limit: never},
-		{name: "/metrics p50 (50 concurrent scrapers)", get: func(f figures) float64 { return f.ScrapeP50 }, format: millis, limit: never},
-		{name: "/metrics p99 (50 concurrent scrapers)", get: func(f figures) float64 { return f.ScrapeP99 }, format: millis, limit: always(0.005), budget: "≤ 5 ms"},
+		{name: fmt.Sprintf("/metrics p50 (%d concurrent scrapers)", scrapers), get: func(f figures) float64 { return f.ScrapeP50 }, format: millis, limit: never},
+		{name: fmt.Sprintf("/metrics p99 (%d concurrent scrapers)", scrapers), get: func(f figures) float64 { return f.ScrapeP99 }, format: millis, limit: always(0.005), budget: "≤ 5 ms"},
 		{name: fmt.Sprintf("/metrics p99 ÷ p99 at N=%d", baselineN), get: func(f figures) float64 {
 			if baselineP99 == 0 {
 				return math.NaN()
