@@ -255,18 +255,7 @@ func (s *Sync[T]) runPass(ctx context.Context, horizon time.Time, cur Cursor, em
 			}
 		}
 		cur.AfterID = batchMaxID
-		tickets := make([]ticket.Ticket, 0, len(batch))
-		for _, item := range batch {
-			t := item.Ticket()
-			tickets = append(tickets, *t)
-			if !t.Updated.Before(nextSince) {
-				if cur.Seen == nil {
-					cur.Seen = map[string]int64{}
-				}
-				cur.Seen[t.ID] = t.Updated.UnixMilli()
-			}
-		}
-		out := ticket.Batch{Tickets: tickets, Skipped: skipped}
+		out := ticket.Batch{Tickets: facts(&cur, batch, nextSince), Skipped: skipped}
 		if initial {
 			out.Progress = &ticket.Progress{Done: cur.Done}
 			if cur.Total > 0 {
@@ -292,6 +281,23 @@ func (s *Sync[T]) runPass(ctx context.Context, horizon time.Time, cur Cursor, em
 		clear(batch)
 		batch, skipped = batch[:0], 0
 	}
+}
+
+// facts are the tickets of batch for the store; those updated at or after
+// nextSince are remembered in Seen, since the next pass re-reads them.
+func facts[T Item](c *Cursor, batch []T, nextSince time.Time) []ticket.Ticket {
+	tickets := make([]ticket.Ticket, 0, len(batch))
+	for _, item := range batch {
+		t := item.Ticket()
+		tickets = append(tickets, *t)
+		if !t.Updated.Before(nextSince) {
+			if c.Seen == nil {
+				c.Seen = map[string]int64{}
+			}
+			c.Seen[t.ID] = t.Updated.UnixMilli()
+		}
+	}
+	return tickets
 }
 
 // finishPass turns a completed pass into the start of the next one, which

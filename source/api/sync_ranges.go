@@ -176,17 +176,7 @@ func (s *Sync[T]) runRanges(ctx context.Context, horizon time.Time, cur Cursor, 
 		}
 		cur.Pages = int(pages.Load())
 		cur.Done += b.fetched
-		tickets := make([]ticket.Ticket, 0, len(b.items))
-		for _, item := range b.items {
-			t := item.Ticket()
-			tickets = append(tickets, *t)
-			if !t.Updated.Before(nextSince) {
-				if cur.Seen == nil {
-					cur.Seen = map[string]int64{}
-				}
-				cur.Seen[t.ID] = t.Updated.UnixMilli()
-			}
-		}
+		tickets := facts(&cur, b.items, nextSince)
 		cur.markDone(b.rng)
 		finished := cur.AfterID == unbounded
 		out := ticket.Batch{Tickets: tickets, Skipped: b.skipped, Progress: &ticket.Progress{Done: cur.Done}}

@@ -6,10 +6,7 @@ import (
 	"testing"
 	"time"
 
-	promconfig "github.com/prometheus/common/config"
-
 	"github.com/servicedesk-exporter/servicedesk_exporter/internal/fakejira"
-	"github.com/servicedesk-exporter/servicedesk_exporter/source"
 	"github.com/servicedesk-exporter/servicedesk_exporter/source/api"
 )
 
@@ -18,23 +15,9 @@ import (
 // the initial sync requests it (100 issues, every field the adapter reads).
 func benchPage(b *testing.B) (*Source, *site, []byte) {
 	b.Helper()
-	now := fakejira.DefaultGenerateEnd
-	srv := fakejira.New(fakejira.Options{Deployment: fakejira.DeploymentCloud, Now: func() time.Time { return now }})
-	b.Cleanup(srv.Close)
-	srv.Add(fakejira.Generate(1, 1000, fakejira.GenerateOptions{End: now})...)
-	cfg := testConfig(srv.URL)
-	cfg.JQL = "project in (IT, HR, FAC)"
-	auth := promconfig.HTTPClientConfig{BasicAuth: &promconfig.BasicAuth{Username: fakejira.DefaultEmail, Password: promconfig.Secret(fakejira.DefaultAPIToken)}}
-	src, err := New("bench", cfg, auth, source.Env{Now: func() time.Time { return now }})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx := context.Background()
-	st, err := src.ensureSite(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	pg := src.newPager(st, jqlBuilder{user: cfg.JQL, loc: st.loc}.scope(now.Add(-120*24*time.Hour)), api.Query{}, st.searchFields(), 100)
+	_, src, st := discoveredFake(b, fakejira.DeploymentCloud, 1, 1000)
+	now, ctx := fakejira.DefaultGenerateEnd, context.Background()
+	pg := src.newPager(st, jqlBuilder{user: src.cfg.JQL, loc: st.loc}.scope(now.Add(-120*24*time.Hour)), api.Query{}, st.searchFields(), 100)
 	page, err := pg.Next(ctx)
 	if err != nil {
 		b.Fatal(err)

@@ -194,29 +194,36 @@ func decodeBool(data []byte, at, depth int, v reflect.Value) (int, error) {
 }
 
 func decodeInt(data []byte, at, depth int, v reflect.Value) (int, error) {
-	if at < len(data) && (data[at] == '-' || isDigit(data[at])) {
-		end, err := scanNumber(data, at)
-		if err != nil {
-			return end, err
+	return decodeNumber(data, at, depth, v, func(text string) bool {
+		n, err := strconv.ParseInt(text, 10, 64)
+		if err != nil || v.OverflowInt(n) {
+			return false
 		}
-		if n, perr := strconv.ParseInt(string(data[at:end]), 10, 64); perr == nil && !v.OverflowInt(n) {
-			v.SetInt(n)
-			return end, nil
-		}
-	} else if isNullAt(data, at) {
-		return scanLiteral(data, at, "null")
-	}
-	return decodeWithLibrary(data, at, depth, v)
+		v.SetInt(n)
+		return true
+	})
 }
 
 func decodeFloat(data []byte, at, depth int, v reflect.Value) (int, error) {
+	return decodeNumber(data, at, depth, v, func(text string) bool {
+		f, err := strconv.ParseFloat(text, v.Type().Bits())
+		if err != nil || v.OverflowFloat(f) {
+			return false
+		}
+		v.SetFloat(f)
+		return true
+	})
+}
+
+// decodeNumber decodes a number with set, which reports whether it could;
+// null leaves v as it is, and anything else goes to the library.
+func decodeNumber(data []byte, at, depth int, v reflect.Value, set func(text string) bool) (int, error) {
 	if at < len(data) && (data[at] == '-' || isDigit(data[at])) {
 		end, err := scanNumber(data, at)
 		if err != nil {
 			return end, err
 		}
-		if f, perr := strconv.ParseFloat(string(data[at:end]), v.Type().Bits()); perr == nil && !v.OverflowFloat(f) {
-			v.SetFloat(f)
+		if set(string(data[at:end])) {
 			return end, nil
 		}
 	} else if isNullAt(data, at) {

@@ -229,17 +229,9 @@ func scanObject(data []byte, i, depth int, member func(key []byte, data []byte, 
 		if err != nil {
 			return i, err
 		}
-		i = skipSpace(data, i)
-		if i >= len(data) {
-			return i, &syntaxError{"unexpected end of input in object", i}
-		}
-		switch data[i] {
-		case ',':
-			i = skipSpace(data, i+1)
-		case '}':
-			return i + 1, nil
-		default:
-			return i, &syntaxError{"expected ',' or '}' in object", i}
+		var done bool
+		if i, done, err = nextItem(data, i, '}', "object"); done || err != nil {
+			return i, err
 		}
 	}
 }
@@ -264,19 +256,28 @@ func scanArray(data []byte, i, depth int, element visitFunc) (int, error) {
 		if err != nil {
 			return i, err
 		}
-		i = skipSpace(data, i)
-		if i >= len(data) {
-			return i, &syntaxError{"unexpected end of input in array", i}
-		}
-		switch data[i] {
-		case ',':
-			i = skipSpace(data, i+1)
-		case ']':
-			return i + 1, nil
-		default:
-			return i, &syntaxError{"expected ',' or ']' in array", i}
+		var done bool
+		if i, done, err = nextItem(data, i, ']', "array"); done || err != nil {
+			return i, err
 		}
 	}
+}
+
+// nextItem reads what follows a member or an element: a comma, after
+// which it returns the start of the next one, or the closing bracket, after
+// which it returns the end of the object or array (done).
+func nextItem(data []byte, i int, closing byte, in string) (next int, done bool, err error) {
+	i = skipSpace(data, i)
+	if i >= len(data) {
+		return i, false, &syntaxError{"unexpected end of input in " + in, i}
+	}
+	switch data[i] {
+	case ',':
+		return skipSpace(data, i+1), false, nil
+	case closing:
+		return i + 1, true, nil
+	}
+	return i, false, &syntaxError{"expected ',' or '" + string(closing) + "' in " + in, i}
 }
 
 // rawValue scans one value and hands its bytes to keep.

@@ -152,26 +152,9 @@ func normalized(v any) any {
 func TestFastDecodingMatchesTheLibraryOnRealPages(t *testing.T) {
 	for _, dep := range []fakejira.Deployment{fakejira.DeploymentCloud, fakejira.DeploymentDataCenter} {
 		t.Run(string(dep), func(t *testing.T) {
-			now := fakejira.DefaultGenerateEnd
-			srv := fakejira.New(fakejira.Options{Deployment: dep, Now: func() time.Time { return now }})
-			t.Cleanup(srv.Close)
-			srv.Add(fakejira.Generate(3, 300, fakejira.GenerateOptions{End: now})...)
-			cfg := testConfig(srv.URL)
-			cfg.JQL = "project in (IT, HR, FAC)"
-			auth := promconfig.HTTPClientConfig{BasicAuth: &promconfig.BasicAuth{Username: fakejira.DefaultEmail, Password: promconfig.Secret(fakejira.DefaultAPIToken)}}
-			if dep == fakejira.DeploymentDataCenter {
-				auth = promconfig.HTTPClientConfig{Authorization: &promconfig.Authorization{Type: "Bearer", Credentials: promconfig.Secret(fakejira.DefaultPAT)}}
-			}
-			src, err := New("fast", cfg, auth, source.Env{Now: func() time.Time { return now }})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx := context.Background()
-			st, err := src.ensureSite(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			pg := src.newPager(st, jqlBuilder{user: cfg.JQL, loc: st.loc}.scope(now.Add(-120*24*time.Hour)), api.Query{}, st.searchFields(), 100)
+			srv, src, st := discoveredFake(t, dep, 3, 300)
+			now, ctx := fakejira.DefaultGenerateEnd, context.Background()
+			pg := src.newPager(st, jqlBuilder{user: src.cfg.JQL, loc: st.loc}.scope(now.Add(-120*24*time.Hour)), api.Query{}, st.searchFields(), 100)
 			var ids []string
 			for pages := 0; pages < 10; pages++ {
 				page, err := pg.Next(ctx)
@@ -225,6 +208,31 @@ func TestFastDecodingMatchesTheLibraryOnRealPages(t *testing.T) {
 			}
 		})
 	}
+}
+
+// discoveredFake starts a fake site of the deployment with n generated
+// tickets at fakejira.DefaultGenerateEnd and a source that discovered it.
+func discoveredFake(tb testing.TB, dep fakejira.Deployment, seed uint64, n int) (*fakejira.Server, *Source, *site) {
+	tb.Helper()
+	now := fakejira.DefaultGenerateEnd
+	srv := fakejira.New(fakejira.Options{Deployment: dep, Now: func() time.Time { return now }})
+	tb.Cleanup(srv.Close)
+	srv.Add(fakejira.Generate(seed, n, fakejira.GenerateOptions{End: now})...)
+	cfg := testConfig(srv.URL)
+	cfg.JQL = "project in (IT, HR, FAC)"
+	auth := promconfig.HTTPClientConfig{BasicAuth: &promconfig.BasicAuth{Username: fakejira.DefaultEmail, Password: promconfig.Secret(fakejira.DefaultAPIToken)}}
+	if dep == fakejira.DeploymentDataCenter {
+		auth = promconfig.HTTPClientConfig{Authorization: &promconfig.Authorization{Type: "Bearer", Credentials: promconfig.Secret(fakejira.DefaultPAT)}}
+	}
+	src, err := New("fake", cfg, auth, source.Env{Now: func() time.Time { return now }})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	st, err := src.ensureSite(context.Background())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return srv, src, st
 }
 
 // fieldTargets are the types fields are read into.
@@ -300,25 +308,8 @@ func TestNextSpecial(t *testing.T) {
 func TestDecodedTicketsKeepNoPageBytes(t *testing.T) {
 	for _, dep := range []fakejira.Deployment{fakejira.DeploymentCloud, fakejira.DeploymentDataCenter} {
 		t.Run(string(dep), func(t *testing.T) {
-			now := fakejira.DefaultGenerateEnd
-			srv := fakejira.New(fakejira.Options{Deployment: dep, Now: func() time.Time { return now }})
-			t.Cleanup(srv.Close)
-			srv.Add(fakejira.Generate(4, 200, fakejira.GenerateOptions{End: now})...)
-			cfg := testConfig(srv.URL)
-			cfg.JQL = "project in (IT, HR, FAC)"
-			auth := promconfig.HTTPClientConfig{BasicAuth: &promconfig.BasicAuth{Username: fakejira.DefaultEmail, Password: promconfig.Secret(fakejira.DefaultAPIToken)}}
-			if dep == fakejira.DeploymentDataCenter {
-				auth = promconfig.HTTPClientConfig{Authorization: &promconfig.Authorization{Type: "Bearer", Credentials: promconfig.Secret(fakejira.DefaultPAT)}}
-			}
-			src, err := New("alias", cfg, auth, source.Env{Now: func() time.Time { return now }})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx := context.Background()
-			st, err := src.ensureSite(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, src, st := discoveredFake(t, dep, 4, 200)
+			now, ctx := fakejira.DefaultGenerateEnd, context.Background()
 			tickets := siteTickets{src: src, st: st}
 			decodePage := func() ([]*pending, api.Page) {
 				t.Helper()
