@@ -27,11 +27,26 @@ import (
 // which no 15–30 s scrape interval can see.
 const RenderEvery = time.Second
 
-// offered are the formats served, in the order of preference used when an
-// Accept header allows several: OpenMetrics as Prometheus asks for it, then
-// the classic text format, which is also the answer to anything else
-// (protobuf included).
-var offered = []expfmt.Format{expfmt.FmtOpenMetrics_1_0_0, expfmt.FmtOpenMetrics_0_0_1, expfmt.FmtText}
+// The formats served, in the order of preference used when an Accept header
+// allows several: with WithOpenMetrics, OpenMetrics as Prometheus asks for
+// it, then the classic text format, which is also the answer to anything
+// else (protobuf included).
+var (
+	textOnly        = []expfmt.Format{expfmt.FmtText}
+	withOpenMetrics = []expfmt.Format{expfmt.FmtOpenMetrics_1_0_0, expfmt.FmtOpenMetrics_0_0_1, expfmt.FmtText}
+)
+
+// Option changes a Handler.
+type Option func(*Handler)
+
+// WithOpenMetrics offers OpenMetrics 1.0.0 and 0.0.1 to scrapers that ask for
+// it. It is off by default: Prometheus 2 stores histogram bucket bounds as
+// the format writes them, le="14400.0" in OpenMetrics and le="14400" in
+// the text format, so switching formats under a running Prometheus starts
+// new bucket series (test/prometheus's backfill continuity shows it).
+func WithOpenMetrics() Option {
+	return func(h *Handler) { h.offered = withOpenMetrics }
+}
 
 // maxFormats bounds the encodings kept per rendering: every offered format
 // times the name escaping schemes an Accept header can ask for.
@@ -59,6 +74,7 @@ type Handler struct {
 	// renderMu admits one rendering at a time.
 	renderMu sync.Mutex
 
+	offered         []expfmt.Format
 	negotiated      sync.Map // Accept header → expfmt.Format
 	negotiatedCount atomic.Int32
 }
@@ -88,10 +104,13 @@ type encoding struct {
 // once (a new store snapshot, a finished poll), so it is never hidden behind
 // the once-a-second rendering. More than maxInFlight concurrent scrapes get
 // 503; 0 means no limit.
-func NewHandler(g prometheus.Gatherer, version func() any, maxInFlight int, logger *slog.Logger) *Handler {
-	c := &Handler{gatherer: g, version: version, now: time.Now, logger: logger}
+func NewHandler(g prometheus.Gatherer, version func() any, maxInFlight int, logger *slog.Logger, opts ...Option) *Handler {
+	c := &Handler{gatherer: g, version: version, now: time.Now, logger: logger, offered: textOnly}
 	if maxInFlight > 0 {
 		c.inflight = make(chan struct{}, maxInFlight)
+	}
+	for _, o := range opts {
+		o(c)
 	}
 	return c
 }
@@ -223,15 +242,15 @@ func (e *encoding) encode(mfs []*dto.MetricFamily, f expfmt.Format) error {
 // maxNegotiated bounds the Accept headers whose negotiated format is kept.
 const maxNegotiated = 64
 
-// negotiate picks the format for an Accept header: OpenMetrics when asked
-// for, else the text format (also without an Accept header). Scrapers send
+// negotiate picks the format for an Accept header: OpenMetrics when offered
+// and asked for, else the text format (also without an Accept header). Scrapers send
 // the same few headers again and again, and parsing one costs more than the
 // rest of a scrape, so the answers are kept.
 func (c *Handler) negotiate(accept string) expfmt.Format {
 	if f, ok := c.negotiated.Load(accept); ok {
 		return f.(expfmt.Format)
 	}
-	f := expfmt.NegotiateAccept(http.Header{"Accept": {accept}}, offered...)
+	f := expfmt.NegotiateAccept(http.Header{"Accept": {accept}}, c.offered...)
 	if c.negotiatedCount.Load() < maxNegotiated && c.negotiatedCount.Add(1) <= maxNegotiated {
 		c.negotiated.Store(accept, f)
 	}

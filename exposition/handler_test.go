@@ -34,7 +34,7 @@ func (g *countingGatherer) Gather() ([]*dto.MetricFamily, error) {
 	return g.reg.Gather()
 }
 
-func newTestExposition(t *testing.T, maxInFlight int) (*Handler, *countingGatherer, *int, *time.Time) {
+func newTestExposition(t *testing.T, maxInFlight int, opts ...Option) (*Handler, *countingGatherer, *int, *time.Time) {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	c := prometheus.NewCounter(prometheus.CounterOpts{Name: "servicedesk_test_total", Help: "Test counter."})
@@ -43,7 +43,7 @@ func newTestExposition(t *testing.T, maxInFlight int) (*Handler, *countingGather
 	g := &countingGatherer{reg: reg}
 	version := new(int)
 	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
-	e := NewHandler(g, func() any { return *version }, maxInFlight, promslog.NewNopLogger())
+	e := NewHandler(g, func() any { return *version }, maxInFlight, promslog.NewNopLogger(), opts...)
 	e.now = func() time.Time { return now }
 	return e, g, version, &now
 }
@@ -171,7 +171,7 @@ const (
 )
 
 func TestExpositionNegotiatesFormats(t *testing.T) {
-	e, g, _, _ := newTestExposition(t, 0)
+	e, g, _, _ := newTestExposition(t, 0, WithOpenMetrics())
 	for _, tc := range []struct {
 		name, accept string
 		contentType  string // prefix
@@ -216,6 +216,22 @@ func TestExpositionNegotiatesFormats(t *testing.T) {
 	}
 	if n := g.calls.Load(); n != 1 {
 		t.Errorf("every format came from one gather: %d gathers", n)
+	}
+}
+
+// TestExpositionServesTextUnlessOpenMetricsIsOn: by default every Accept
+// header, Prometheus's own included, gets the text format, so a Prometheus 2
+// keeps the bucket series it has (le="14400", not "14400.0").
+func TestExpositionServesTextUnlessOpenMetricsIsOn(t *testing.T) {
+	e, _, _, _ := newTestExposition(t, 0)
+	for _, accept := range []string{"", prometheusAccept, textOnlyAccept, "application/openmetrics-text; version=1.0.0", "*/*"} {
+		rec := scrapeAccepting(t, e, http.MethodGet, accept, "gzip")
+		if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/plain; version=0.0.4") {
+			t.Errorf("Accept %q: Content-Type %q, want the text format", accept, ct)
+		}
+		if body := gunzip(t, rec.Body.Bytes()); !bytes.Contains(body, []byte("servicedesk_test_total 3\n")) || bytes.Contains(body, []byte("# EOF")) {
+			t.Errorf("Accept %q: body is not the text format:\n%s", accept, body)
+		}
 	}
 }
 
