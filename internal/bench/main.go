@@ -195,7 +195,7 @@ func render(cfg benchConfig, results map[int][]figures, started time.Time, comma
 	fmt.Fprintf(&b, "- Machine: %s, %d CPUs (GOMAXPROCS %d), %s, %s %s/%s; shared with other work, see the load averages.\n",
 		cpuModel(), runtime.NumCPU(), runtime.GOMAXPROCS(0), memTotal(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	fmt.Fprintf(&b, "- Fake Jira Cloud in the harness process with %s latency per response, serving issues rendered before the run (Options.CacheRenders); the exporter side (store, Jira source, poller, collector behind the exporter's /metrics handler with the Go and process collectors) in a child process, so its CPU and RSS exclude the fake and the scrapers.\n", cfg.opts.Latency)
-	fmt.Fprintf(&b, "- jira.requests_per_second %g, concurrency %d and page_size %d (defaults). /metrics: %d concurrent keep-alive clients, at most %d scrapes each within %s, in-flight limit %d.\n",
+	fmt.Fprintf(&b, "- jira.requests_per_second %g; jira.concurrency %d and page_size %d, the defaults. /metrics: %d concurrent keep-alive clients, at most %d scrapes each within %s, in-flight limit %d.\n",
 		cfg.opts.RPS, jira.DefaultConfig.Concurrency, jira.DefaultConfig.PageSize, cfg.opts.Scrapers, cfg.opts.ScrapesPerScraper, cfg.opts.ScrapeTime, cfg.opts.MaxRequests)
 	fmt.Fprintf(&b, "- Each cell is the median of %d run(s); \"(0.42× ✓)\" is the value ÷ its budget at that N. Discovery requests (%s) are left out of the request ratio and listed apart; the sequential floor counts them.\n\n",
 		cfg.runs, strings.Join(discoveryEndpoints, ", "))
