@@ -53,6 +53,9 @@ fuzz ./source/api FuzzDecodeCursor
 fuzz ./source/jira FuzzJQLLowerBound
 fuzz ./ticket FuzzCalendar
 fuzz ./source/rt FuzzDecodeTicket
+fuzz ./source/jira FuzzScanner
+fuzz ./source/jira FuzzUnmarshalFast
+fuzz ./store FuzzRecordEncoding
 
 step "dashboards"
 scripts/check-dashboards.sh
