@@ -16,6 +16,7 @@ import (
 	"github.com/servicedesk-exporter/servicedesk_exporter/config"
 	"github.com/servicedesk-exporter/servicedesk_exporter/source/api"
 	"github.com/servicedesk-exporter/servicedesk_exporter/ticket"
+	"gopkg.in/yaml.v3"
 )
 
 // Source is a built adapter as the pipeline runs it.
@@ -100,4 +101,32 @@ func (r *Registry) Build(sc config.Source, env Env) (Source, error) {
 		env.API = api.NewMetrics(nil)
 	}
 	return t.New(sc, env)
+}
+
+// SectionDecoder returns a Config.Decode for a type whose section is
+// required and decodes itself (defaults, strict decode, validation in
+// UnmarshalYAML); missing is the error when the section is absent.
+func SectionDecoder[C any, P interface {
+	*C
+	UnmarshalYAML(*yaml.Node) error
+}](missing string) func(*yaml.Node) (any, error) {
+	return func(section *yaml.Node) (any, error) {
+		if section == nil {
+			return nil, errors.New(missing)
+		}
+		var cfg C
+		if err := P(&cfg).UnmarshalYAML(section); err != nil {
+			return nil, err
+		}
+		return cfg, nil
+	}
+}
+
+// Settings returns a source's decoded section as its type's config type.
+func Settings[C any](sc config.Source) (C, error) {
+	cfg, ok := sc.Settings.(C)
+	if !ok {
+		return cfg, fmt.Errorf("%s source %s: settings are %T, want %T", sc.Type, sc.Name, sc.Settings, cfg)
+	}
+	return cfg, nil
 }

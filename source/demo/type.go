@@ -1,7 +1,6 @@
 package demo
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/prometheus/common/model"
@@ -19,9 +18,9 @@ func Type() source.Type {
 			Decode:              decodeConfig,
 		},
 		New: func(sc config.Source, env source.Env) (source.Source, error) {
-			cfg, ok := sc.Settings.(Config)
-			if !ok {
-				return nil, fmt.Errorf("demo source %s: settings are %T, want demo.Config", sc.Name, sc.Settings)
+			cfg, err := source.Settings[Config](sc)
+			if err != nil {
+				return nil, err
 			}
 			s, err := New(cfg, WithClock(env.Now))
 			if err != nil {

@@ -18,7 +18,7 @@ func decodeYAML(t *testing.T, text string) (Config, error) {
 	if err := yaml.Unmarshal([]byte(text), &doc); err != nil {
 		t.Fatal(err)
 	}
-	v, err := decodeSection(doc.Content[0])
+	v, err := Type().Config.Decode(doc.Content[0])
 	if err != nil {
 		return Config{}, err
 	}

@@ -1,12 +1,9 @@
 package rt
 
 import (
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/prometheus/common/model"
-	"gopkg.in/yaml.v3"
 
 	"github.com/servicedesk-exporter/servicedesk_exporter/config"
 	"github.com/servicedesk-exporter/servicedesk_exporter/source"
@@ -21,7 +18,7 @@ func Type() source.Type {
 		Config: config.SourceType{
 			Name:                typeName,
 			DefaultPollInterval: model.Duration(2 * time.Minute),
-			Decode:              decodeSection,
+			Decode:              source.SectionDecoder[Config]("type rt needs an rt: section with url and queues or query (see docs/rt.md)"),
 			HTTPClient:          true,
 			Segments:            true,
 			Credentials: "rt needs credentials: set http_client.authorization (type: token, credentials_file: " +
@@ -31,21 +28,10 @@ func Type() source.Type {
 	}
 }
 
-func decodeSection(section *yaml.Node) (any, error) {
-	if section == nil {
-		return nil, errors.New("type rt needs an rt: section with url and queues or query (see docs/rt.md)")
-	}
-	var cfg Config
-	if err := cfg.UnmarshalYAML(section); err != nil {
-		return nil, err
-	}
-	return cfg, nil
-}
-
 func newSource(sc config.Source, env source.Env) (source.Source, error) {
-	cfg, ok := sc.Settings.(Config)
-	if !ok {
-		return nil, fmt.Errorf("rt source %s: settings are %T, want rt.Config", sc.Name, sc.Settings)
+	cfg, err := source.Settings[Config](sc)
+	if err != nil {
+		return nil, err
 	}
 	return New(sc.Name, cfg, sc.HTTPClient, sc.Segments, env)
 }
