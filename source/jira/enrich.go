@@ -63,7 +63,7 @@ func (src *Source) complete(ctx context.Context, st *site, batch []*pending) err
 		endInDone(&p.t)
 
 		if state := p.applyComments(src.automation); p.needsMoreComments(state) {
-			if err := src.moreComments(ctx, p); err != nil {
+			if err := src.moreComments(ctx, st, p); err != nil {
 				return err
 			}
 		}
@@ -147,13 +147,13 @@ func (src *Source) issueChangelog(ctx context.Context, p *pending) error {
 // public agent comment appears: later comments cannot change the first
 // response. When the search copy left an agent comment's visibility open
 // (Data Center), the comments are re-read from the start with properties.
-func (src *Source) moreComments(ctx context.Context, p *pending) error {
+func (src *Source) moreComments(ctx context.Context, st *site, p *pending) error {
 	state := p.applyComments(src.automation)
 	startAt := 0
 	if p.commentsFrom == 0 && !state.unsure {
 		startAt = len(p.comments) // continue after the embedded window
 	}
-	expand := !src.site.cloud() // Cloud comments carry jsdPublic
+	expand := !st.cloud() // Cloud comments carry jsdPublic
 	for range maxFollowUpPages {
 		q := url.Values{"startAt": {strconv.Itoa(startAt)}, "maxResults": {strconv.Itoa(followUpPageSize)}, "orderBy": {"created"}}
 		if expand {

@@ -15,7 +15,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	promconfig "github.com/prometheus/common/config"
@@ -42,8 +41,7 @@ type Source struct {
 	now        func() time.Time
 	checkWait  time.Duration // Check's bound on the wait for the first answer
 
-	mu   sync.Mutex
-	site *site // discovered on first use, then kept for the process
+	site api.Discovered[site]
 }
 
 // Option configures a Source.
@@ -134,29 +132,25 @@ func (s *Source) ensureSite(ctx context.Context) (*site, error) {
 
 // ensureSiteWith is ensureSite through c, with discover's firstWait.
 func (s *Source) ensureSiteWith(ctx context.Context, c *api.Client, firstWait time.Duration) (*site, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.site != nil {
-		return s.site, nil
-	}
-	st, err := s.discover(ctx, c, firstWait)
-	if err != nil {
-		return nil, err
-	}
-	s.site = st
-	fields := make([]string, 0, len(st.fields()))
-	for _, f := range st.fields() {
-		fields = append(fields, fmt.Sprintf("%s=%s(%s)", f.Kind, f.ID, f.Name))
-	}
-	mode := "comment"
-	if st.firstResponseSLA != "" {
-		mode = "sla:" + st.firstResponseSLA
-	}
-	s.logger.Info("jira site discovered", "deployment", st.deployment, "version", st.version,
-		"user_time_zone", st.loc.String(), "jsm_fields", strings.Join(fields, " "),
-		"statuses", len(st.categories), "first_response", mode,
-		"customer_group", st.segments.customerGroup.describe(), "team", st.segments.team.describe())
-	return st, nil
+	return s.site.Get(func() (*site, error) {
+		st, err := s.discover(ctx, c, firstWait)
+		if err != nil {
+			return nil, err
+		}
+		fields := make([]string, 0, len(st.fields()))
+		for _, f := range st.fields() {
+			fields = append(fields, fmt.Sprintf("%s=%s(%s)", f.Kind, f.ID, f.Name))
+		}
+		mode := "comment"
+		if st.firstResponseSLA != "" {
+			mode = "sla:" + st.firstResponseSLA
+		}
+		s.logger.Info("jira site discovered", "deployment", st.deployment, "version", st.version,
+			"user_time_zone", st.loc.String(), "jsm_fields", strings.Join(fields, " "),
+			"statuses", len(st.categories), "first_response", mode,
+			"customer_group", st.segments.customerGroup.describe(), "team", st.segments.team.describe())
+		return st, nil
+	})
 }
 
 // explain turns API errors into messages that say what to fix.

@@ -52,7 +52,10 @@ func TestFieldDiscoveryByCustomType(t *testing.T) {
 			if err := env.src.Poll(context.Background(), env.clock.Now().Add(-24*time.Hour), nil, func(context.Context, ticket.Batch) error { return nil }); err != nil {
 				t.Fatal(err)
 			}
-			st := env.src.site
+			st, err := env.src.ensureSite(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
 			if st.satisfaction != sat || st.satisfactionDate != satDate || st.requestType != origin {
 				t.Errorf("found satisfaction=%s date=%s origin=%s, want %s %s %s", st.satisfaction, st.satisfactionDate, st.requestType, sat, satDate, origin)
 			}

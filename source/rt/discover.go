@@ -47,19 +47,15 @@ type site struct {
 // ensureSite discovers the site once; a failed discovery is retried on the
 // next call.
 func (s *Source) ensureSite(ctx context.Context, c *api.Client, firstWait time.Duration) (*site, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.site != nil {
-		return s.site, nil
-	}
-	st, err := s.discover(ctx, c, firstWait)
-	if err != nil {
-		return nil, err
-	}
-	s.site = st
-	s.logger.Info("rt site discovered", "satisfaction_field_ids", st.satisfactionIDs,
-		"custom_fields", st.fieldIDs, "time_zone", s.loc.String(), "time_zone_checked", st.zoneChecked)
-	return st, nil
+	return s.site.Get(func() (*site, error) {
+		st, err := s.discover(ctx, c, firstWait)
+		if err != nil {
+			return nil, err
+		}
+		s.logger.Info("rt site discovered", "satisfaction_field_ids", st.satisfactionIDs,
+			"custom_fields", st.fieldIDs, "time_zone", s.loc.String(), "time_zone_checked", st.zoneChecked)
+		return st, nil
+	})
 }
 
 // discover finds the custom fields the source reads and checks the zone

@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	promconfig "github.com/prometheus/common/config"
@@ -57,8 +56,7 @@ type Source struct {
 
 	users *userCache
 
-	mu   sync.Mutex
-	site *site // discovered on first use, then kept for the process
+	site api.Discovered[site]
 }
 
 // New returns a source for one RT. It does no I/O; what it needs to know
