@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -28,7 +27,7 @@ sources:
 
 func (p *exporterProcess) backfill(t *testing.T, query string, header http.Header) (int, http.Header, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, "http://"+p.addr+"/-/backfill?"+query, nil)
+	req, err := http.NewRequest(http.MethodGet, "http://"+p.Addr+"/-/backfill?"+query, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,22 +46,6 @@ func (p *exporterProcess) backfill(t *testing.T, query string, header http.Heade
 	return resp.StatusCode, resp.Header, string(body)
 }
 
-func (p *exporterProcess) stop(t *testing.T) {
-	t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-p.exited:
-		p.exited <- err
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("still running 10s after SIGTERM")
-	}
-}
-
 // TestBackfillEndpointAndCommandAgree: while the exporter runs, the command
 // refuses with the exact request to send to the endpoint instead; the
 // endpoint serves it (gzipped when asked); once the exporter is stopped, the
@@ -72,10 +55,10 @@ func TestBackfillEndpointAndCommandAgree(t *testing.T) {
 	p.waitReady(t)
 	to := time.Now().UTC().Truncate(time.Second)
 	from := to.Add(-6 * time.Hour)
-	args := []string{"backfill", "--config.file=config.yaml", "--web.listen-address=" + p.addr, "--out", "history.om",
+	args := []string{"backfill", "--config.file=config.yaml", "--web.listen-address=" + p.Addr, "--out", "history.om",
 		"--from", from.Format(time.RFC3339), "--to", to.Format(time.RFC3339), "--step", "10m", "--label", "instance=sd:9811"}
 
-	code, out := exportertest.Run(t, p.dir, 30*time.Second, args...)
+	code, out := exportertest.Run(t, p.Dir, 30*time.Second, args...)
 	if code != 1 || !strings.Contains(out, "held by a running exporter") {
 		t.Fatalf("backfill beside a running exporter: exit %d\n%s", code, out)
 	}
@@ -85,7 +68,7 @@ func TestBackfillEndpointAndCommandAgree(t *testing.T) {
 			query = strings.TrimSuffix(after, "'")
 		}
 	}
-	if query == "" || !strings.Contains(out, "-o 'history.om'") || !strings.Contains(out, "http://"+p.addr+"/") {
+	if query == "" || !strings.Contains(out, "-o 'history.om'") || !strings.Contains(out, "http://"+p.Addr+"/") {
 		t.Fatalf("no usable endpoint request in the hint:\n%s", out)
 	}
 
@@ -103,11 +86,11 @@ func TestBackfillEndpointAndCommandAgree(t *testing.T) {
 	}
 
 	p.stop(t)
-	code, out = exportertest.Run(t, p.dir, time.Minute, args...)
+	code, out = exportertest.Run(t, p.Dir, time.Minute, args...)
 	if code != 0 {
 		t.Fatalf("backfill after the exporter stopped: exit %d\n%s", code, out)
 	}
-	file, err := os.ReadFile(filepath.Join(p.dir, "history.om"))
+	file, err := os.ReadFile(filepath.Join(p.Dir, "history.om"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +122,7 @@ func TestBackfillEndpointRefusals(t *testing.T) {
 			t.Errorf("?%s: %d %q, want %d saying %q", tc.query, code, strings.TrimSpace(body), tc.code, tc.says)
 		}
 	}
-	resp, err := http.Post("http://"+p.addr+"/-/backfill", "", nil)
+	resp, err := http.Post("http://"+p.Addr+"/-/backfill", "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +133,7 @@ func TestBackfillEndpointRefusals(t *testing.T) {
 
 	// One backfill at a time: the first is held by not reading it (the
 	// three days of history are far more than the socket buffers take).
-	first, err := http.Get("http://" + p.addr + "/-/backfill?step=1m")
+	first, err := http.Get("http://" + p.Addr + "/-/backfill?step=1m")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,8 +223,8 @@ func TestBackfillEndpointIsBehindTheWebConfig(t *testing.T) {
 		name, url, user string
 		want            int
 	}{
-		{"without credentials", "http://" + p.addr + query, "", http.StatusUnauthorized},
-		{"with credentials", "http://" + p.addr + query, user, http.StatusOK},
+		{"without credentials", "http://" + p.Addr + query, "", http.StatusUnauthorized},
+		{"with credentials", "http://" + p.Addr + query, user, http.StatusOK},
 		{"on the health listener", "http://" + healthAddr + query, user, http.StatusNotFound},
 	} {
 		code, body := status(t, http.MethodGet, tc.url, tc.user, password)

@@ -4,7 +4,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -15,14 +14,7 @@ import (
 )
 
 // exporterProcess is the binary running on loopback with its own work dir.
-type exporterProcess struct {
-	cmd    *exec.Cmd
-	addr   string
-	dir    string
-	stderr *exportertest.SyncBuffer
-	exited chan error
-	killed error
-}
+type exporterProcess struct{ *exportertest.Process }
 
 // startExporter runs the binary in a fresh directory holding a copy of the
 // repository's config.yaml, exactly what the README tells a newcomer to run.
@@ -59,28 +51,12 @@ func startExporterWith(t *testing.T, cfg []byte, extraArgs ...string) *exporterP
 // startExporterIn runs the binary in dir.
 func startExporterIn(t *testing.T, dir string, extraArgs ...string) *exporterProcess {
 	t.Helper()
-	p := &exporterProcess{addr: exportertest.FreeAddr(t), dir: dir, stderr: &exportertest.SyncBuffer{}, exited: make(chan error, 1)}
-	args := append([]string{"--web.listen-address=" + p.addr}, extraArgs...)
-	p.cmd = exec.Command(exportertest.Binary(t), args...)
-	p.cmd.Dir = dir
-	p.cmd.Stderr = p.stderr
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.exited <- p.cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = p.cmd.Process.Kill()
-		p.killed = <-p.exited // a killed process's status says nothing; kept for debugging
-		if t.Failed() {
-			t.Logf("exporter stderr:\n%s", p.stderr.String())
-		}
-	})
-	return p
+	return &exporterProcess{exportertest.Start(t, dir, extraArgs...)}
 }
 
 func (p *exporterProcess) get(t *testing.T, path string) (int, string) {
 	t.Helper()
-	resp, err := http.Get("http://" + p.addr + path)
+	resp, err := http.Get("http://" + p.Addr + path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,22 +68,23 @@ func (p *exporterProcess) get(t *testing.T, path string) (int, string) {
 // waitReady polls /-/ready for at most 20 s.
 func (p *exporterProcess) waitReady(t *testing.T) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get("http://" + p.addr + "/-/ready")
-		if err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		select {
-		case err := <-p.exited:
-			t.Fatalf("exporter exited early: %v\n%s", err, p.stderr.String())
-		case <-time.After(100 * time.Millisecond):
-		}
+	p.WaitReady(t, http.DefaultClient, "http://"+p.Addr, 20*time.Second)
+}
+
+// stop sends SIGTERM and wants a clean exit within 10 s.
+func (p *exporterProcess) stop(t *testing.T) {
+	t.Helper()
+	if err := p.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("not ready within 20s\n%s", p.stderr.String())
+	select {
+	case <-p.Exited():
+		if err := p.WaitErr(); err != nil {
+			t.Fatalf("exit after SIGTERM: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("still running 10s after SIGTERM")
+	}
 }
 
 func TestBinaryServesDemoMetrics(t *testing.T) {
@@ -154,7 +131,7 @@ func TestReloadKeepsOldConfigOnError(t *testing.T) {
 	p := startExporter(t)
 	p.waitReady(t)
 
-	resp, err := http.Post("http://"+p.addr+"/-/reload", "", nil)
+	resp, err := http.Post("http://"+p.Addr+"/-/reload", "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,10 +140,10 @@ func TestReloadKeepsOldConfigOnError(t *testing.T) {
 		t.Fatalf("reload of an unchanged config: %d", resp.StatusCode)
 	}
 
-	if err := os.WriteFile(filepath.Join(p.dir, "config.yaml"), []byte("sources:\n  - name: demo\n    typo: 1\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(p.Dir, "config.yaml"), []byte("sources:\n  - name: demo\n    typo: 1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	resp, err = http.Post("http://"+p.addr+"/-/reload", "", nil)
+	resp, err = http.Post("http://"+p.Addr+"/-/reload", "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,11 +153,11 @@ func TestReloadKeepsOldConfigOnError(t *testing.T) {
 		t.Fatalf("bad reload: %d %s", resp.StatusCode, body)
 	}
 	// SIGHUP goes through the same path.
-	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+	if err := p.Cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(p.stderr.String(), "reload failed") || strings.Count(p.stderr.String(), "reload failed") < 2 {
+	for !strings.Contains(p.Stderr.String(), "reload failed") || strings.Count(p.Stderr.String(), "reload failed") < 2 {
 		if time.Now().After(deadline) {
 			t.Fatal("SIGHUP reload failure not logged")
 		}
@@ -199,18 +176,7 @@ func TestSIGTERMExitsPromptly(t *testing.T) {
 	p := startExporter(t)
 	p.waitReady(t)
 	start := time.Now()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-p.exited:
-		p.exited <- err // for the cleanup
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("still running 10s after SIGTERM")
-	}
+	p.stop(t)
 	t.Logf("stopped %v after SIGTERM", time.Since(start).Round(time.Millisecond))
 }
 
@@ -277,18 +243,17 @@ func TestStoreRebuildWhileAnotherExporterRuns(t *testing.T) {
 		t.Fatalf("the running exporter stopped serving: %d", code)
 	}
 
-	if err := first.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := first.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	select {
-	case err := <-first.exited:
-		first.exited <- err // for the cleanup
+	case <-first.Exited():
 	case <-time.After(10 * time.Second):
 		t.Fatal("the first exporter did not stop after SIGTERM")
 	}
 	second := startExporterIn(t, dir, "--store.rebuild")
 	second.waitReady(t)
-	if !strings.Contains(second.stderr.String(), "store removed; rebuilding it from the sources") {
-		t.Fatalf("no rebuild once the store was free:\n%s", second.stderr.String())
+	if !strings.Contains(second.Stderr.String(), "store removed; rebuilding it from the sources") {
+		t.Fatalf("no rebuild once the store was free:\n%s", second.Stderr.String())
 	}
 }

@@ -63,12 +63,12 @@ func waitStatus(t *testing.T, p *exporterProcess, url string, want int) {
 			}
 		}
 		select {
-		case err := <-p.exited:
-			t.Fatalf("exporter exited early: %v\n%s", err, p.stderr.String())
+		case <-p.Exited():
+			t.Fatalf("exporter exited early: %v\n%s", p.WaitErr(), p.Stderr.String())
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	t.Fatalf("%s: still %d after 20s, want %d\n%s", url, last, want, p.stderr.String())
+	t.Fatalf("%s: still %d after 20s, want %d\n%s", url, last, want, p.Stderr.String())
 }
 
 // TestHealthListenerAnswersProbesWithoutAuth is the Kubernetes case: basic
@@ -81,7 +81,7 @@ func TestHealthListenerAnswersProbesWithoutAuth(t *testing.T) {
 	p := startExporter(t, "--web.config.file="+webConfig, "--web.health-address="+healthAddr)
 	health := "http://" + healthAddr
 	waitStatus(t, p, health+"/-/ready", http.StatusOK)
-	main := "http://" + p.addr
+	main := "http://" + p.Addr
 
 	for _, tc := range []struct {
 		name, method, url, user string
@@ -134,7 +134,7 @@ func TestHealthListenerReadinessHidesSourceNames(t *testing.T) {
 	if code != http.StatusServiceUnavailable || !strings.Contains(body, "1 sources waiting") || strings.Contains(body, "secret-project-desk") {
 		t.Errorf("health /-/ready before the first poll: %d %q, want 503 without the source name", code, body)
 	}
-	code, body = status(t, "GET", "http://"+p.addr+"/-/ready", user, password)
+	code, body = status(t, "GET", "http://"+p.Addr+"/-/ready", user, password)
 	if code != http.StatusServiceUnavailable || !strings.Contains(body, "secret-project-desk") {
 		t.Errorf("main /-/ready before the first poll: %d %q, want 503 naming the source", code, body)
 	}

@@ -1,6 +1,7 @@
 // Package exportertest runs the real servicedesk_exporter binary for
 // black-box tests: it builds it once per test process, finds free loopback
-// ports, and runs it to completion with a bounded wait.
+// ports, and runs it to completion with a bounded wait or (Start) in the
+// background for the rest of the test.
 package exportertest
 
 import (

@@ -3,12 +3,10 @@ package rt_test
 import (
 	"context"
 	"net/http"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -237,35 +235,13 @@ func (d *desk) testBinary(t *testing.T) {
 		t.Errorf("check exited %d:\n%s", code, out)
 	}
 
-	addr := exportertest.FreeAddr(t)
-	logs := &exportertest.SyncBuffer{}
-	cmd := exec.Command(exportertest.Binary(t), "--config.file="+configPath, "--web.listen-address="+addr, "--log.level=debug")
-	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("exporter log:\n%s", logs.String())
-		}
-	})
-	url := "http://" + addr + "/metrics"
+	p := exportertest.Start(t, dir, "--config.file="+configPath, "--log.level=debug")
+	url := "http://" + p.Addr + "/metrics"
 	deadline := time.Now().Add(45 * time.Second)
 	var got expected
 	for {
-		select {
-		case <-exited:
-			t.Fatalf("exporter exited:\n%s", logs.String())
-		default:
+		if !p.Running() {
+			t.Fatalf("exporter exited:\n%s", p.Stderr.String())
 		}
 		got, _ = scrape(url)
 		if got != nil && got["servicedesk_initial_sync_progress_ratio"][`{source="`+sourceName+`"}`] == 1 &&
@@ -273,7 +249,7 @@ func (d *desk) testBinary(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no finished initial sync on %s within 45s:\n%s", url, logs.String())
+			t.Fatalf("no finished initial sync on %s within 45s:\n%s", url, p.Stderr.String())
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

@@ -11,7 +11,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -94,12 +93,8 @@ sources:
 
 // replica is one exporter process with its own working directory and store.
 type replica struct {
-	name    string
-	addr    string
-	cmd     *exec.Cmd
-	stderr  *exportertest.SyncBuffer
-	exited  chan struct{}
-	waitErr error
+	*exportertest.Process
+	name string
 }
 
 func (s *site) startReplica(t *testing.T, name string) *replica {
@@ -108,26 +103,12 @@ func (s *site) startReplica(t *testing.T, name string) *replica {
 	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(s.config), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r := &replica{name: name, addr: exportertest.FreeAddr(t), stderr: &exportertest.SyncBuffer{}, exited: make(chan struct{})}
-	r.cmd = exec.Command(exportertest.Binary(t), "--web.listen-address="+r.addr)
-	r.cmd.Dir = dir
-	r.cmd.Stderr = r.stderr
-	if err := r.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		r.waitErr = r.cmd.Wait()
-		close(r.exited)
-	}()
+	r := &replica{Process: exportertest.Start(t, dir), name: name}
+	// Runs before Start's cleanup logs the output by PID, so a failure
+	// says which replica that was.
 	t.Cleanup(func() {
-		_ = r.cmd.Process.Kill()
-		<-r.exited
 		if t.Failed() {
-			log := r.stderr.String()
-			if len(log) > 3000 {
-				log = log[len(log)-3000:]
-			}
-			t.Logf("replica %s stderr (tail):\n%s", r.name, log)
+			t.Logf("replica %s is pid %d", r.name, r.Cmd.Process.Pid)
 		}
 	})
 	return r
@@ -135,7 +116,7 @@ func (s *site) startReplica(t *testing.T, name string) *replica {
 
 func (r *replica) get(path string) (int, string, error) {
 	client := http.Client{Timeout: 10 * time.Second}
-	resp, err := client.Get("http://" + r.addr + path)
+	resp, err := client.Get("http://" + r.Addr + path)
 	if err != nil {
 		return 0, "", err
 	}
@@ -146,24 +127,14 @@ func (r *replica) get(path string) (int, string, error) {
 
 func (r *replica) alive(t *testing.T) {
 	t.Helper()
-	select {
-	case <-r.exited:
-		t.Fatalf("replica %s exited: %v", r.name, r.waitErr)
-	default:
+	if !r.Running() {
+		t.Fatalf("replica %s exited: %v", r.name, r.WaitErr())
 	}
 }
 
 func (r *replica) waitReady(t *testing.T) {
 	t.Helper()
-	deadline := time.Now().Add(catchUp)
-	for time.Now().Before(deadline) {
-		r.alive(t)
-		if code, _, err := r.get("/-/ready"); err == nil && code == http.StatusOK {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("replica %s not ready within %v", r.name, catchUp)
+	r.WaitReady(t, &http.Client{Timeout: 10 * time.Second}, "http://"+r.Addr, catchUp)
 }
 
 func (r *replica) scrape(t *testing.T) map[string]*dto.MetricFamily {

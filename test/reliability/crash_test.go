@@ -110,7 +110,7 @@ func killAnywhere(t *testing.T, f *jiraFixture, rng *rand.Rand, searchEndpoint s
 			// First half: in the initial sync.
 			f.fake.SetLatency(100 * time.Millisecond)
 			pages := 1 + rng.IntN(maxPages)
-			for deadline := time.Now().Add(30 * time.Second); f.fake.Count(searchEndpoint)-searchesBefore < pages && time.Now().Before(deadline) && p.running(); {
+			for deadline := time.Now().Add(30 * time.Second); f.fake.Count(searchEndpoint)-searchesBefore < pages && time.Now().Before(deadline) && p.Running(); {
 				time.Sleep(10 * time.Millisecond)
 			}
 			time.Sleep(time.Duration(rng.IntN(300)) * time.Millisecond)
@@ -122,10 +122,10 @@ func killAnywhere(t *testing.T, f *jiraFixture, rng *rand.Rand, searchEndpoint s
 			time.Sleep(time.Duration(200+rng.IntN(1800)) * time.Millisecond)
 		}
 		ready, progress, tracked, created := observe(p)
-		if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		if err := p.Cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
-		<-p.exited
+		<-p.Exited()
 		k := killPoint{after: time.Since(started), ready: ready, progress: progress, tracked: tracked, created: created, requests: f.fake.Total() - before}
 		// A restart continues where the last one stopped: never a decrease.
 		for _, earlier := range points {
@@ -179,10 +179,10 @@ func TestSIGTERMDuringPollExitsCleanly(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	start := time.Now()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := p.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	code := p.exitCode(t, 20*time.Second)
+	code := p.ExitCode(t, 20*time.Second)
 	stopped := time.Since(start)
 	t.Logf("exit %d %v after SIGTERM during a poll", code, stopped.Round(10*time.Millisecond))
 	if code != 0 {

@@ -73,8 +73,8 @@ func TestFaultStorm(t *testing.T) {
 		// Until a failed poll is reported: the last good counters stay served.
 		sawDown := false
 		for deadline := time.Now().Add(60 * time.Second); ; {
-			if !p.running() {
-				t.Fatalf("%s: the exporter died: %v\n%s", ph.name, p.waitErr, tail(p.stderr.String(), 3000))
+			if !p.Running() {
+				t.Fatalf("%s: the exporter died: %v\n%s", ph.name, p.WaitErr(), tail(p.Stderr.String(), 3000))
 			}
 			now := stateOf(p.scrape(t))
 			if now.created < before.created || now.series < before.series {
@@ -153,8 +153,8 @@ func TestFaultStorm(t *testing.T) {
 	skippedAt := time.Now()
 	skipped := false
 	for deadline := time.Now().Add(60 * time.Second); !skipped && time.Now().Before(deadline); {
-		if !p.running() {
-			t.Fatalf("the exporter died on a bad ticket: %v\n%s", p.waitErr, tail(p.stderr.String(), 3000))
+		if !p.Running() {
+			t.Fatalf("the exporter died on a bad ticket: %v\n%s", p.WaitErr(), tail(p.Stderr.String(), 3000))
 		}
 		now := stateOf(p.scrape(t))
 		skipped = now.skipped > before.skipped && now.up == 1
@@ -177,7 +177,7 @@ func TestFaultStorm(t *testing.T) {
 	if len(diffs) > 0 {
 		t.Fatalf("after the storm, not converged within %v:\n%s", took, firstN(diffs, 40))
 	}
-	if log := p.stderr.String(); strings.Contains(log, "panic:") || strings.Contains(log, "fatal error:") {
+	if log := p.Stderr.String(); strings.Contains(log, "panic:") || strings.Contains(log, "fatal error:") {
 		t.Errorf("the log shows a panic:\n%s", tail(log, 3000))
 	}
 	t.Logf("after the storm: converged in %v; %d requests in all, %d answered 429", took.Round(10*time.Millisecond), f.fake.Total(), count429(f.fake.Requests()))

@@ -5,13 +5,11 @@ package reliability_test
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -55,17 +53,12 @@ func writeFile(t *testing.T, path, content string) {
 	}
 }
 
-// exporter is one run of the binary in dir, listening on addr.
+// exporter is one run of the binary, reached over scheme with client (a
+// TLS test sets both).
 type exporter struct {
-	cmd     *exec.Cmd
-	addr    string
-	dir     string
-	stdout  *exportertest.SyncBuffer
-	stderr  *exportertest.SyncBuffer
-	exited  chan struct{}
-	waitErr error
-	client  *http.Client
-	scheme  string
+	*exportertest.Process
+	client *http.Client
+	scheme string
 }
 
 // startExporter runs the binary in dir (which holds config.yaml unless args
@@ -73,29 +66,7 @@ type exporter struct {
 // the test ends, whatever happened.
 func startExporter(t *testing.T, dir string, args ...string) *exporter {
 	t.Helper()
-	p := &exporter{
-		addr: exportertest.FreeAddr(t), dir: dir, stdout: &exportertest.SyncBuffer{}, stderr: &exportertest.SyncBuffer{},
-		exited: make(chan struct{}), client: &http.Client{Timeout: 20 * time.Second}, scheme: "http",
-	}
-	p.cmd = exec.Command(exportertest.Binary(t), append([]string{"--web.listen-address=" + p.addr}, args...)...)
-	p.cmd.Dir = dir
-	p.cmd.Stdout = p.stdout
-	p.cmd.Stderr = p.stderr
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		p.waitErr = p.cmd.Wait()
-		close(p.exited)
-	}()
-	t.Cleanup(func() {
-		_ = p.cmd.Process.Kill()
-		<-p.exited
-		if t.Failed() {
-			t.Logf("exporter (pid %d) stderr, last 4 KiB:\n%s", p.cmd.Process.Pid, tail(p.stderr.String(), 4096))
-		}
-	})
-	return p
+	return &exporter{Process: exportertest.Start(t, dir, args...), client: &http.Client{Timeout: 20 * time.Second}, scheme: "http"}
 }
 
 func tail(s string, n int) string {
@@ -105,34 +76,7 @@ func tail(s string, n int) string {
 	return s[len(s)-n:]
 }
 
-func (p *exporter) running() bool {
-	select {
-	case <-p.exited:
-		return false
-	default:
-		return true
-	}
-}
-
-// exitCode waits up to timeout for the process to exit on its own.
-func (p *exporter) exitCode(t *testing.T, timeout time.Duration) int {
-	t.Helper()
-	select {
-	case <-p.exited:
-	case <-time.After(timeout):
-		t.Fatalf("still running after %v", timeout)
-	}
-	var exitErr *exec.ExitError
-	if errors.As(p.waitErr, &exitErr) {
-		return exitErr.ExitCode()
-	}
-	if p.waitErr != nil {
-		t.Fatal(p.waitErr)
-	}
-	return 0
-}
-
-func (p *exporter) url(path string) string { return p.scheme + "://" + p.addr + path }
+func (p *exporter) url(path string) string { return p.scheme + "://" + p.Addr + path }
 
 func (p *exporter) get(t *testing.T, path string) (int, string) {
 	t.Helper()
@@ -151,23 +95,7 @@ func (p *exporter) get(t *testing.T, path string) (int, string) {
 // waitReady polls /-/ready until 200, the process exits, or timeout.
 func (p *exporter) waitReady(t *testing.T, timeout time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		req, _ := http.NewRequest(http.MethodGet, p.url("/-/ready"), nil)
-		resp, err := p.client.Do(req)
-		if err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		select {
-		case <-p.exited:
-			t.Fatalf("exporter exited before ready: %v\n%s", p.waitErr, tail(p.stderr.String(), 4096))
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-	t.Fatalf("not ready within %v", timeout)
+	p.WaitReady(t, p.client, p.url(""), timeout)
 }
 
 // scrape fetches and parses /metrics.

@@ -344,8 +344,8 @@ func converge(t *testing.T, p *exporter, f *jiraFixture, timeout time.Duration) 
 	start := time.Now()
 	var diffs []string
 	for time.Since(start) < timeout {
-		if !p.running() {
-			t.Fatalf("exporter exited while converging: %v\n%s", p.waitErr, tail(p.stderr.String(), 3000))
+		if !p.Running() {
+			t.Fatalf("exporter exited while converging: %v\n%s", p.WaitErr(), tail(p.Stderr.String(), 3000))
 		}
 		early := f.truth()
 		families := p.scrape(t)

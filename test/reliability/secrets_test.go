@@ -188,7 +188,7 @@ func TestSecretsStayOutOfServing(t *testing.T) {
 				if fake.Total() == 0 {
 					t.Error("the fake Jira received no request")
 				}
-				log := p.stderr.String()
+				log := p.Stderr.String()
 				assertNoSecret(t, "debug log", log)
 				t.Logf("%d requests reached the fake; scanned %d debug log lines, check output:\n%s", fake.Total(), strings.Count(log, "\n"), strings.TrimSpace(out))
 			})
@@ -202,8 +202,8 @@ func waitPolled(t *testing.T, p *exporter, wantSuccess bool) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		if !p.running() {
-			t.Fatalf("exporter exited: %v\n%s", p.waitErr, tail(p.stderr.String(), 3000))
+		if !p.Running() {
+			t.Fatalf("exporter exited: %v\n%s", p.WaitErr(), tail(p.Stderr.String(), 3000))
 		}
 		resp, err := p.client.Get(p.url("/metrics"))
 		if err == nil {

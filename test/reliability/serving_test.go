@@ -130,14 +130,14 @@ basic_auth_users:
 		{"no credentials on /metrics", anonymous, p.url("/metrics"), http.StatusUnauthorized},
 		{"no credentials on the landing page", anonymous, p.url("/"), http.StatusUnauthorized},
 		{"no credentials on /-/reload", anonymous, p.url("/-/reload"), http.StatusUnauthorized},
-		{"plain http to the TLS port", plain, "http://" + p.addr + "/metrics", http.StatusBadRequest},
+		{"plain http to the TLS port", plain, "http://" + p.Addr + "/metrics", http.StatusBadRequest},
 		{"right password on the landing page", p.client, p.url("/"), http.StatusOK},
 	} {
 		if got := status(tc.client, tc.url); got != tc.want {
 			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
 		}
 	}
-	if strings.Contains(p.stderr.String(), password) || strings.Contains(p.stderr.String(), string(hash)) {
+	if strings.Contains(p.Stderr.String(), password) || strings.Contains(p.Stderr.String(), string(hash)) {
 		t.Error("the basic auth password or its hash appears in the log")
 	}
 }
@@ -151,7 +151,7 @@ func TestSlowlorisIsDisconnected(t *testing.T) {
 	p := startExporter(t, dir)
 	p.waitReady(t, 30*time.Second)
 
-	conn, err := net.DialTimeout("tcp", p.addr, 5*time.Second)
+	conn, err := net.DialTimeout("tcp", p.Addr, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +188,7 @@ func TestSlowlorisIsDisconnected(t *testing.T) {
 	if closedAfter < 5*time.Second || closedAfter > 30*time.Second {
 		t.Errorf("closed after %v, want about the 10 s ReadHeaderTimeout", closedAfter)
 	}
-	if !p.running() {
+	if !p.Running() {
 		t.Fatal("exporter died")
 	}
 	if code, _ := p.get(t, "/-/healthy"); code != http.StatusOK {
@@ -232,7 +232,7 @@ func TestMaxRequestsCapsConcurrentScrapes(t *testing.T) {
 		t.Fatalf("/metrics: %d with %d bytes; 64 of them must exceed the socket buffers", code, len(body))
 	}
 
-	stuck := []net.Conn{stuckScrape(t, p.addr), stuckScrape(t, p.addr)}
+	stuck := []net.Conn{stuckScrape(t, p.Addr), stuckScrape(t, p.Addr)}
 	// Probe only once both have filled their buffers (~15 answers each,
 	// well under a second): a probe served earlier would hold a slot while a
 	// stuck socket's pipelined requests burn through as quick 503s.
@@ -288,10 +288,10 @@ func TestConcurrentScrapersUnderPolling(t *testing.T) {
 	p := startExporter(t, dir, fmt.Sprintf("--web.max-requests=%d", scrapers))
 	p.waitReady(t, 30*time.Second)
 	firstPoll, _ := sample(p.scrape(t), "servicedesk_last_successful_poll_timestamp_seconds", map[string]string{"source": "demo"})
-	rssIdle := rssBytes(t, p.cmd.Process.Pid)
+	rssIdle := rssBytes(t, p.Cmd.Process.Pid)
 	var rssWarm atomic.Int64
 	warmTimer := time.AfterFunc(5*time.Second, func() {
-		if rss, err := readRSS(p.cmd.Process.Pid); err == nil {
+		if rss, err := readRSS(p.Cmd.Process.Pid); err == nil {
 			rssWarm.Store(rss)
 		}
 	})
@@ -337,7 +337,7 @@ func TestConcurrentScrapersUnderPolling(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	rssAfter := rssBytes(t, p.cmd.Process.Pid)
+	rssAfter := rssBytes(t, p.Cmd.Process.Pid)
 	lastPoll, _ := sample(p.scrape(t), "servicedesk_last_successful_poll_timestamp_seconds", map[string]string{"source": "demo"})
 
 	slices.Sort(latencies)
@@ -366,7 +366,7 @@ func TestConcurrentScrapersUnderPolling(t *testing.T) {
 	if lastPoll-firstPoll < duration.Seconds()/3 {
 		t.Errorf("last successful poll advanced only %.0f s during %v of load", lastPoll-firstPoll, duration)
 	}
-	if !p.running() {
+	if !p.Running() {
 		t.Fatal("exporter died under load")
 	}
 }

@@ -27,10 +27,10 @@ func validStore(t *testing.T) []byte {
 	writeFile(t, filepath.Join(dir, "config.yaml"), demoConfig("30s"))
 	p := startExporter(t, dir)
 	p.waitReady(t, 30*time.Second)
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := p.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if code := p.exitCode(t, 20*time.Second); code != 0 {
+	if code := p.ExitCode(t, 20*time.Second); code != 0 {
 		t.Fatalf("exit %d after SIGTERM", code)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, storeRelPath))
@@ -155,20 +155,20 @@ func TestDamagedStoreIsRefusedThenRebuilt(t *testing.T) {
 
 			p := startExporter(t, dir)
 			bound := false
-			for p.running() && !bound {
-				bound = listening(p.addr)
+			for p.Running() && !bound {
+				bound = listening(p.Addr)
 				time.Sleep(20 * time.Millisecond)
 			}
 			var problems []string
 			if bound {
 				// It serves whatever it made of the file: stop it and report.
-				_ = p.cmd.Process.Kill()
+				_ = p.Cmd.Process.Kill()
 				problems = append(problems, "started serving instead of refusing the store")
-			} else if code := p.exitCode(t, 30*time.Second); code == 0 || strings.Contains(p.stderr.String(), "Listening on") {
+			} else if code := p.ExitCode(t, 30*time.Second); code == 0 || strings.Contains(p.Stderr.String(), "Listening on") {
 				problems = append(problems, "exit code "+strconv.Itoa(code)+": want a non-zero exit before binding")
 			}
-			<-p.exited
-			stderr := p.stderr.String()
+			<-p.Exited()
+			stderr := p.Stderr.String()
 			for _, want := range []string{storeRelPath, "--store.rebuild"} {
 				if !strings.Contains(stderr, want) {
 					problems = append(problems, "the error does not name "+want)
