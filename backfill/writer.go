@@ -1,12 +1,17 @@
 package backfill
 
-import "io"
+import (
+	"io"
+	"unsafe"
+)
 
 // asyncWriter buffers like bufio.Writer but hands full buffers to a
 // goroutine that writes them, so that producing the next steps overlaps
 // writing the last ones: a disk takes about as long to absorb a long
 // history as the replay takes to produce it. At most buffers buffers of
-// size bytes exist.
+// size bytes exist. Every buffer but the last is exactly size bytes and
+// starts at a multiple of directAlign, so that a File can write it with
+// direct I/O.
 type asyncWriter struct {
 	buf  []byte
 	size int
@@ -19,9 +24,9 @@ type asyncWriter struct {
 func newAsyncWriter(w io.Writer, size, buffers int) *asyncWriter {
 	a := &asyncWriter{size: size, full: make(chan []byte, buffers), free: make(chan []byte, buffers), done: make(chan struct{})}
 	for range buffers - 1 {
-		a.free <- make([]byte, 0, size)
+		a.free <- alignedBuffer(size)
 	}
-	a.buf = make([]byte, 0, size)
+	a.buf = alignedBuffer(size)
 	go func() {
 		defer close(a.done)
 		for b := range a.full {
@@ -32,6 +37,15 @@ func newAsyncWriter(w io.Writer, size, buffers int) *asyncWriter {
 		}
 	}()
 	return a
+}
+
+// alignedBuffer returns an empty slice of capacity size whose first byte
+// sits at a multiple of directAlign, as O_DIRECT requires of the memory it
+// writes from.
+func alignedBuffer(size int) []byte {
+	b := make([]byte, size+directAlign)
+	off := (directAlign - int(uintptr(unsafe.Pointer(&b[0]))%directAlign)) % directAlign
+	return b[off : off : off+size]
 }
 
 // failed reports a write error of the goroutine without waiting for it.
@@ -45,17 +59,21 @@ func (a *asyncWriter) failed() error {
 }
 
 func (a *asyncWriter) Write(p []byte) (int, error) {
-	a.buf = append(a.buf, p...)
-	if len(a.buf) >= a.size {
+	n := len(p)
+	for {
+		k := copy(a.buf[len(a.buf):a.size], p)
+		a.buf = a.buf[:len(a.buf)+k]
+		if len(a.buf) < a.size {
+			return n, nil
+		}
 		a.full <- a.buf
 		a.buf = <-a.free
+		p = p[k:]
 	}
-	return len(p), nil
 }
 
 func (a *asyncWriter) WriteString(s string) (int, error) {
-	a.buf = append(a.buf, s...)
-	return len(s), nil
+	return a.Write([]byte(s))
 }
 
 // Close writes what is buffered and waits for every write; it returns the

@@ -180,9 +180,9 @@ func runBackfill(ctx context.Context, f flags, cfg *config.Config, b *backfillFl
 	}
 
 	w := stdout
-	var file *os.File
+	var file *backfill.File
 	if b.out != "-" {
-		if file, err = os.Create(b.out); err != nil {
+		if file, err = backfill.Create(b.out); err != nil {
 			fmt.Fprintf(stderr, "%s backfill: %v\n", programName, err)
 			return 1
 		}
