@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
 	"github.com/servicedesk-exporter/servicedesk_exporter/config"
+	"github.com/servicedesk-exporter/servicedesk_exporter/exposition"
 	"github.com/servicedesk-exporter/servicedesk_exporter/source"
 	"github.com/servicedesk-exporter/servicedesk_exporter/source/builtin"
 	"github.com/servicedesk-exporter/servicedesk_exporter/store"
@@ -170,13 +171,7 @@ func serve(ctx context.Context, f flags, cfg *config.Config, types *source.Regis
 	}
 
 	reloadCh := make(chan chan error)
-	srv := &http.Server{
-		Handler:           newMux(d, f, reloadCh),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-	}
+	srv := exposition.NewServer(newMux(d, f, reloadCh))
 	srvErr := make(chan error, 1)
 	go func() { srvErr <- web.ListenAndServe(srv, f.toolkit, logger) }()
 

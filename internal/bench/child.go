@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -39,12 +41,13 @@ const (
 	cmdCPUProfile  = "cpuprofile" // cpuprofile <path>: profile until cpuprofile-stop
 	cmdCPUStop     = "cpuprofile-stop"
 	cmdHeapProfile = "heapprofile" // heapprofile <path>
+	cmdFloor       = "floor"       // serve the current /metrics bytes from a bare handler; Addr says where
 	cmdQuit        = "quit"        // close the store and exit
 )
 
 // childReport is the child's answer to its start and to every command.
 type childReport struct {
-	Addr string `json:"addr,omitempty"` // the /metrics listener, on the start report
+	Addr string `json:"addr,omitempty"` // the /metrics listener, on the start report; the floor's on floor
 	// OpenSeconds is pipeline.New: bbolt open plus rebuilding aggregates
 	// and the open-ticket index from every record.
 	OpenSeconds float64 `json:"open_seconds,omitempty"`
@@ -101,8 +104,10 @@ func childMain(configPath string) error {
 	}
 	maxInFlight, _ := strconv.Atoi(os.Getenv(childMaxRequestsEnv))
 	mux := http.NewServeMux()
-	// The binary's own /metrics handler, so the figures are the binary's.
-	mux.Handle("/metrics", exposition.NewHandler(reg, p.DataVersion, maxInFlight, slog.New(slog.DiscardHandler)))
+	// The binary's own /metrics handler and server, so the figures are the
+	// binary's.
+	metrics := exposition.NewHandler(reg, p.DataVersion, maxInFlight, slog.New(slog.DiscardHandler))
+	mux.Handle("/metrics", metrics)
 	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
 		if ok, _ := p.Ready(); !ok {
 			w.WriteHeader(http.StatusServiceUnavailable)
@@ -110,7 +115,7 @@ func childMain(configPath string) error {
 		}
 		_, _ = io.WriteString(w, "Ready\n")
 	})
-	httpSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	httpSrv := exposition.NewServer(mux)
 	go func() { _ = httpSrv.Serve(ln) }()
 	defer httpSrv.Close()
 
@@ -122,6 +127,8 @@ func childMain(configPath string) error {
 	}
 
 	var profile *os.File
+	var floor *floorServer
+	defer func() { floor.Close() }()
 	in := bufio.NewScanner(os.Stdin)
 	for in.Scan() {
 		fields := strings.Fields(in.Text())
@@ -160,6 +167,14 @@ func childMain(configPath string) error {
 			if err := writeHeapProfile(fields[1]); err != nil {
 				rep.Err = err.Error()
 			}
+		case cmdFloor:
+			rep = processReport(p, sc.Name, 0)
+			floor.Close()
+			if floor, err = serveFloor(metrics); err != nil {
+				rep.Err = err.Error()
+			} else {
+				rep.Addr = floor.Addr
+			}
 		case cmdQuit:
 			rep = processReport(p, sc.Name, 0)
 			if err := p.Close(); err != nil {
@@ -177,6 +192,48 @@ func childMain(configPath string) error {
 	}
 	_ = p.Close()
 	return in.Err()
+}
+
+// floorServer serves one fixed response from a bare handler.
+type floorServer struct {
+	Addr string
+	srv  *http.Server
+}
+
+// Close stops the server; a nil one is none.
+func (f *floorServer) Close() {
+	if f != nil {
+		_ = f.srv.Close()
+	}
+}
+
+// serveFloor answers /metrics with the bytes, headers and server the
+// exporter's handler answers the scrapers with at this moment, from a
+// handler that does nothing but write them: what net/http, loopback and
+// the machine cost a scrape whatever the exporter does. The exporter's
+// latency over this floor is what its handler adds.
+func serveFloor(metrics http.Handler) (*floorServer, error) {
+	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	req.Header.Set("Accept", scrapeAccept)
+	req.Header.Set("Accept-Encoding", "gzip")
+	rec := httptest.NewRecorder()
+	metrics.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		return nil, fmt.Errorf("floor: /metrics answered %d", rec.Code)
+	}
+	header, body := rec.Header().Clone(), rec.Body.Bytes()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/metrics", func(w http.ResponseWriter, _ *http.Request) {
+		maps.Copy(w.Header(), header)
+		_, _ = w.Write(body)
+	})
+	srv := exposition.NewServer(mux)
+	go func() { _ = srv.Serve(ln) }()
+	return &floorServer{Addr: ln.Addr().String(), srv: srv}, nil
 }
 
 // childMaxRequestsEnv carries the /metrics in-flight limit (the daemon's

@@ -74,6 +74,9 @@ func TestSmoke(t *testing.T) {
 	if f.Scrapes != 4*5 || f.ScrapeErrors != 0 || f.ScrapeBytes == 0 {
 		t.Errorf("scrapes: %d measured, %d failed, %d bytes; want 20, 0, > 0", f.Scrapes, f.ScrapeErrors, f.ScrapeBytes)
 	}
+	if f.FloorP50 <= 0 || f.FloorP99 < f.FloorP50 {
+		t.Errorf("floor: p50 %.6f s, p99 %.6f s; want both measured", f.FloorP50, f.FloorP99)
+	}
 	if f.RestartRequestsBeforeReady != 0 || f.RestartReadySeconds < 0 {
 		t.Errorf("restart: %d requests before ready, in-process ready after %.3f s; want 0 requests and ready at once",
 			f.RestartRequestsBeforeReady, f.RestartReadySeconds)

@@ -91,6 +91,11 @@ func rows(latency time.Duration, baselineP99 float64, baselineN, scrapers int) [
 			}
 			return f.ScrapeP99 / baselineP99
 		}, format: ratio, limit: p99Relative, budget: "≤ 1.5"},
+		{name: "/metrics floor p50: a bare net/http handler writing the same bytes", get: func(f figures) float64 { return f.FloorP50 }, format: millis, limit: never},
+		{name: "/metrics floor p99", get: func(f figures) float64 { return f.FloorP99 }, format: millis, limit: never},
+		{name: "/metrics p99 ÷ floor p99 (what the exporter's handler adds)", get: func(f figures) float64 {
+			return f.ScrapeP99 / f.FloorP99
+		}, format: ratio, limit: never},
 		{name: "/metrics scrapes measured", get: func(f figures) float64 { return float64(f.Scrapes) }, format: integer, limit: never},
 		{name: "/metrics failed scrapes", get: func(f figures) float64 { return float64(f.ScrapeErrors) }, format: integer, limit: always(0), budget: "= 0"},
 		{name: "/metrics body size", get: func(f figures) float64 { return float64(f.ScrapeBytes) }, format: bytesize, limit: never},

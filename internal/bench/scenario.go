@@ -86,6 +86,9 @@ type figures struct {
 	ScrapeP50       float64 // seconds
 	ScrapeP99       float64
 	ScrapeSeconds   float64 // wall time of the concurrent phase
+	// FloorP50 and FloorP99 are the same scrapers' latencies against a bare
+	// net/http handler writing the same bytes in the exporter's process.
+	FloorP50, FloorP99 float64
 
 	LifePeakRSSKiB int64 // sync, polls and scrapes
 	StoreBytes     int64
@@ -246,6 +249,22 @@ func runScenario(ctx context.Context, o scenarioOptions) (figures, error) {
 			return f, err
 		}
 	}
+
+	// The same scrapers against the same bytes from a bare handler in the
+	// same process: the floor the machine and net/http set.
+	if rep, err = c.do(cmdFloor, o.StepTimeout); err != nil {
+		return f, fmt.Errorf("floor: %w", err)
+	}
+	runtime.GC()
+	floor, err := scrape(ctx, "http://"+rep.Addr+"/metrics", o.Scrapers, o.ScrapesPerScraper, o.ScrapeTime)
+	if err != nil {
+		return f, fmt.Errorf("floor: %w", err)
+	}
+	if floor.wireBytes != f.ScrapeWireBytes {
+		return f, fmt.Errorf("floor: served %d bytes, the exporter %d", floor.wireBytes, f.ScrapeWireBytes)
+	}
+	f.FloorP50, f.FloorP99 = quantile(floor.latencies, 0.50), quantile(floor.latencies, 0.99)
+
 	if rep, err = c.do(cmdQuit, o.StepTimeout); err != nil {
 		return f, err
 	}
@@ -474,6 +493,10 @@ type scrapeResult struct {
 // do not inflate the body while timing, because that is the scraper's CPU,
 // not the exporter's latency, and here it would compete with the exporter
 // for the same two cores. Each client warms its connection first.
+// scrapeAccept is the Accept header of the harness's scrapers: Prometheus
+// 2's without OpenMetrics.
+const scrapeAccept = "text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+
 func scrape(ctx context.Context, url string, scrapers, perScraper int, bound time.Duration) (scrapeResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, bound)
 	defer cancel()
@@ -489,7 +512,7 @@ func scrape(ctx context.Context, url string, scrapers, perScraper int, bound tim
 		if err != nil {
 			return err
 		}
-		req.Header.Set("Accept", "text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
+		req.Header.Set("Accept", scrapeAccept)
 		req.Header.Set("Accept-Encoding", "gzip")
 		resp, err := client.Do(req)
 		if err != nil {
