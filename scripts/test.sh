@@ -55,6 +55,7 @@ fuzz ./ticket FuzzCalendar
 fuzz ./source/rt FuzzDecodeTicket
 fuzz ./source/jira FuzzScanner
 fuzz ./source/jira FuzzUnmarshalFast
+fuzz ./source/jira FuzzSkipValid
 fuzz ./store FuzzRecordEncoding
 
 step "dashboards"

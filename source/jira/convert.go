@@ -63,6 +63,8 @@ func (p *pending) Ticket() *ticket.Ticket { return &p.t }
 
 // decodeIssue turns one search result into a pending ticket. Any value of an
 // unexpected shape is an error: the caller skips that ticket, not the page.
+// raw is an issue as a page's DecodeBody split it, so valid JSON (see
+// rawIssue.decodeBody).
 func decodeIssue(st *site, raw json.RawMessage) (*pending, error) {
 	var is rawIssue
 	if err := is.decodeBody(raw); err != nil {

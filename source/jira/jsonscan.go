@@ -390,6 +390,9 @@ func decodeString(value []byte, out *string) error {
 
 // decodeBody is rawIssue's decoding: id, key and changelog decoded, the
 // fields split into their raw values, as json.Unmarshal would fill it.
+// raw must be valid JSON, as the page split that cut it out of a search
+// page guarantees: field values are skipped without validating them again,
+// and the values the adapter reads are validated when they are decoded.
 func (is *rawIssue) decodeBody(raw []byte) error {
 	*is = rawIssue{}
 	return eachMember(raw, func(key string, data []byte, at, depth int) (int, error) {
@@ -414,10 +417,9 @@ func (is *rawIssue) scanFields(data []byte, at, depth int) (int, error) {
 			is.Fields = make(map[string]json.RawMessage, 16)
 		}
 		return scanObject(data, at, depth+1, func(key, data []byte, at, depth int) (int, error) {
-			return rawValue(data, at, depth, func(v []byte) error {
-				is.Fields[fieldNames.intern(key)] = v
-				return nil
-			})
+			end := skipValid(data, at)
+			is.Fields[fieldNames.intern(key)] = data[at:end]
+			return end, nil
 		})
 	case at < len(data) && data[at] == 'n':
 		is.Fields = nil
