@@ -285,7 +285,7 @@ func (hist *History) Write(ctx context.Context, w io.Writer) (Stats, error) {
 		stats.MaxSeries = max(stats.MaxSeries, exp.series)
 		stats.Steps++
 	}
-	_, _ = out.WriteString("# EOF\n")
+	_, _ = out.Write([]byte("# EOF\n"))
 	closed = true
 	if err := out.Close(); err != nil {
 		return stats, err

@@ -6,14 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"unsafe"
 )
 
 type recordingWriter struct{ writes [][]byte }
 
 func (r *recordingWriter) Write(p []byte) (int, error) {
 	r.writes = append(r.writes, bytes.Clone(p))
-	if len(p) > 0 && uintptr(unsafe.Pointer(&p[0]))%directAlign != 0 {
+	if len(p) > 0 && !aligned(p) {
 		r.writes[len(r.writes)-1] = nil // marks an unaligned buffer
 	}
 	return len(p), nil

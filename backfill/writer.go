@@ -72,10 +72,6 @@ func (a *asyncWriter) Write(p []byte) (int, error) {
 	}
 }
 
-func (a *asyncWriter) WriteString(s string) (int, error) {
-	return a.Write([]byte(s))
-}
-
 // Close writes what is buffered and waits for every write; it returns the
 // first write error.
 func (a *asyncWriter) Close() error {
