@@ -210,7 +210,7 @@ func (r *fieldReader) read(name string, out any) bool {
 	if !ok || len(raw) == 0 || string(bytes.TrimSpace(raw)) == "null" {
 		return false
 	}
-	if err := unmarshalFast(raw, out); err != nil {
+	if err := unmarshalTrusted(raw, out); err != nil { // split from a validated page
 		r.fail(name, err)
 		return false
 	}

@@ -364,3 +364,37 @@ func TestDecodeIssueRejectsMalformedCustomField(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParseJiraLayout holds the hand parser of Jira's time layout to
+// time.Parse: whatever it accepts, time.Parse reads as the same instant,
+// and it accepts every time written exactly in the layout (time.Parse is
+// laxer: one-digit hours, a comma before the milliseconds).
+func FuzzParseJiraLayout(f *testing.F) {
+	for _, s := range []string{
+		"2026-01-01T10:00:00.000+0000", "2026-03-03T09:40:03.123+0100", "2024-02-29T23:59:59.999-1130",
+		"2023-02-29T10:00:00.000+0000", "2026-04-31T10:00:00.000+0000", "2026-12-31T24:00:00.000+0000",
+		"2026-01-01T10:60:00.000+0000", "2026-01-01T10:00:60.000+0000", "2026-00-01T10:00:00.000+0000",
+		"2026-01-00T10:00:00.000+0000", "2026-01-01T10:00:00.000+2400", "2026-01-01T10:00:00.000+0060",
+		"2026-01-01T10:00:00.000Z", "2026-01-01T10:00:00+0000", "2026-01-01 10:00:00.000+0000",
+		"0000-01-01T00:00:00.000-2359", "2026-01-01T10:00:00.0a0+0000", "+026-01-01T10:00:00.000+0000",
+	} {
+		f.Add(s)
+	}
+	const layout = "2006-01-02T15:04:05.000-0700"
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := parseJiraLayout(s)
+		want, err := time.Parse(layout, s)
+		if ok {
+			if err != nil || !got.Equal(want) || got != want.UTC() {
+				t.Fatalf("parseJiraLayout(%q) = %v, time.Parse: %v, %v", s, got, want, err)
+			}
+			if b, _ := parseJiraLayout([]byte(s)); b != got {
+				t.Fatalf("parseJiraLayout(%q) differs between string and []byte", s)
+			}
+			return
+		}
+		if err == nil && want.Format(layout) == s {
+			t.Fatalf("parseJiraLayout(%q) refused a time time.Parse reads as %v", s, want)
+		}
+	})
+}

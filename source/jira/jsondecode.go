@@ -21,13 +21,22 @@ import (
 // result and the errors are the library's. The one difference: the library
 // goes on after a type error and reports it at the end, this stops at it;
 // both fail. FuzzUnmarshalFast holds it to json.Unmarshal.
-func unmarshalFast(data []byte, v any) error {
+func unmarshalFast(data []byte, v any) error { return unmarshalWith(data, v, false) }
+
+// unmarshalTrusted is unmarshalFast for data already validated, such as a
+// field of an issue a search page's DecodeBody split: values the target has
+// no field for are skipped, and strings read, without validating their
+// bytes again — most of a comment or an SLA is members the adapter never
+// reads. On invalid data it fails or decodes something, never panicking.
+func unmarshalTrusted(data []byte, v any) error { return unmarshalWith(data, v, true) }
+
+func unmarshalWith(data []byte, v any, trusted bool) error {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return json.Unmarshal(data, v)
 	}
 	i := skipSpace(data, 0)
-	end, err := decoderFor(rv.Type().Elem())(data, i, 0, rv.Elem())
+	end, err := decoderFor(rv.Type().Elem(), trusted)(data, i, 0, rv.Elem())
 	if err != nil {
 		return err
 	}
@@ -41,58 +50,73 @@ func unmarshalFast(data []byte, v any) error {
 // returns the offset just after it.
 type valueDecoder func(data []byte, at, depth int, v reflect.Value) (int, error)
 
+// decoderKey is a type and whether its documents are validated already.
+type decoderKey struct {
+	t       reflect.Type
+	trusted bool
+}
+
 var (
-	decoders        sync.Map // reflect.Type → valueDecoder, finished ones
+	decoders        sync.Map // decoderKey → valueDecoder, finished ones
 	buildMu         sync.Mutex
-	building        = map[reflect.Type]bool{} // under buildMu
+	building        = map[decoderKey]bool{} // under buildMu
 	jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
 	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
 
 	errNotAddressable = errors.New("decode into a value that is not addressable")
 )
 
-func decoderFor(t reflect.Type) valueDecoder {
-	if d, ok := decoders.Load(t); ok {
+func decoderFor(t reflect.Type, trusted bool) valueDecoder {
+	if d, ok := decoders.Load(decoderKey{t, trusted}); ok {
 		return d.(valueDecoder)
 	}
 	buildMu.Lock()
 	defer buildMu.Unlock()
-	return decoderLocked(t)
+	return decoderLocked(t, trusted)
 }
 
 // decoderLocked builds t's decoder and those of the types it contains.
-func decoderLocked(t reflect.Type) valueDecoder {
-	if d, ok := decoders.Load(t); ok {
+func decoderLocked(t reflect.Type, trusted bool) valueDecoder {
+	key := decoderKey{t, trusted}
+	if d, ok := decoders.Load(key); ok {
 		return d.(valueDecoder)
 	}
-	if building[t] {
+	if building[key] {
 		// A recursive type reaches itself: look the finished decoder up
 		// when it runs.
 		return func(data []byte, at, depth int, v reflect.Value) (int, error) {
-			return decoderFor(t)(data, at, depth, v)
+			return decoderFor(t, trusted)(data, at, depth, v)
 		}
 	}
-	building[t] = true
-	defer delete(building, t)
-	d := buildDecoder(t)
-	decoders.Store(t, d)
+	building[key] = true
+	defer delete(building, key)
+	d := buildDecoder(t, trusted)
+	decoders.Store(key, d)
 	return d
 }
 
-func buildDecoder(t reflect.Type) valueDecoder {
+func buildDecoder(t reflect.Type, trusted bool) valueDecoder {
+	end := scanValue
+	if trusted {
+		end = skipTrusted
+	}
+	library := libraryDecoder(end)
 	if t.Kind() != reflect.Pointer {
 		pt := reflect.PointerTo(t)
 		if pt.Implements(jsonUnmarshaler) {
-			return decodeUnmarshaler
+			return unmarshalerDecoder(end)
 		}
 		if pt.Implements(textUnmarshaler) {
-			return decodeWithLibrary
+			return library
 		}
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
-		return pointerDecoder(t)
+		return pointerDecoder(t, trusted)
 	case reflect.String:
+		if trusted {
+			return decodeTrustedString
+		}
 		return decodeStringValue
 	case reflect.Bool:
 		return decodeBool
@@ -102,49 +126,66 @@ func buildDecoder(t reflect.Type) valueDecoder {
 		return decodeFloat
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.Uint8 {
-			return decodeWithLibrary // base64
+			return library // base64
 		}
-		return sliceDecoder(t)
+		return sliceDecoder(t, trusted)
 	case reflect.Struct:
-		return structDecoder(t)
+		return structDecoder(t, trusted, end)
 	case reflect.Map:
 		if t.Key().Kind() == reflect.String && t.Key() == reflect.TypeFor[string]() {
-			return mapDecoder(t)
+			return mapDecoder(t, trusted)
 		}
 	}
-	return decodeWithLibrary
+	return library
 }
 
-// decodeWithLibrary hands one value to encoding/json.
-func decodeWithLibrary(data []byte, at, depth int, v reflect.Value) (int, error) {
-	end, err := scanValue(data, at, depth)
-	if err != nil {
-		return end, err
+// valueEnd returns the offset just after the value at data[at]: scanValue,
+// or skipTrusted for validated documents.
+type valueEnd func(data []byte, at, depth int) (int, error)
+
+func skipTrusted(data []byte, at, _ int) (int, error) { return skipValid(data, at), nil }
+
+// decodeWithLibrary hands one value to encoding/json; trustedLibrary too,
+// for a validated document.
+var (
+	decodeWithLibrary = libraryDecoder(scanValue)
+	trustedLibrary    = libraryDecoder(skipTrusted)
+)
+
+func libraryDecoder(valueEnd valueEnd) valueDecoder {
+	return func(data []byte, at, depth int, v reflect.Value) (int, error) {
+		end, err := valueEnd(data, at, depth)
+		if err != nil {
+			return end, err
+		}
+		if !v.CanAddr() {
+			return end, errNotAddressable
+		}
+		return end, json.Unmarshal(data[at:end], v.Addr().Interface())
 	}
-	if !v.CanAddr() {
-		return end, errNotAddressable
-	}
-	return end, json.Unmarshal(data[at:end], v.Addr().Interface())
 }
 
-// decodeUnmarshaler calls the type's UnmarshalJSON, with null too, as
-// encoding/json does for a non-pointer value.
-func decodeUnmarshaler(data []byte, at, depth int, v reflect.Value) (int, error) {
-	end, err := scanValue(data, at, depth)
-	if err != nil {
-		return end, err
+// unmarshalerDecoder calls the type's UnmarshalJSON, with null too, as
+// encoding/json does for a non-pointer value. Given a trusted document it
+// is UnmarshalJSON's to reject what is not valid.
+func unmarshalerDecoder(valueEnd valueEnd) valueDecoder {
+	return func(data []byte, at, depth int, v reflect.Value) (int, error) {
+		end, err := valueEnd(data, at, depth)
+		if err != nil {
+			return end, err
+		}
+		if !v.CanAddr() {
+			return end, errNotAddressable
+		}
+		return end, v.Addr().Interface().(json.Unmarshaler).UnmarshalJSON(data[at:end])
 	}
-	if !v.CanAddr() {
-		return end, errNotAddressable
-	}
-	return end, v.Addr().Interface().(json.Unmarshaler).UnmarshalJSON(data[at:end])
 }
 
 func isNullAt(data []byte, at int) bool { return at < len(data) && data[at] == 'n' }
 
-func pointerDecoder(t reflect.Type) valueDecoder {
+func pointerDecoder(t reflect.Type, trusted bool) valueDecoder {
 	elem := t.Elem()
-	dec := decoderLocked(elem)
+	dec := decoderLocked(elem, trusted)
 	return func(data []byte, at, depth int, v reflect.Value) (int, error) {
 		if isNullAt(data, at) {
 			v.SetZero()
@@ -167,6 +208,22 @@ func decodeStringValue(data []byte, at, depth int, v reflect.Value) (int, error)
 			v.SetString(string(inner))
 			return end, nil
 		}
+	}
+	return decodeWithLibrary(data, at, depth, v)
+}
+
+// decodeTrustedString is decodeStringValue for a validated document: the
+// string's end found without checking its bytes.
+func decodeTrustedString(data []byte, at, depth int, v reflect.Value) (int, error) {
+	if at < len(data) && data[at] == '"' {
+		end := skipValidString(data, at)
+		if end-at >= 2 && data[end-1] == '"' {
+			if inner := data[at+1 : end-1]; bytes.IndexByte(inner, '\\') < 0 && isASCIIOrValid(inner) {
+				v.SetString(string(inner))
+				return end, nil
+			}
+		}
+		return trustedLibrary(data, at, depth, v)
 	}
 	return decodeWithLibrary(data, at, depth, v)
 }
@@ -232,9 +289,9 @@ func decodeNumber(data []byte, at, depth int, v reflect.Value, set func(text str
 	return decodeWithLibrary(data, at, depth, v)
 }
 
-func sliceDecoder(t reflect.Type) valueDecoder {
+func sliceDecoder(t reflect.Type, trusted bool) valueDecoder {
 	elem := t.Elem()
-	dec := decoderLocked(elem)
+	dec := decoderLocked(elem, trusted)
 	return func(data []byte, at, depth int, v reflect.Value) (int, error) {
 		switch {
 		case isNullAt(data, at):
@@ -277,9 +334,9 @@ func sliceDecoder(t reflect.Type) valueDecoder {
 // mapDecoder decodes an object into a map[string]V as encoding/json does:
 // null makes it nil, a nil map is made, members are added (the last of
 // duplicate keys wins), a value is decoded into a fresh V.
-func mapDecoder(t reflect.Type) valueDecoder {
+func mapDecoder(t reflect.Type, trusted bool) valueDecoder {
 	elem := t.Elem()
-	dec := decoderLocked(elem)
+	dec := decoderLocked(elem, trusted)
 	return func(data []byte, at, depth int, v reflect.Value) (int, error) {
 		switch {
 		case isNullAt(data, at):
@@ -307,11 +364,12 @@ func mapDecoder(t reflect.Type) valueDecoder {
 // structField is a field as encoding/json names it.
 type structField struct {
 	name  string
+	ascii bool
 	index int
 	dec   valueDecoder
 }
 
-func structDecoder(t reflect.Type) valueDecoder {
+func structDecoder(t reflect.Type, trusted bool, valueEnd valueEnd) valueDecoder {
 	var fields []structField
 	exact := map[string]int{}
 	for i := range t.NumField() {
@@ -321,41 +379,48 @@ func structDecoder(t reflect.Type) valueDecoder {
 			continue
 		}
 		if f.Anonymous {
-			return decodeWithLibrary // embedding: the library's rules
+			return libraryDecoder(valueEnd) // embedding: the library's rules
 		}
 		if !f.IsExported() {
 			continue
 		}
 		name, opts, _ := strings.Cut(tag, ",")
 		if strings.Contains(","+opts+",", ",string,") {
-			return decodeWithLibrary
+			return libraryDecoder(valueEnd)
 		}
 		if name == "" {
 			name = f.Name
 		}
 		if _, dup := exact[name]; dup {
-			return decodeWithLibrary
+			return libraryDecoder(valueEnd)
 		}
 		exact[name] = len(fields)
-		fields = append(fields, structField{name: name, index: i, dec: decoderLocked(f.Type)})
+		fields = append(fields, structField{name: name, ascii: isASCII([]byte(name)), index: i, dec: decoderLocked(f.Type, trusted)})
 	}
-	lookup := func(key []byte) (structField, bool) {
+	lookup := func(key []byte) *structField {
 		if len(fields) <= 8 {
 			// Comparing a few names beats hashing the key.
-			for _, f := range fields {
-				if f.name == string(key) {
-					return f, true
+			for i := range fields {
+				if fields[i].name == string(key) {
+					return &fields[i]
 				}
 			}
 		} else if i, ok := exact[string(key)]; ok {
-			return fields[i], true
+			return &fields[i]
 		}
-		for _, f := range fields {
+		// Most keys are members the type has no field for; an ASCII key
+		// folds to an ASCII name only of its length.
+		asciiKey := isASCII(key)
+		for i := range fields {
+			f := &fields[i]
+			if asciiKey && f.ascii && len(f.name) != len(key) {
+				continue
+			}
 			if bytes.EqualFold([]byte(f.name), key) {
-				return f, true
+				return f
 			}
 		}
-		return structField{}, false
+		return nil
 	}
 	return func(data []byte, at, depth int, v reflect.Value) (int, error) {
 		switch {
@@ -366,15 +431,24 @@ func structDecoder(t reflect.Type) valueDecoder {
 				if bytes.IndexByte(key, '\\') >= 0 || !isASCIIOrValid(key) {
 					key = []byte(decodeKey(key))
 				}
-				f, ok := lookup(key)
-				if !ok {
-					return scanValue(data, at, depth)
+				f := lookup(key)
+				if f == nil {
+					return valueEnd(data, at, depth)
 				}
 				return f.dec(data, at, depth, v.Field(f.index))
 			})
 		}
 		return decodeWithLibrary(data, at, depth, v)
 	}
+}
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // isASCIIOrValid reports text encoding/json would keep byte for byte.

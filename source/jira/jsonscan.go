@@ -402,7 +402,7 @@ func (is *rawIssue) decodeBody(raw []byte) error {
 		case foldEq(key, "key"):
 			return rawValue(data, at, depth, func(v []byte) error { return decodeString(v, &is.Key) })
 		case foldEq(key, "changelog"):
-			return rawValue(data, at, depth, func(v []byte) error { return json.Unmarshal(v, &is.Changelog) })
+			return rawValue(data, at, depth, func(v []byte) error { return unmarshalTrusted(v, &is.Changelog) })
 		case foldEq(key, "fields"):
 			return is.scanFields(data, at, depth)
 		}

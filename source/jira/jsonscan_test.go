@@ -139,6 +139,32 @@ func FuzzUnmarshalFast(f *testing.F) {
 	})
 }
 
+// FuzzUnmarshalTrusted holds unmarshalTrusted to json.Unmarshal on valid
+// documents, and to not panicking on the rest.
+func FuzzUnmarshalTrusted(f *testing.F) {
+	for _, s := range jsonSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		if !json.Valid(doc) {
+			for _, target := range append(fieldTargets(), reflect.TypeFor[kinds](), reflect.TypeFor[*changelogPage]()) {
+				_ = unmarshalTrusted(doc, reflect.New(target).Interface())
+			}
+			return
+		}
+		trusted := func(b []byte, v any) error { return unmarshalTrusted(b, v) }
+		sameAsLibrary(t, doc, func(b []byte, v *commentField) error { return trusted(b, v) })
+		sameAsLibrary(t, doc, func(b []byte, v **slaValue) error { return trusted(b, v) })
+		sameAsLibrary(t, doc, func(b []byte, v **user) error { return trusted(b, v) })
+		sameAsLibrary(t, doc, func(b []byte, v *statusField) error { return trusted(b, v) })
+		sameAsLibrary(t, doc, func(b []byte, v **requestTypeValue) error { return trusted(b, v) })
+		sameAsLibrary(t, doc, func(b []byte, v **changelogPage) error { return trusted(b, v) })
+		sameAsLibrary(t, doc, func(b []byte, v *kinds) error { return trusted(b, v) })
+		sameAsLibrary(t, doc, func(b []byte, v *[]kinds) error { return trusted(b, v) })
+		sameAsLibrary(t, doc, func(b []byte, v *map[string]kinds) error { return trusted(b, v) })
+	})
+}
+
 // kinds has a field of every kind unmarshalFast decodes, and some it hands
 // to the library.
 type kinds struct {

@@ -262,6 +262,12 @@ func (t *flexTime) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	if b[0] == '"' {
+		if len(b) >= 2 && b[len(b)-1] == '"' {
+			if parsed, ok := parseJiraLayout(b[1 : len(b)-1]); ok {
+				t.Time = parsed
+				return nil
+			}
+		}
 		var s string
 		if err := decodeString(b, &s); err != nil {
 			return err
@@ -302,12 +308,60 @@ var jiraTimeLayouts = []string{
 }
 
 func parseJiraTime(s string) (time.Time, error) {
+	if t, ok := parseJiraLayout(s); ok {
+		return t, nil
+	}
 	for _, layout := range jiraTimeLayouts {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t.UTC(), nil
 		}
 	}
 	return time.Time{}, fmt.Errorf("unrecognised time %q", s)
+}
+
+// parseJiraLayout parses the layout Jira sends every time in,
+// "2006-01-02T15:04:05.000-0700", as time.Parse does but without its
+// general machinery (a bulkfetch of a thousand tickets holds tens of
+// thousands); ok is false for anything else, which time.Parse then reads.
+func parseJiraLayout[T string | []byte](s T) (t time.Time, ok bool) {
+	if len(s) != len("2006-01-02T15:04:05.000-0700") || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
+		s[13] != ':' || s[16] != ':' || s[19] != '.' || (s[23] != '+' && s[23] != '-') {
+		return time.Time{}, false
+	}
+	num := func(from, to int) int {
+		n := 0
+		for i := from; i < to; i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				ok = false
+				return 0
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n
+	}
+	ok = true
+	year, month, day := num(0, 4), num(5, 7), num(8, 10)
+	hour, minute, second, milli := num(11, 13), num(14, 16), num(17, 19), num(20, 23)
+	offset := num(24, 26)*60 + num(26, 28)
+	if !ok || month < 1 || month > 12 || day < 1 || day > daysIn(time.Month(month), year) ||
+		hour > 23 || minute > 59 || second > 59 || num(24, 26) > 24 || num(26, 28) > 60 { // time.Parse's limits
+		return time.Time{}, false
+	}
+	if s[23] == '-' {
+		offset = -offset
+	}
+	return time.Date(year, time.Month(month), day, hour, minute-offset, second, milli*int(time.Millisecond), time.UTC), true
+}
+
+func daysIn(m time.Month, year int) int {
+	if m == time.February {
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	}
+	return 30 + int((m+m/8)%2)
 }
 
 // flexString accepts a string, a number or null (changelog from/to hold
