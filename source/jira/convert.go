@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/servicedesk-exporter/servicedesk_exporter/source/api"
 	"github.com/servicedesk-exporter/servicedesk_exporter/ticket"
@@ -66,7 +67,8 @@ func (p *pending) Ticket() *ticket.Ticket { return &p.t }
 // raw is an issue as a page's DecodeBody split it, so valid JSON (see
 // rawIssue.decodeBody).
 func decodeIssue(st *site, raw json.RawMessage) (*pending, error) {
-	var is rawIssue
+	is := rawIssue{Fields: takeFieldMap()}
+	defer func() { giveFieldMap(is.Fields) }()
 	if err := is.decodeBody(raw); err != nil {
 		return nil, fmt.Errorf("decode issue: %w", err)
 	}
@@ -195,6 +197,21 @@ func decodeIssue(st *site, raw json.RawMessage) (*pending, error) {
 		return nil, fmt.Errorf("status %q (id %s) has no known category", status.Name, status.ID)
 	}
 	return p, nil
+}
+
+// fieldMaps recycles the maps an issue's fields are split into: nothing
+// decoded keeps them, and a new one per issue was a twentieth of a sync's
+// allocations.
+var fieldMaps = sync.Pool{New: func() any { return make(map[string]json.RawMessage, 32) }}
+
+func takeFieldMap() map[string]json.RawMessage { return fieldMaps.Get().(map[string]json.RawMessage) }
+
+func giveFieldMap(m map[string]json.RawMessage) {
+	if m == nil || len(m) > 256 { // an odd huge issue's map is left to the collector
+		return
+	}
+	clear(m)
+	fieldMaps.Put(m)
 }
 
 // fieldReader decodes issue fields, keeping the first error with the field

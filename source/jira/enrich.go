@@ -96,9 +96,11 @@ func (src *Source) bulkChangelogs(ctx context.Context, batch []*pending) error {
 			if page >= src.cfg.MaxPages {
 				return fmt.Errorf("changelog bulkfetch: more than %d pages (jira.max_pages)", src.cfg.MaxPages)
 			}
-			var resp bulkChangelogResponse
-			if err := src.api.Do(ctx, api.Request{Endpoint: "changelog_bulkfetch", Method: http.MethodPost,
-				Path: "rest/api/2/changelog/bulkfetch", Body: body}, &resp); err != nil {
+			var resp changelogBody
+			err := src.api.Do(ctx, api.Request{Endpoint: "changelog_bulkfetch", Method: http.MethodPost,
+				Path: "rest/api/2/changelog/bulkfetch", Body: body}, &resp)
+			resp.release()
+			if err != nil {
 				return fmt.Errorf("fetch changelogs: %w", src.explain(err))
 			}
 			for _, l := range resp.IssueChangeLogs {

@@ -393,8 +393,13 @@ func decodeString(value []byte, out *string) error {
 // raw must be valid JSON, as the page split that cut it out of a search
 // page guarantees: field values are skipped without validating them again,
 // and the values the adapter reads are validated when they are decoded.
+//
+// A Fields map already there is emptied and filled (decodeIssue hands in a
+// recycled one), so a document without fields leaves it empty, not nil.
 func (is *rawIssue) decodeBody(raw []byte) error {
-	*is = rawIssue{}
+	fields := is.Fields
+	clear(fields)
+	*is = rawIssue{Fields: fields}
 	return eachMember(raw, func(key string, data []byte, at, depth int) (int, error) {
 		switch {
 		case foldEq(key, "id"):

@@ -415,3 +415,26 @@ func TestDecodedTicketsKeepNoPageBytes(t *testing.T) {
 		})
 	}
 }
+
+// TestChangelogAnswersKeepNoBufferBytes: the histories of a bulkfetch
+// answer outlive its recycled buffer.
+func TestChangelogAnswersKeepNoBufferBytes(t *testing.T) {
+	const answer = `{"issueChangeLogs":[{"issueId":"10","changeHistories":[{"id":"1","created":"2026-01-01T10:00:00.000+0000",` +
+		`"items":[{"field":"status","fieldId":"status","from":"1","fromString":"Open","to":3,"toString":"In \u0050rogress"}]}]}],"nextPageToken":"n\/2"}`
+	var want bulkChangelogResponse
+	if err := json.Unmarshal([]byte(answer), &want); err != nil {
+		t.Fatal(err)
+	}
+	var got changelogBody
+	buf := append(got.Buffer(len(answer)), answer...)
+	if err := got.DecodeBody(buf); err != nil {
+		t.Fatal(err)
+	}
+	got.release()
+	for i := range buf {
+		buf[i] = 'x'
+	}
+	if !reflect.DeepEqual(got.bulkChangelogResponse, want) {
+		t.Fatalf("histories changed with their buffer:\n got %+v\nwant %+v", got.bulkChangelogResponse, want)
+	}
+}

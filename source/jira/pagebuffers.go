@@ -8,25 +8,31 @@ import "sync"
 // tickets that keep nothing of the page's bytes (decoding copies every
 // string; TestDecodedTicketsKeepNoPageBytes checks it), so once the sync
 // has decoded a page (api.Page.Release) its buffer holds the next one.
+// Changelog bulkfetch answers, a megabyte per thousand tickets, are
+// recycled the same way, in a pool of their own size.
 
-var pageBuffers = sync.Pool{New: func() any { return new([]byte) }}
+// bufferPool recycles response buffers of about one size.
+type bufferPool struct{ pool sync.Pool }
 
-// takePageBuffer returns a buffer of capacity at least n, recycled if one
-// is free.
-func takePageBuffer(n int) []byte {
-	bp := pageBuffers.Get().(*[]byte)
-	if cap(*bp) < n {
-		return make([]byte, 0, n)
+var (
+	pageBuffers      = &bufferPool{}
+	changelogBuffers = &bufferPool{}
+)
+
+// take returns a buffer of capacity at least n, recycled if one is free.
+func (p *bufferPool) take(n int) []byte {
+	if bp, ok := p.pool.Get().(*[]byte); ok && cap(*bp) >= n {
+		return (*bp)[:0]
 	}
-	return (*bp)[:0]
+	return make([]byte, 0, n)
 }
 
-func givePageBuffer(b []byte) {
+func (p *bufferPool) give(b []byte) {
 	if cap(b) == 0 {
 		return
 	}
 	b = b[:0]
-	pageBuffers.Put(&b)
+	p.pool.Put(&b)
 }
 
 // cloudPageBody is a Cloud search page read into a recycled buffer.
@@ -35,7 +41,7 @@ type cloudPageBody struct {
 	body []byte
 }
 
-func (p *cloudPageBody) Buffer(n int) []byte { return takePageBuffer(n) }
+func (p *cloudPageBody) Buffer(n int) []byte { return pageBuffers.take(n) }
 
 func (p *cloudPageBody) DecodeBody(body []byte) error {
 	p.body = body
@@ -44,7 +50,7 @@ func (p *cloudPageBody) DecodeBody(body []byte) error {
 
 // release gives the buffer back; the page's issues must not be used after.
 func (p *cloudPageBody) release() {
-	givePageBuffer(p.body)
+	pageBuffers.give(p.body)
 	p.body, p.Issues = nil, nil
 }
 
@@ -54,7 +60,7 @@ type dcPageBody struct {
 	body []byte
 }
 
-func (p *dcPageBody) Buffer(n int) []byte { return takePageBuffer(n) }
+func (p *dcPageBody) Buffer(n int) []byte { return pageBuffers.take(n) }
 
 func (p *dcPageBody) DecodeBody(body []byte) error {
 	p.body = body
@@ -62,6 +68,26 @@ func (p *dcPageBody) DecodeBody(body []byte) error {
 }
 
 func (p *dcPageBody) release() {
-	givePageBuffer(p.body)
+	pageBuffers.give(p.body)
 	p.body, p.Issues = nil, nil
+}
+
+// changelogBody is a bulkfetch answer read into a recycled buffer; its
+// histories keep none of the buffer's bytes.
+type changelogBody struct {
+	bulkChangelogResponse
+	body []byte
+}
+
+func (p *changelogBody) Buffer(n int) []byte { return changelogBuffers.take(n) }
+
+func (p *changelogBody) DecodeBody(body []byte) error {
+	p.body = body
+	return p.bulkChangelogResponse.DecodeBody(body)
+}
+
+// release gives the buffer back; the answer's histories stay usable.
+func (p *changelogBody) release() {
+	changelogBuffers.give(p.body)
+	p.body = nil
 }
