@@ -73,3 +73,45 @@ func BenchmarkDecodeIssue(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*100), "ns/issue")
 }
+
+// BenchmarkBulkChangelogDecode is the adapter's CPU per changelog bulkfetch
+// answer of an initial sync: the status and resolution histories of a
+// thousand tickets, as the fake serves them.
+func BenchmarkBulkChangelogDecode(b *testing.B) {
+	srv, src, st := discoveredFake(b, fakejira.DeploymentCloud, 1, 1000)
+	now, ctx := fakejira.DefaultGenerateEnd, context.Background()
+	pg := src.newPager(st, jqlBuilder{user: src.cfg.JQL, loc: st.loc}.scope(now.Add(-120*24*time.Hour)), api.Query{}, []string{"id"}, 1000)
+	page, err := pg.Next(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var ids []string
+	for _, raw := range page.Items {
+		var is struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal(raw, &is); err != nil {
+			b.Fatal(err)
+		}
+		ids = append(ids, is.ID)
+	}
+	req, err := json.Marshal(bulkChangelogRequest{IssueIDsOrKeys: ids, FieldIDs: []string{"status", "resolution"}, MaxResults: bulkChangelogResults})
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw := fetchRaw(b, srv.URL+"/rest/api/2/changelog/bulkfetch", string(req))
+	var want bulkChangelogResponse
+	if err := json.Unmarshal(raw, &want); err != nil || len(want.IssueChangeLogs) < len(ids)/2 {
+		b.Fatalf("bulkfetch answer with %d of %d tickets: %v", len(want.IssueChangeLogs), len(ids), err)
+	}
+	b.SetBytes(int64(len(raw)))
+	for b.Loop() {
+		var resp bulkChangelogResponse
+		if err := resp.DecodeBody(raw); err != nil {
+			b.Fatal(err)
+		}
+		if len(resp.IssueChangeLogs) != len(want.IssueChangeLogs) {
+			b.Fatalf("%d changelogs, json.Unmarshal reads %d", len(resp.IssueChangeLogs), len(want.IssueChangeLogs))
+		}
+	}
+}

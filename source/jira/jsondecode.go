@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -292,6 +293,12 @@ func decodeNumber(data []byte, at, depth int, v reflect.Value, set func(text str
 func sliceDecoder(t reflect.Type, trusted bool) valueDecoder {
 	elem := t.Elem()
 	dec := decoderLocked(elem, trusted)
+	// Lists of one kind tend to be alike in length — one item per
+	// changelog history, a thousand histories per bulkfetch answer — so an
+	// empty slice starts with room for as many as the last list had: a
+	// fixed start both over-allocated the short ones and grew the long ones
+	// through every size on the way.
+	var typical atomic.Int32
 	return func(data []byte, at, depth int, v reflect.Value) (int, error) {
 		switch {
 		case isNullAt(data, at):
@@ -304,10 +311,11 @@ func sliceDecoder(t reflect.Type, trusted bool) valueDecoder {
 			i := 0
 			end, err := scanArray(data, at, depth+1, func(data []byte, at, depth int) (int, error) {
 				if i >= v.Cap() {
-					// From empty, room for a few at once: lists of
-					// comments, cycles and histories are short, and
-					// growing one by one allocated each size on the way.
-					v.Grow(max(1, 4-v.Cap()))
+					if v.Cap() == 0 {
+						v.Grow(max(1, int(typical.Load())))
+					} else {
+						v.Grow(1) // amortised doubling
+					}
 				}
 				if i >= v.Len() {
 					v.SetLen(i + 1)
@@ -321,6 +329,9 @@ func sliceDecoder(t reflect.Type, trusted bool) valueDecoder {
 			}
 			if i < v.Len() {
 				v.SetLen(i)
+			}
+			if i > 0 {
+				typical.Store(int32(min(i, 1024))) // one odd huge list costs the next little
 			}
 			if i == 0 {
 				v.Set(reflect.MakeSlice(t, 0, 0))

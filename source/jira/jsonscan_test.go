@@ -320,7 +320,7 @@ func fieldTargets() []reflect.Type {
 	}
 }
 
-func fetchRaw(t *testing.T, url, body string) []byte {
+func fetchRaw(t testing.TB, url, body string) []byte {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
 	if err != nil {

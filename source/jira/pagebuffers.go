@@ -19,12 +19,14 @@ var (
 	changelogBuffers = &bufferPool{}
 )
 
-// take returns a buffer of capacity at least n, recycled if one is free.
+// take returns a buffer of capacity at least n, recycled if one is free. A
+// new one has room for a somewhat larger answer: answers differ by a few
+// percent, and a buffer of one's exact size missed on the next.
 func (p *bufferPool) take(n int) []byte {
 	if bp, ok := p.pool.Get().(*[]byte); ok && cap(*bp) >= n {
 		return (*bp)[:0]
 	}
-	return make([]byte, 0, n)
+	return make([]byte, 0, n+n/4)
 }
 
 func (p *bufferPool) give(b []byte) {
