@@ -63,7 +63,14 @@ func Validate(t Ticket) error {
 // horizon. It is deterministic: the same facts give the same event IDs, which
 // is what makes re-delivery harmless.
 func Events(t Ticket, horizon time.Time) []Event {
-	var out eventList
+	// Room for every event the facts can give, so the list is allocated
+	// once: a created, each transition, a fallback resolution, a first
+	// response, a rating and every completed SLA cycle.
+	most := 4 + len(t.Transitions)
+	for _, sla := range t.SLAs {
+		most += len(sla.Completed)
+	}
+	out := eventList{events: make([]Event, 0, most), bases: make([]string, 0, min(most, maxListedBases))}
 	counts := func(at time.Time) bool { return !at.IsZero() && !at.Before(horizon) }
 
 	if counts(t.Created) {
@@ -230,8 +237,14 @@ func stamp(t time.Time) string {
 // suffix only when two events of a kind share a millisecond.
 type eventList struct {
 	events []Event
-	seen   map[string]int
+	bases  []string       // each event's ID before its suffix, searched while short
+	seen   map[string]int // the bases counted, once there are many
 }
+
+// maxListedBases is how many events' bases are searched one by one before
+// they are counted in a map: a ticket has a handful of events, and a map
+// per ticket was most of deriving its events' allocations.
+const maxListedBases = 32
 
 func (l *eventList) add(e Event) {
 	id := string(e.Kind)
@@ -242,11 +255,27 @@ func (l *eventList) add(e Event) {
 }
 
 func (l *eventList) addWithID(e Event, id string) {
-	if l.seen == nil {
-		l.seen = map[string]int{}
+	var n int
+	switch {
+	case l.seen != nil:
+		n = l.seen[id]
+		l.seen[id] = n + 1
+	case len(l.bases) < maxListedBases:
+		for _, b := range l.bases {
+			if b == id {
+				n++
+			}
+		}
+		l.bases = append(l.bases, id)
+	default:
+		l.seen = make(map[string]int, 2*maxListedBases)
+		for _, b := range l.bases {
+			l.seen[b]++
+		}
+		n = l.seen[id]
+		l.seen[id] = n + 1
+		l.bases = nil
 	}
-	n := l.seen[id]
-	l.seen[id] = n + 1
 	if n > 0 {
 		id += "#" + strconv.Itoa(n)
 	}

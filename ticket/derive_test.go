@@ -2,6 +2,7 @@ package ticket
 
 import (
 	"reflect"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -208,6 +209,28 @@ func TestEvents(t *testing.T) {
 				}
 			},
 			want: []string{"created", "resolved/" + ms(time.Hour) + " 1h0m0s", "reopened/" + ms(time.Hour), "resolved/" + ms(time.Hour) + "#1 1h0m0s"},
+		},
+		{
+			name: "more same-millisecond events than are searched one by one are numbered on",
+			mutate: func(tk *Ticket) {
+				tk.Transitions = nil
+				for range maxListedBases + 8 {
+					tk.Transitions = append(tk.Transitions,
+						Transition{At: at(time.Hour), From: CategoryNew, To: CategoryDone},
+						Transition{At: at(time.Hour), From: CategoryDone, To: CategoryNew})
+				}
+			},
+			want: func() []string {
+				out := []string{"created"}
+				for i := range maxListedBases + 8 {
+					suffix := ""
+					if i > 0 {
+						suffix = "#" + strconv.Itoa(i)
+					}
+					out = append(out, "resolved/"+ms(time.Hour)+suffix+" 1h0m0s", "reopened/"+ms(time.Hour)+suffix)
+				}
+				return out
+			}(),
 		},
 	}
 	for _, tt := range tests {
