@@ -18,32 +18,39 @@ const (
 	labelSLA           = "sla"
 )
 
-// LabelValues lists the label values d brings, in the order the store
-// registers them; a value's place in that first-seen order decides whether
-// it gets its own series or folds into "other".
-func LabelValues(d ticket.Derived) []store.LabelValue {
-	out := []store.LabelValue{
-		{Name: labelDesk, Value: d.Labels.Desk},
-		{Name: labelRequestType, Value: d.Labels.RequestType},
-		{Name: labelPriority, Value: d.Labels.Priority},
+// AppendLabelValues appends the label values d brings to dst, in the order
+// the store registers them, leaving out those already in seen (and adding
+// them to it): a value's place in that first-seen order decides whether it
+// gets its own series or folds into "other", and a batch of a thousand
+// tickets brings the same few dozen values over and over.
+func AppendLabelValues(dst []store.LabelValue, seen map[store.LabelValue]bool, d ticket.Derived) []store.LabelValue {
+	add := func(name, value string) {
+		lv := store.LabelValue{Name: name, Value: value}
+		if !seen[lv] {
+			seen[lv] = true
+			dst = append(dst, lv)
+		}
 	}
+	add(labelDesk, d.Labels.Desk)
+	add(labelRequestType, d.Labels.RequestType)
+	add(labelPriority, d.Labels.Priority)
 	if d.Labels.CustomerGroup != "" {
-		out = append(out, store.LabelValue{Name: labelCustomerGroup, Value: d.Labels.CustomerGroup})
+		add(labelCustomerGroup, d.Labels.CustomerGroup)
 	}
 	if d.Labels.Team != "" {
-		out = append(out, store.LabelValue{Name: labelTeam, Value: d.Labels.Team})
+		add(labelTeam, d.Labels.Team)
 	}
 	for _, e := range d.Events {
 		if e.Kind == ticket.EventSLACycle {
-			out = append(out, store.LabelValue{Name: labelSLA, Value: e.SLA})
+			add(labelSLA, e.SLA)
 		}
 	}
 	// SLA names of running cycles too, so the breach gauge and the cycle
 	// counter agree on which names fold into "other".
 	for _, s := range d.State.SLAs {
-		out = append(out, store.LabelValue{Name: labelSLA, Value: s.Name})
+		add(labelSLA, s.Name)
 	}
-	return out
+	return dst
 }
 
 // ranks numbers each label's values in first-seen order.

@@ -89,7 +89,7 @@ func (p *pipeline) deliver(tickets ...ticket.Ticket) {
 			p.t.Fatal(err)
 		}
 		c.Tickets = append(c.Tickets, d)
-		c.Labels = append(c.Labels, LabelValues(d)...)
+		c.Labels = AppendLabelValues(c.Labels, map[store.LabelValue]bool{}, d)
 	}
 	res, err := p.store.Commit(context.Background(), "demo", c)
 	if err != nil {

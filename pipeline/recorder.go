@@ -63,6 +63,7 @@ func (r *Recorder) Snapshot() *aggregate.Snapshot { return r.snap.Load() }
 func (r *Recorder) Commit(ctx context.Context, source string, horizon time.Time, policies []ticket.SLAPolicy, b ticket.Batch) (poller.Result, error) {
 	var res poller.Result
 	c := store.Commit{InScope: b.InScope, Cursor: b.Cursor, Tickets: make([]ticket.Derived, 0, len(b.Tickets))}
+	seen := map[store.LabelValue]bool{}
 	for _, t := range b.Tickets {
 		d, err := ticket.Derive(t, horizon, policies)
 		if err != nil {
@@ -70,7 +71,7 @@ func (r *Recorder) Commit(ctx context.Context, source string, horizon time.Time,
 			continue
 		}
 		c.Tickets = append(c.Tickets, d)
-		c.Labels = append(c.Labels, aggregate.LabelValues(d)...)
+		c.Labels = aggregate.AppendLabelValues(c.Labels, seen, d)
 	}
 	res.Applied = len(c.Tickets)
 

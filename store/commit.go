@@ -81,8 +81,10 @@ func (s *Store) Commit(ctx context.Context, source string, c Commit) (Result, er
 		}
 		tb.FillPercent = ticketsFillPercent
 		delivered := make(map[string]int, len(c.Tickets))
+		res.Tickets = make([]Ticket, 0, len(c.Tickets))
+		arena := valueArena{chunk: min(arenaChunk, max(4<<10, 2<<10*len(c.Tickets)))}
 		for _, d := range c.Tickets {
-			t, counted, changed, err := s.writeTicket(tb, source, d)
+			t, counted, changed, err := s.writeTicket(tb, &arena, source, d)
 			if err != nil {
 				return err
 			}
@@ -153,9 +155,8 @@ func (s *Store) registerLabels(tx *bolt.Tx, values []LabelValue) ([]LabelValue, 
 
 // writeTicket merges d into its stored record: new events join the ledger
 // under the ticket's labels of now; the state and history are replaced.
-func (s *Store) writeTicket(tb *bolt.Bucket, source string, d ticket.Derived) (Ticket, int, bool, error) {
-	key := []byte(d.ID)
-	old := tb.Get(key)
+func (s *Store) writeTicket(tb *bolt.Bucket, arena *valueArena, source string, d ticket.Derived) (Ticket, int, bool, error) {
+	old := tb.Get([]byte(d.ID))
 	rec := &record{}
 	if old != nil {
 		if err := json.Unmarshal(old, rec); err != nil {
@@ -177,14 +178,15 @@ func (s *Store) writeTicket(tb *bolt.Bucket, source string, d ticket.Derived) (T
 		added = append(added, e)
 	}
 	rec.Ledger = append(rec.Ledger, added...)
-	enc, err := appendRecord(make([]byte, 0, len(old)+1024), rec)
+	enc, err := appendRecord(s.encoded[:0], rec)
 	if err != nil {
 		return Ticket{}, 0, false, err
 	}
+	s.encoded = enc
 	if bytes.Equal(enc, old) {
 		return Ticket{}, 0, false, nil
 	}
-	if err := tb.Put(key, enc); err != nil {
+	if err := tb.Put(arena.copy([]byte(d.ID)), arena.copy(enc)); err != nil {
 		return Ticket{}, 0, false, err
 	}
 	t, ok := rec.view(d.ID, added)
@@ -192,6 +194,26 @@ func (s *Store) writeTicket(tb *bolt.Bucket, source string, d ticket.Derived) (T
 		return Ticket{}, 0, false, fmt.Errorf("ticket %s: inconsistent record", d.ID)
 	}
 	return t, len(added), true, nil
+}
+
+// valueArena holds the keys and records one transaction writes, which
+// bbolt reads until the transaction commits: in chunks, where a buffer per
+// ticket, grown on the way, was a tenth of a full sync's allocations.
+type valueArena struct {
+	buf   []byte
+	chunk int // bytes allocated at a time: about what the batch needs, at most arenaChunk
+}
+
+const arenaChunk = 256 << 10
+
+// copy returns a copy of b that stays valid for the arena's life.
+func (a *valueArena) copy(b []byte) []byte {
+	if cap(a.buf)-len(a.buf) < len(b) {
+		a.buf = make([]byte, 0, max(a.chunk, len(b)))
+	}
+	start := len(a.buf)
+	a.buf = append(a.buf, b...)
+	return a.buf[start:len(a.buf):len(a.buf)]
 }
 
 // idSet holds the event ids of a ticket's ledger. A ticket has a handful

@@ -61,11 +61,14 @@ type Store struct {
 	path     string
 	readOnly bool
 
-	mu       sync.Mutex // guards horizons and labels
+	mu       sync.Mutex // guards horizons, labels and encoded
 	horizons map[string]time.Time
 	// labels holds every label value ever seen, per label name, so a
 	// commit registers only new ones.
 	labels map[string]map[string]bool
+	// encoded is where a commit encodes each record before the copy
+	// bbolt keeps; reused from ticket to ticket and commit to commit.
+	encoded []byte
 }
 
 // Options for Open.
