@@ -104,10 +104,11 @@ func (a *Aggregates) Load(opts Options, l Ledger) error {
 	}
 	a.opts = opts
 	a.reset(order)
+	var at entryTargets
 	return l.Scan(func(source string, t store.Ticket) error {
 		a.index(source, t)
 		for _, e := range t.Ledger {
-			a.count(source, e)
+			a.count(&at, source, e)
 		}
 		return nil
 	})
@@ -118,10 +119,11 @@ func (a *Aggregates) Apply(source string, r store.Result) {
 	for _, lv := range r.Labels {
 		a.ranks.add(lv)
 	}
+	var at entryTargets
 	for _, t := range r.Tickets {
 		a.index(source, t)
 		for _, e := range t.Ledger {
-			a.count(source, e)
+			a.count(&at, source, e)
 		}
 	}
 	if len(r.Labels) > 0 || len(r.Tickets) > 0 {
@@ -179,12 +181,39 @@ func (a *Aggregates) ticketLabels(source string, l ticket.Labels) TicketLabels {
 	}
 }
 
+// entryTargets are the folded labels of an entry and the series they
+// count into. A ticket's entries mostly carry the same labels, so they are
+// looked up once for a run of entries that share them: folding and hashing
+// the same labels for every entry was most of counting it. Label ranks do
+// not change within one Load or Apply, so neither do the folded labels.
+type entryTargets struct {
+	valid  bool
+	source string
+	labels ticket.Labels
+	folded TicketLabels
+	series *ticketAgg
+	// The segment series, made only once an entry of a kind they count
+	// needs them, as without the cache.
+	group, team *segmentAgg
+	gl          CustomerGroupLabels
+	tl          TeamLabels
+}
+
+func (a *Aggregates) targets(at *entryTargets, source string, labels ticket.Labels) *entryTargets {
+	if !at.valid || at.source != source || at.labels != labels {
+		folded := a.ticketLabels(source, labels)
+		gl, tl := a.segmentLabels(source, folded.Desk, labels)
+		*at = entryTargets{valid: true, source: source, labels: labels, folded: folded, series: a.series(folded), gl: gl, tl: tl}
+	}
+	return at
+}
+
 // count adds one ledger entry under its folded labels.
-func (a *Aggregates) count(source string, e store.Entry) {
-	l := a.ticketLabels(source, e.Labels)
-	a.countSegments(source, l.Desk, e)
-	s := a.series(l)
-	s.add(a.opts, e)
+func (a *Aggregates) count(at *entryTargets, source string, e store.Entry) {
+	at = a.targets(at, source, e.Labels)
+	l := at.folded
+	a.countSegments(at, e)
+	at.series.add(a.opts, e)
 	switch e.Kind {
 	case ticket.EventSatisfaction:
 		k := SatisfactionLabels{Source: source, Desk: l.Desk, RequestType: l.RequestType}

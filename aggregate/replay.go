@@ -161,8 +161,8 @@ func (r *Replay) emptySnapshot() reflect.Value {
 
 // Count counts one ledger entry, as Apply does for a committed one.
 func (r *Replay) Count(source string, e store.Entry) {
-	r.agg.count(source, e)
-	r.step.count(source, e)
+	r.agg.count(&entryTargets{}, source, e)
+	r.step.count(&entryTargets{}, source, e)
 	r.stepCounted = true
 }
 

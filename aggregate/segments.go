@@ -64,15 +64,18 @@ func (a *Aggregates) segmentLabels(source, desk string, l ticket.Labels) (Custom
 }
 
 // countSegments adds one ledger entry to its customer group, its team and
-// their pair, under the labels it was counted with. desk is already folded.
-func (a *Aggregates) countSegments(source, desk string, e store.Entry) {
+// their pair, under the labels it was counted with.
+func (a *Aggregates) countSegments(at *entryTargets, e store.Entry) {
 	switch e.Kind {
 	case ticket.EventCreated, ticket.EventResolved, ticket.EventReopened, ticket.EventFirstResponse, ticket.EventSatisfaction:
 	default:
 		return
 	}
-	gl, tl := a.segmentLabels(source, desk, e.Labels)
-	for _, s := range []*segmentAgg{segmentSeries(a, a.groups, gl), segmentSeries(a, a.teams, tl)} {
+	gl, tl := at.gl, at.tl
+	if at.group == nil {
+		at.group, at.team = segmentSeries(a, a.groups, gl), segmentSeries(a, a.teams, tl)
+	}
+	for _, s := range []*segmentAgg{at.group, at.team} {
 		s.add(a.opts, e)
 		if e.Kind == ticket.EventSatisfaction {
 			s.satisfaction.observe(satisfactionBounds, e.Value)
