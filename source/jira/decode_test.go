@@ -169,7 +169,7 @@ func TestDecodeRatingFromSpecFeedback(t *testing.T) {
 
 func TestConvertSLA(t *testing.T) {
 	var page struct {
-		Values []slaValue `json:"values"`
+		Values []json.RawMessage `json:"values"`
 	}
 	if err := json.Unmarshal(specSample(t, "jsm_request_sla_200.json"), &page); err != nil {
 		t.Fatal(err)
@@ -182,7 +182,7 @@ func TestConvertSLA(t *testing.T) {
 	}{
 		{
 			name: "spec sample: two completed cycles, one breached, ongoing",
-			raw:  mustJSON(t, page.Values[0]),
+			raw:  string(page.Values[0]),
 			want: ticket.SLA{Name: "Time to first response", Completed: []ticket.SLACycle{
 				{Start: ms(1444362323000), Stop: ms(1444362743000), Goal: 4 * time.Hour, Elapsed: 7 * time.Minute},
 				{Start: ms(1444449143000), Stop: ms(1444468523000), Goal: 4 * time.Hour, Elapsed: 19380 * time.Second, Breached: true},
@@ -395,6 +395,49 @@ func FuzzParseJiraLayout(f *testing.F) {
 		}
 		if err == nil && want.Format(layout) == s {
 			t.Fatalf("parseJiraLayout(%q) refused a time time.Parse reads as %v", s, want)
+		}
+	})
+}
+
+// FuzzSLADate holds slaDate, which reads a DateDTO into its instant while
+// decoding it, to what decoding the DTO's members and choosing among them
+// afterwards gives: epochMillis first, then the jira string, then iso8601.
+func FuzzSLADate(f *testing.F) {
+	for _, s := range []string{
+		`{"iso8601":"2015-10-09T11:45:23+0800","jira":"2015-10-09T11:45:23.000+0800","friendly":"Today 11:45 AM","epochMillis":1444362323000}`,
+		`{"jira":"2026-01-01T10:00:00.000+0100"}`, `{"iso8601":"2026-07-06T18:02:13+0900"}`, `{"jira":"","iso8601":"2026-07-06T18:02:13Z"}`,
+		`{"JIRA":"2026-01-01T10:00:00.000+0100","jira":null}`, `{"epochMillis":null,"jira":"2026-01-01T10:00:00.000\u002b0100"}`,
+		`{"epochMillis":1.5}`, `{"epochMillis":"1"}`, `{"jira":5}`, `{"jira":"yesterday"}`, `null`, `{}`, `[]`, `"2026-01-01"`, `{"jira":`,
+		`{"EpochMillis":-1,"epochmillis":7}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		var members struct {
+			EpochMillis *int64 `json:"epochMillis"`
+			ISO8601     string `json:"iso8601"`
+			Jira        string `json:"jira"`
+		}
+		wantErr := json.Unmarshal(doc, &members)
+		var want time.Time
+		var wantTimeErr error
+		if members.EpochMillis != nil {
+			want = time.UnixMilli(*members.EpochMillis).UTC()
+		} else if s := members.Jira + members.ISO8601; s != "" {
+			if members.Jira != "" {
+				s = members.Jira
+			}
+			want, wantTimeErr = parseJiraTime(s)
+		}
+		var d slaDate
+		if err := json.Unmarshal(doc, &d); (err != nil) != (wantErr != nil) {
+			t.Fatalf("slaDate from %q: error %v, decoding its members: %v", doc, err, wantErr)
+		} else if err != nil {
+			return
+		}
+		got, gotTimeErr := d.time()
+		if (gotTimeErr != nil) != (wantTimeErr != nil) || got != want {
+			t.Fatalf("slaDate from %q = %v, %v; want %v, %v", doc, got, gotTimeErr, want, wantTimeErr)
 		}
 	})
 }

@@ -3,6 +3,7 @@ package jira
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -193,8 +194,8 @@ func (v *slaValue) use() slaUse {
 }
 
 type slaCycle struct {
-	StartTime     *slaDate    `json:"startTime"`
-	StopTime      *slaDate    `json:"stopTime"`
+	StartTime     slaDate     `json:"startTime"`
+	StopTime      slaDate     `json:"stopTime"`
 	Breached      bool        `json:"breached"`
 	GoalDuration  slaDuration `json:"goalDuration"`
 	ElapsedTime   slaDuration `json:"elapsedTime"`
@@ -202,8 +203,8 @@ type slaCycle struct {
 }
 
 type slaOngoing struct {
-	StartTime     *slaDate    `json:"startTime"`
-	BreachTime    *slaDate    `json:"breachTime"`
+	StartTime     slaDate     `json:"startTime"`
+	BreachTime    slaDate     `json:"breachTime"`
 	Breached      bool        `json:"breached"`
 	Paused        bool        `json:"paused"`
 	GoalDuration  slaDuration `json:"goalDuration"`
@@ -211,28 +212,96 @@ type slaOngoing struct {
 	RemainingTime slaDuration `json:"remainingTime"`
 }
 
-// slaDate is JSM's DateDTO; epochMillis is authoritative, the strings are
-// the fallback.
+// slaDate is JSM's DateDTO, read into the instant it names while it is
+// decoded: epochMillis is authoritative, the strings (jira, then iso8601)
+// are the fallback. An issue's SLAs hold a dozen of them, and decoding each
+// into a pointer, an epoch pointer and two strings kept only until the SLA
+// was converted was a third of an issue's allocations.
 type slaDate struct {
-	EpochMillis *int64 `json:"epochMillis"`
-	ISO8601     string `json:"iso8601"`
-	Jira        string `json:"jira"`
+	At  time.Time // zero when absent, null or without a time
+	err error     // an unreadable fallback time, reported by time()
 }
 
-func (d *slaDate) time() (time.Time, error) {
-	if d == nil {
-		return time.Time{}, nil
+// UnmarshalJSON reads the DTO in one walk with no allocation: b is valid
+// JSON (the library validated it, or the page split it came from did).
+func (d *slaDate) UnmarshalJSON(b []byte) error {
+	*d = slaDate{}
+	i := skipSpace(b, 0)
+	if i < len(b) && b[i] == 'n' {
+		return nil
 	}
-	if d.EpochMillis != nil {
-		return time.UnixMilli(*d.EpochMillis).UTC(), nil
+	if i >= len(b) || b[i] != '{' {
+		return errors.New("an SLA date is not an object")
 	}
-	for _, s := range []string{d.Jira, d.ISO8601} {
-		if s != "" {
-			return parseJiraTime(s)
+	var epoch int64
+	hasEpoch := false
+	var jira, iso []byte // the last of each, as a struct field would keep
+	for i = skipSpace(b, i+1); i < len(b) && b[i] != '}'; {
+		if b[i] != '"' {
+			return errors.New("an SLA date has a malformed member")
+		}
+		end := skipValidString(b, i)
+		key := b[i+1 : max(i+1, end-1)]
+		if bytes.IndexByte(key, '\\') >= 0 || !isASCIIOrValid(key) {
+			key = []byte(decodeKey(key))
+		}
+		i = skipSpace(b, end)
+		if i >= len(b) || b[i] != ':' {
+			return errors.New("an SLA date has a malformed member")
+		}
+		at := skipSpace(b, i+1)
+		i = skipValid(b, at)
+		value := b[at:i]
+		var keep *[]byte
+		switch {
+		case bytes.EqualFold(key, []byte("epochMillis")):
+			if isNull(value) {
+				hasEpoch = false // a null pointer, as the library leaves it
+				break
+			}
+			n, err := strconv.ParseInt(string(value), 10, 64)
+			if err != nil {
+				return fmt.Errorf("an SLA date's epochMillis %s is not an integer", value)
+			}
+			epoch, hasEpoch = n, true
+		case bytes.EqualFold(key, []byte("jira")):
+			keep = &jira
+		case bytes.EqualFold(key, []byte("iso8601")):
+			keep = &iso
+		}
+		if keep != nil && !isNull(value) { // null leaves a string as it was
+			if len(value) < 2 || value[0] != '"' {
+				return fmt.Errorf("an SLA date's time %s is not a string", value)
+			}
+			*keep = value
+		}
+		if i = skipSpace(b, i); i < len(b) && b[i] == ',' {
+			i = skipSpace(b, i+1)
 		}
 	}
-	return time.Time{}, nil
+	if hasEpoch {
+		d.At = time.UnixMilli(epoch).UTC()
+		return nil
+	}
+	for _, v := range [][]byte{jira, iso} {
+		if len(v) <= 2 { // absent, or ""
+			continue
+		}
+		if t, ok := parseJiraLayout(v[1 : len(v)-1]); ok {
+			d.At = t
+			return nil
+		}
+		var s string
+		if err := decodeString(v, &s); err != nil {
+			return err
+		}
+		d.At, d.err = parseJiraTime(s)
+		return nil
+	}
+	return nil
 }
+
+func (d slaDate) time() (time.Time, error) { return d.At, d.err }
 
 type slaDuration struct {
 	Millis int64 `json:"millis"`
