@@ -33,7 +33,7 @@ type Field struct {
 type site struct {
 	deployment string // DeploymentCloud or DeploymentDataCenter
 	version    string
-	user       user
+	user       myself
 	loc        *time.Location
 
 	slaFields        []Field

@@ -21,11 +21,19 @@ type serverInfo struct {
 	ServerTitle    string `json:"serverTitle"`
 }
 
+// user is a person on a ticket — its reporter, a comment's author — with
+// only what tells who they are and whether they are a customer or an app:
+// their names and time zones, repeated in every comment, went unused.
 type user struct {
 	AccountID   string `json:"accountId"`
 	AccountType string `json:"accountType"`
 	Name        string `json:"name"`
 	Key         string `json:"key"`
+}
+
+// myself is the API user (/rest/api/2/myself), whose time zone JQL dates
+// are written in.
+type myself struct {
 	DisplayName string `json:"displayName"`
 	TimeZone    string `json:"timeZone"`
 }
