@@ -67,3 +67,40 @@ func skipValidString(data []byte, i int) int {
 	}
 	return len(data)
 }
+
+// eachValidElement calls element with each element of the array at raw, a
+// valid JSON array with no surrounding space, without copying it. On
+// invalid input it visits some slices of raw, none empty, never panicking.
+func eachValidElement(raw []byte, element func(value []byte)) {
+	for i := skipSpace(raw, 1); i < len(raw) && raw[i] != ']'; {
+		end := skipValid(raw, i)
+		element(raw[i:end])
+		if i = skipSpace(raw, end); i >= len(raw) || raw[i] != ',' {
+			return
+		}
+		i = skipSpace(raw, i+1)
+	}
+}
+
+// eachValidMember calls member with the raw name (between the quotes) and
+// the value of each member of the object at raw, a valid JSON object with
+// no surrounding space, without copying them; as eachValidElement on
+// invalid input.
+func eachValidMember(raw []byte, member func(key, value []byte)) {
+	for i := skipSpace(raw, 1); i < len(raw) && raw[i] == '"'; {
+		keyEnd := skipValidString(raw, i)
+		key := raw[i+1 : max(i+1, keyEnd-1)]
+		if i = skipSpace(raw, keyEnd); i < len(raw) && raw[i] == ':' {
+			i = skipSpace(raw, i+1)
+		}
+		if i >= len(raw) {
+			return
+		}
+		end := skipValid(raw, i)
+		member(key, raw[i:end])
+		if i = skipSpace(raw, end); i >= len(raw) || raw[i] != ',' {
+			return
+		}
+		i = skipSpace(raw, i+1)
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/servicedesk-exporter/servicedesk_exporter/config"
@@ -164,6 +163,10 @@ func decodeSegments(s siteSegments, f *fieldReader, t *ticket.Ticket) {
 	}
 }
 
+// segmentObjectKeys are the members an object's value is read from, first
+// present first.
+var segmentObjectKeys = [...]string{"name", "value", "title", "displayName", "key", "id"}
+
 // segmentValue turns a field value into one label value, "" for none:
 //
 //   - a string (text field, or a Team field that holds just the team's id) as is;
@@ -176,6 +179,9 @@ func decodeSegments(s siteSegments, f *fieldReader, t *ticket.Ticket) {
 //     organizations always counts under the same one.
 //
 // Values are trimmed; an empty one is none.
+//
+// raw must be valid JSON, as a field of a search page is once the page
+// split validated it; of anything else it makes some value, never panicking.
 func segmentValue(raw json.RawMessage) (string, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
@@ -183,45 +189,42 @@ func segmentValue(raw json.RawMessage) (string, error) {
 	}
 	switch raw[0] {
 	case '[':
-		var items []json.RawMessage
-		if err := unmarshalFast(raw, &items); err != nil {
-			return "", err
-		}
-		var values []string
-		for _, item := range items {
-			if b := bytes.TrimSpace(item); len(b) > 0 && b[0] == '[' {
-				return "", errors.New("a list inside a list is not a segment value")
-			}
-			v, err := segmentValue(item)
+		// The first value in that order, found without sorting or copying
+		// the items: raw is valid JSON, a field of a validated page.
+		var first, firstLower string
+		var err error
+		eachValidElement(raw, func(item []byte) {
 			if err != nil {
-				return "", err
+				return
 			}
-			if v != "" {
-				values = append(values, v)
+			if item[0] == '[' {
+				err = errors.New("a list inside a list is not a segment value")
+				return
 			}
-		}
-		if len(values) == 0 {
-			return "", nil
-		}
-		sort.Slice(values, func(i, j int) bool {
-			a, b := strings.ToLower(values[i]), strings.ToLower(values[j])
-			if a != b {
-				return a < b
+			var v string
+			if v, err = segmentValue(item); err != nil || v == "" {
+				return
 			}
-			return values[i] < values[j]
+			lower := strings.ToLower(v)
+			if first == "" || lower < firstLower || (lower == firstLower && v < first) {
+				first, firstLower = v, lower
+			}
 		})
-		return values[0], nil
+		return first, err
 	case '{':
-		var obj map[string]json.RawMessage
-		if err := unmarshalFast(raw, &obj); err != nil {
-			return "", err
-		}
-		for _, key := range []string{"name", "value", "title", "displayName", "key", "id"} {
-			inner, ok := obj[key]
-			if !ok {
-				continue
+		var values [len(segmentObjectKeys)][]byte // the last of each, as a map keeps
+		eachValidMember(raw, func(key, value []byte) {
+			if bytes.IndexByte(key, '\\') >= 0 || !isASCIIOrValid(key) {
+				key = []byte(decodeKey(key))
 			}
-			if b := bytes.TrimSpace(inner); len(b) > 0 && (b[0] == '{' || b[0] == '[') {
+			for i, name := range segmentObjectKeys {
+				if string(key) == name {
+					values[i] = value
+				}
+			}
+		})
+		for _, inner := range values {
+			if inner == nil || inner[0] == '{' || inner[0] == '[' {
 				continue
 			}
 			v, err := segmentValue(inner)

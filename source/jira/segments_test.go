@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -221,4 +223,100 @@ func TestCheckReportsSegments(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `segments.customer_group.field: the site has no field named "Department"`) {
 		t.Fatalf("check with a field the site lacks: %v", err)
 	}
+}
+
+// FuzzSegmentValue holds segmentValue, which walks a valid field value in
+// place, to reading the same value through json.Unmarshal: the same label,
+// or an error for both; on invalid JSON it only must not panic.
+func FuzzSegmentValue(f *testing.F) {
+	for _, s := range []string{
+		`"IT"`, ` " Finance " `, `12`, `-1.5e3`, `null`, `true`, `[]`, `[null]`, `[[1]]`, `[{"name":"b"},{"name":"A"},{"name":"a"}]`,
+		`["x","X",""]`, `{"value":"Parent","child":{"value":"Child"}}`, `{"name":{"x":1},"id":7}`, `{"name":"","key":"K"}`,
+		`{"n\u0061me":"escaped","name":"plain"}`, `{"name":"first","name":"last"}`, `{"Name":"folded"}`, `{}`, `[{"title":"T"},"s",3]`,
+		`{"name":"a"`, `[1,`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		got, err := segmentValue(doc)
+		if !json.Valid(doc) {
+			return
+		}
+		want, wantErr := segmentValueByLibrary(doc)
+		if (err != nil) != (wantErr != nil) || got != want {
+			t.Fatalf("segmentValue(%s) = %q, %v; through json.Unmarshal %q, %v", doc, got, err, want, wantErr)
+		}
+	})
+}
+
+// segmentValueByLibrary is segmentValue's rules over json.Unmarshal.
+func segmentValueByLibrary(raw json.RawMessage) (string, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", nil
+	}
+	switch raw[0] {
+	case '[':
+		var items []json.RawMessage
+		if err := json.Unmarshal(raw, &items); err != nil {
+			return "", err
+		}
+		var values []string
+		for _, item := range items {
+			if b := bytes.TrimSpace(item); len(b) > 0 && b[0] == '[' {
+				return "", errors.New("a list inside a list")
+			}
+			v, err := segmentValueByLibrary(item)
+			if err != nil {
+				return "", err
+			}
+			if v != "" {
+				values = append(values, v)
+			}
+		}
+		if len(values) == 0 {
+			return "", nil
+		}
+		sort.Slice(values, func(i, j int) bool {
+			a, b := strings.ToLower(values[i]), strings.ToLower(values[j])
+			if a != b {
+				return a < b
+			}
+			return values[i] < values[j]
+		})
+		return values[0], nil
+	case '{':
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &obj); err != nil {
+			return "", err
+		}
+		for _, key := range segmentObjectKeys {
+			inner, ok := obj[key]
+			if !ok {
+				continue
+			}
+			if b := bytes.TrimSpace(inner); len(b) > 0 && (b[0] == '{' || b[0] == '[') {
+				continue
+			}
+			v, err := segmentValueByLibrary(inner)
+			if err != nil {
+				return "", err
+			}
+			if v != "" {
+				return v, nil
+			}
+		}
+		return "", errors.New("object without a label")
+	case '"':
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return "", err
+		}
+		return strings.TrimSpace(s), nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(raw, &n); err != nil {
+		return "", err
+	}
+	return n.String(), nil
 }
