@@ -37,6 +37,11 @@ type Query struct {
 // Page is one answer of a Pager.
 type Page struct {
 	Items []json.RawMessage
+	// Parsed, when not nil, holds for each item what the pager already
+	// read of it while splitting the page — a Jira issue cut into its
+	// fields in the walk that validated it — for Decode, so the item is not
+	// walked a second time; nil where the pager has nothing.
+	Parsed []any
 	// Last is set on the query's last page. APIs whose totals can be
 	// missing end at a short (or empty) page.
 	Last bool
@@ -46,6 +51,14 @@ type Page struct {
 	// Release, when not nil, is called once every item was decoded (or
 	// read for its id): the pager may reuse the memory the items are in.
 	Release func()
+}
+
+// parsed is what the pager read of item i, if anything.
+func (p Page) parsed(i int) any {
+	if i < len(p.Parsed) {
+		return p.Parsed[i]
+	}
+	return nil
 }
 
 // release hands the page's memory back to its pager.
@@ -74,11 +87,12 @@ type Item interface {
 type Tickets[T Item] interface {
 	// Pages walks q.
 	Pages(q Query) Pager
-	// Decode reads one item of a full page. id is the ticket's position in
+	// Decode reads one item of a full page, given what the pager parsed of
+	// it (Page.Parsed; nil if nothing). id is the ticket's position in
 	// the id order, also when err is set (0 if even that is unreadable), so
 	// the pass moves past a ticket it cannot use; err is logged and counted
 	// in ticket.Batch.Skipped, and should name the ticket.
-	Decode(raw json.RawMessage) (item T, id int64, err error)
+	Decode(raw json.RawMessage, parsed any) (item T, id int64, err error)
 	// ScopeID reads the ticket id from an item of an IDsOnly page.
 	ScopeID(raw json.RawMessage) (string, bool)
 	// Complete fills in what pages leave out, for a whole batch at once
@@ -232,8 +246,8 @@ func (s *Sync[T]) runPass(ctx context.Context, horizon time.Time, cur Cursor, em
 			cur.Total = cur.Done + page.Matched
 		}
 		cur.Done += len(page.Items)
-		for _, raw := range page.Items {
-			item, id, err := s.Tickets.Decode(raw)
+		for i, raw := range page.Items {
+			item, id, err := s.Tickets.Decode(raw, page.parsed(i))
 			batchMaxID = max(batchMaxID, id)
 			if err != nil {
 				s.logger().Warn("skipping a ticket the exporter cannot decode", "id", id, "err", err)

@@ -261,8 +261,8 @@ func (s *Sync[T]) pageRange(ctx context.Context, horizon time.Time, r IDRange, c
 			return b
 		}
 		b.fetched += len(page.Items)
-		for _, raw := range page.Items {
-			item, id, err := s.Tickets.Decode(raw)
+		for i, raw := range page.Items {
+			item, id, err := s.Tickets.Decode(raw, page.parsed(i))
 			if err != nil {
 				s.logger().Warn("skipping a ticket the exporter cannot decode", "id", id, "err", err)
 				b.skipped++

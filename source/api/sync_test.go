@@ -154,7 +154,7 @@ type toyTickets struct{ desk *toyDesk }
 
 func (s toyTickets) Pages(q Query) Pager { return &toyPager{desk: s.desk, q: q} }
 
-func (s toyTickets) Decode(raw json.RawMessage) (*toyItem, int64, error) {
+func (s toyTickets) Decode(raw json.RawMessage, _ any) (*toyItem, int64, error) {
 	var v struct {
 		ID      int64  `json:"id"`
 		Updated string `json:"updated"`

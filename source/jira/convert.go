@@ -65,13 +65,18 @@ func (p *pending) Ticket() *ticket.Ticket { return &p.t }
 // decodeIssue turns one search result into a pending ticket. Any value of an
 // unexpected shape is an error: the caller skips that ticket, not the page.
 // raw is an issue as a page's DecodeBody split it, so valid JSON (see
-// rawIssue.decodeBody).
-func decodeIssue(st *site, raw json.RawMessage) (*pending, error) {
-	is := rawIssue{Fields: takeFieldMap()}
-	defer func() { giveFieldMap(is.Fields) }()
-	if err := is.decodeBody(raw); err != nil {
-		return nil, fmt.Errorf("decode issue: %w", err)
+// rawIssue.decodeBody); split, when not nil, is raw already cut into its
+// fields (splitIssues).
+func decodeIssue(st *site, raw json.RawMessage, split *rawIssue) (*pending, error) {
+	is := split
+	if is == nil {
+		is = &rawIssue{}
+		if err := is.decodeBody(raw); err != nil {
+			giveFieldMap(is.Fields)
+			return nil, fmt.Errorf("decode issue: %w", err)
+		}
 	}
+	defer func() { giveFieldMap(is.Fields) }()
 	if is.ID == "" {
 		return nil, errors.New("issue without id")
 	}
@@ -201,7 +206,7 @@ func decodeIssue(st *site, raw json.RawMessage) (*pending, error) {
 
 // fieldMaps recycles the maps an issue's fields are split into: nothing
 // decoded keeps them, and a new one per issue was a twentieth of a sync's
-// allocations.
+// allocations. decodeIssue gives an issue's map back.
 var fieldMaps = sync.Pool{New: func() any { return make(map[string]json.RawMessage, 32) }}
 
 func takeFieldMap() map[string]json.RawMessage { return fieldMaps.Get().(map[string]json.RawMessage) }

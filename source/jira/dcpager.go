@@ -128,7 +128,7 @@ func (p *dcPager) Next(ctx context.Context) (api.Page, error) {
 		}
 		delete(w.slots, w.next)
 		w.next++
-		out := api.Page{Items: page.Issues, Matched: p.first, Release: page.release}
+		out := api.Page{Items: page.Issues, Parsed: page.parsed, Matched: p.first, Release: page.release}
 		if len(page.Issues) == 0 {
 			out.Last = true
 			p.stop()
@@ -268,7 +268,7 @@ func (p *dcPager) fetch(ctx context.Context, afterID int64, startAt, size int) (
 	if p.changelog {
 		q.Set("expand", "changelog")
 	}
-	page := &dcPageBody{}
+	page := &dcPageBody{split: len(p.fields) > 1}
 	if err := p.src.api.Do(ctx, api.Request{Endpoint: "search", Method: http.MethodGet, Path: "rest/api/2/search", Query: q}, page); err != nil {
 		return nil, fmt.Errorf("search: %w", p.src.explain(err))
 	}
@@ -304,7 +304,7 @@ func (p *dcPager) nextSequential(ctx context.Context) (api.Page, error) {
 	}
 	// What the first page counted is what this walk matched: on a resumed
 	// initial sync, what is left of it.
-	out := api.Page{Items: page.Issues, Matched: p.first, Release: page.release}
+	out := api.Page{Items: page.Issues, Parsed: page.parsed, Matched: p.first, Release: page.release}
 	if len(page.Issues) == 0 {
 		out.Last = true
 		return out, nil

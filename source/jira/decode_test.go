@@ -351,7 +351,7 @@ func TestDecodeIssueRejectsMalformedCustomField(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := decodeIssue(st, json.RawMessage(`{"id":"10001","key":"ITSD-1","fields":{`+tt.fields+`}}`))
+			_, err := decodeIssue(st, json.RawMessage(`{"id":"10001","key":"ITSD-1","fields":{`+tt.fields+`}}`), nil)
 			if tt.wantErr == "" {
 				if err != nil {
 					t.Fatalf("unexpected error %v", err)

@@ -28,7 +28,7 @@ func FuzzDecodeIssue(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		p, err := decodeIssue(st, json.RawMessage(raw))
+		p, err := decodeIssue(st, json.RawMessage(raw), nil)
 		if err != nil || p == nil {
 			return
 		}

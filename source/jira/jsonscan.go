@@ -303,14 +303,19 @@ var errNotObject = errors.New("not a JSON object")
 // with optional surrounding space, calling member for every member with the
 // key decoded; member scans the value (see visitFunc).
 func eachMember(doc []byte, member func(key string, data []byte, at, depth int) (int, error)) error {
+	return eachRawMember(doc, func(key, data []byte, at, depth int) (int, error) {
+		return member(decodeKey(key), data, at, depth)
+	})
+}
+
+// eachRawMember is eachMember with each key's raw bytes, between the quotes.
+func eachRawMember(doc []byte, member func(key, data []byte, at, depth int) (int, error)) error {
 	i := skipSpace(doc, 0)
 	var end int
 	var err error
 	switch {
 	case i < len(doc) && doc[i] == '{':
-		end, err = scanObject(doc, i, 1, func(key, data []byte, at, depth int) (int, error) {
-			return member(decodeKey(key), data, at, depth)
-		})
+		end, err = scanObject(doc, i, 1, member)
 	case validJSON(doc) && !isNull(bytes.TrimSpace(doc)):
 		return errNotObject
 	default:
@@ -393,40 +398,75 @@ func decodeString(value []byte, out *string) error {
 // raw must be valid JSON, as the page split that cut it out of a search
 // page guarantees: field values are skipped without validating them again,
 // and the values the adapter reads are validated when they are decoded.
-//
-// A Fields map already there is emptied and filled (decodeIssue hands in a
-// recycled one), so a document without fields leaves it empty, not nil.
 func (is *rawIssue) decodeBody(raw []byte) error {
-	fields := is.Fields
-	clear(fields)
-	*is = rawIssue{Fields: fields}
-	return eachMember(raw, func(key string, data []byte, at, depth int) (int, error) {
-		switch {
-		case foldEq(key, "id"):
-			return rawValue(data, at, depth, func(v []byte) error { return decodeString(v, &is.ID) })
-		case foldEq(key, "key"):
-			return rawValue(data, at, depth, func(v []byte) error { return decodeString(v, &is.Key) })
-		case foldEq(key, "changelog"):
-			return rawValue(data, at, depth, func(v []byte) error { return unmarshalTrusted(v, &is.Changelog) })
-		case foldEq(key, "fields"):
-			return is.scanFields(data, at, depth)
-		}
-		return scanValue(data, at, depth)
+	*is = rawIssue{}
+	return eachRawMember(raw, func(key, data []byte, at, depth int) (int, error) {
+		return is.member(key, data, at, depth, false)
 	})
 }
 
-func (is *rawIssue) scanFields(data []byte, at, depth int) (int, error) {
+// splitValidating is decodeBody for the issue at data[at] of a page being
+// validated: the same split in the walk that validates it. An issue that
+// is neither an object nor null gives errNotObject; a syntax error is a
+// *syntaxError.
+func (is *rawIssue) splitValidating(data []byte, at, depth int) (int, error) {
+	*is = rawIssue{}
+	if isNullAt(data, at) { // an issue without members, as in decodeBody
+		return scanLiteral(data, at, "null")
+	}
+	if at >= len(data) || data[at] != '{' {
+		return at, errNotObject
+	}
+	return scanObject(data, at, depth+1, func(key, data []byte, at, depth int) (int, error) {
+		return is.member(key, data, at, depth, true)
+	})
+}
+
+// member decodes one member of an issue; validate says whether the bytes
+// of the field values, which it only splits, still need validating.
+func (is *rawIssue) member(key, data []byte, at, depth int, validate bool) (int, error) {
+	if bytes.IndexByte(key, '\\') >= 0 || !isASCIIOrValid(key) {
+		key = []byte(decodeKey(key))
+	}
+	switch {
+	case keyIs(key, "id"):
+		return rawValue(data, at, depth, func(v []byte) error { return decodeString(v, &is.ID) })
+	case keyIs(key, "key"):
+		return rawValue(data, at, depth, func(v []byte) error { return decodeString(v, &is.Key) })
+	case keyIs(key, "changelog"):
+		return rawValue(data, at, depth, func(v []byte) error { return unmarshalTrusted(v, &is.Changelog) })
+	case keyIs(key, "fields"):
+		return is.scanFields(data, at, depth, validate)
+	}
+	return scanValue(data, at, depth)
+}
+
+// keyIs matches a decoded member name to a field's JSON name as foldEq.
+func keyIs(key []byte, name string) bool {
+	return string(key) == name || bytes.EqualFold(key, []byte(name))
+}
+
+func (is *rawIssue) scanFields(data []byte, at, depth int, validate bool) (int, error) {
 	switch {
 	case at < len(data) && data[at] == '{':
 		if is.Fields == nil { // a repeated "fields" adds to the first, as in encoding/json
-			is.Fields = make(map[string]json.RawMessage, 16)
+			is.Fields = takeFieldMap()
 		}
 		return scanObject(data, at, depth+1, func(key, data []byte, at, depth int) (int, error) {
-			end := skipValid(data, at)
+			end := 0
+			if validate {
+				var err error
+				if end, err = scanValue(data, at, depth); err != nil {
+					return end, err
+				}
+			} else {
+				end = skipValid(data, at)
+			}
 			is.Fields[fieldNames.intern(key)] = data[at:end]
 			return end, nil
 		})
 	case at < len(data) && data[at] == 'n':
+		giveFieldMap(is.Fields)
 		is.Fields = nil
 		return scanLiteral(data, at, "null")
 	}
@@ -434,6 +474,47 @@ func (is *rawIssue) scanFields(data []byte, at, depth int) (int, error) {
 	if err == nil {
 		err = errors.New("fields is not an object")
 	}
+	return end, err
+}
+
+// splitIssues is rawElements for the issues of a search page, cutting each
+// into its fields in the walk that validates it and handing the pieces to
+// Decode in parsed (api.Page.Parsed): walking every issue a second time to
+// split it was a fifth of decoding a page. An issue of a shape decodeIssue
+// rejects (not an object, fields not an object) gets nil, and Decode meets
+// the error itself.
+func splitIssues(data []byte, at, depth int, issues *[]json.RawMessage, parsed *[]any) (int, error) {
+	if isNullAt(data, at) {
+		*issues, *parsed = nil, nil
+		return scanLiteral(data, at, "null")
+	}
+	if at >= len(data) || data[at] != '[' {
+		end, err := scanValue(data, at, depth)
+		if err == nil {
+			err = errors.New("not a JSON array")
+		}
+		return end, err
+	}
+	items, parts := make([]json.RawMessage, 0, 100), make([]any, 0, 100)
+	end, err := scanArray(data, at, depth+1, func(data []byte, at, depth int) (int, error) {
+		is := &rawIssue{}
+		end, err := is.splitValidating(data, at, depth)
+		var syntax *syntaxError
+		switch {
+		case errors.As(err, &syntax):
+			return end, err
+		case err != nil:
+			giveFieldMap(is.Fields)
+			if end, err = scanValue(data, at, depth); err != nil {
+				return end, err
+			}
+			items, parts = append(items, data[at:end]), append(parts, nil)
+			return end, nil
+		}
+		items, parts = append(items, data[at:end]), append(parts, is)
+		return end, nil
+	})
+	*issues, *parsed = items, parts
 	return end, err
 }
 
@@ -470,10 +551,16 @@ func (n *interner) intern(raw []byte) string {
 
 // DecodeBody splits a Cloud search page into its raw issues without
 // copying them (api.BodyDecoder).
-func (p *searchJQLPage) DecodeBody(body []byte) error {
+func (p *searchJQLPage) DecodeBody(body []byte) error { return p.decodeBody(body, nil) }
+
+// decodeBody is DecodeBody that, given parsed, also splits each issue into
+// it (splitIssues).
+func (p *searchJQLPage) decodeBody(body []byte, parsed *[]any) error {
 	*p = searchJQLPage{}
 	return eachMember(body, func(key string, data []byte, at, depth int) (int, error) {
 		switch {
+		case foldEq(key, "issues") && parsed != nil:
+			return splitIssues(data, at, depth, &p.Issues, parsed)
 		case foldEq(key, "issues"):
 			return rawElements(data, at, depth, &p.Issues)
 		case foldEq(key, "nextPageToken"):
@@ -487,10 +574,16 @@ func (p *searchJQLPage) DecodeBody(body []byte) error {
 
 // DecodeBody splits a Data Center search page into its raw issues without
 // copying them (api.BodyDecoder).
-func (p *searchPage) DecodeBody(body []byte) error {
+func (p *searchPage) DecodeBody(body []byte) error { return p.decodeBody(body, nil) }
+
+// decodeBody is DecodeBody that, given parsed, also splits each issue into
+// it (splitIssues).
+func (p *searchPage) decodeBody(body []byte, parsed *[]any) error {
 	*p = searchPage{}
 	return eachMember(body, func(key string, data []byte, at, depth int) (int, error) {
 		switch {
+		case foldEq(key, "issues") && parsed != nil:
+			return splitIssues(data, at, depth, &p.Issues, parsed)
 		case foldEq(key, "issues"):
 			return rawElements(data, at, depth, &p.Issues)
 		case foldEq(key, "startAt"):

@@ -28,6 +28,7 @@ var jsonSeeds = []string{
 	`{"id":"1","ID":"2","key":"K","fields":{"a":1},"fields":{"b":[true]},"Fields":null}`,
 	`{"issues":[{"id":"1"},{"id":"2"}],"isLast":true,"nextPageToken":"t\/1"}`,
 	`{"issues":null,"total":3,"startAt":"x"}`,
+	`{"issues":[{"id":"1","fields":{"a":1,"b":{"c":[]}}},{"id":2},{"fields":[]},5,null,{"fields":null,"Fields":{"x":"\u00e9"}}],"total":6}`,
 	`{"comments":[{"id":"1","jsdPublic":true,"author":{"accountId":"a"}}],"comments":[{"id":"2"}],"total":1}`,
 	`{"comments":[],"maxResults":1.5}`, `{"comments":{}}`,
 	`{"name":"Time to first response","completedCycles":[{"startTime":{"epochMillis":1},"breached":true,"goalDuration":{"millis":9007199254740993}}],"ongoingCycle":{"paused":null,"elapsedTime":{"millis":-1e3}}}`,
@@ -65,6 +66,7 @@ func FuzzScanner(f *testing.F) {
 		}
 		sameAsLibrary(t, doc, func(b []byte, v *searchJQLPage) error { return v.DecodeBody(b) })
 		sameAsLibrary(t, doc, func(b []byte, v *searchPage) error { return v.DecodeBody(b) })
+		sameSplit(t, doc)
 		// decodeBody takes only what a page split validated; on anything
 		// else it must merely not panic.
 		var is rawIssue
@@ -74,6 +76,51 @@ func FuzzScanner(f *testing.F) {
 			_ = is.decodeBody(doc)
 		}
 	})
+}
+
+// sameSplit holds the split of a page's issues into their fields in the
+// walk that validates the page (cloudPageBody, dcPageBody) to the page
+// split and decodeBody one after the other: the same page or the same
+// failure, and for each issue the same split, or none where decodeBody
+// fails.
+func sameSplit(t *testing.T, doc []byte) {
+	t.Helper()
+	var cloudPlain searchJQLPage
+	cloudPlainErr := cloudPlain.DecodeBody(doc)
+	cloud := cloudPageBody{split: true}
+	cloudErr := cloud.DecodeBody(doc)
+	checkSplit(t, "Cloud", doc, cloudPlainErr, cloudErr, normalized(cloudPlain), normalized(cloud.searchJQLPage), cloud.Issues, cloud.parsed)
+	var dcPlain searchPage
+	dcPlainErr := dcPlain.DecodeBody(doc)
+	dc := dcPageBody{split: true}
+	dcErr := dc.DecodeBody(doc)
+	checkSplit(t, "Data Center", doc, dcPlainErr, dcErr, normalized(dcPlain), normalized(dc.searchPage), dc.Issues, dc.parsed)
+}
+
+func checkSplit(t *testing.T, name string, doc []byte, plainErr, err error, plain, got any, issues []json.RawMessage, parsed []any) {
+	t.Helper()
+	if (err == nil) != (plainErr == nil) {
+		t.Fatalf("%s split of %q: error %v, the page split: %v", name, doc, err, plainErr)
+	}
+	if err != nil {
+		return
+	}
+	if !reflect.DeepEqual(got, plain) || len(parsed) != len(issues) {
+		t.Fatalf("%s split of %q: %v with %d split, the page split %v", name, doc, got, len(parsed), plain)
+	}
+	for i, raw := range issues {
+		var want rawIssue
+		wantErr := want.decodeBody(raw)
+		split, _ := parsed[i].(*rawIssue)
+		switch {
+		case split == nil && wantErr == nil:
+			t.Fatalf("%s split of %q: issue %d not split, decodeBody reads it", name, doc, i)
+		case split != nil && wantErr != nil:
+			t.Fatalf("%s split of %q: issue %d split, decodeBody fails: %v", name, doc, i, wantErr)
+		case split != nil && !reflect.DeepEqual(normalized(*split), normalized(want)):
+			t.Fatalf("%s split of %q: issue %d\n got %+v\nwant %+v", name, doc, i, *split, want)
+		}
+	}
 }
 
 // FuzzSkipValid holds skipValid to the validating scanner: on a valid
@@ -392,8 +439,11 @@ func TestDecodedTicketsKeepNoPageBytes(t *testing.T) {
 					t.Fatal(err)
 				}
 				var out []*pending
-				for _, raw := range page.Items {
-					p, _, err := tickets.Decode(raw)
+				if len(page.Parsed) != len(page.Items) {
+					t.Fatalf("a page of %d issues came with %d split", len(page.Items), len(page.Parsed))
+				}
+				for i, raw := range page.Items {
+					p, _, err := tickets.Decode(raw, page.Parsed[i])
 					if err != nil {
 						t.Fatal(err)
 					}

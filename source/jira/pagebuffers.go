@@ -37,41 +37,54 @@ func (p *bufferPool) give(b []byte) {
 	p.pool.Put(&b)
 }
 
-// cloudPageBody is a Cloud search page read into a recycled buffer.
+// cloudPageBody is a Cloud search page read into a recycled buffer. With
+// split set (pages of issues to decode, not of ids), its issues are also
+// cut into their fields as the page is validated (splitIssues).
 type cloudPageBody struct {
 	searchJQLPage
-	body []byte
+	split  bool
+	parsed []any
+	body   []byte
 }
 
 func (p *cloudPageBody) Buffer(n int) []byte { return pageBuffers.take(n) }
 
 func (p *cloudPageBody) DecodeBody(body []byte) error {
-	p.body = body
-	return p.searchJQLPage.DecodeBody(body)
+	p.body, p.parsed = body, nil
+	if !p.split {
+		return p.searchJQLPage.DecodeBody(body)
+	}
+	return p.searchJQLPage.decodeBody(body, &p.parsed)
 }
 
 // release gives the buffer back; the page's issues must not be used after.
 func (p *cloudPageBody) release() {
 	pageBuffers.give(p.body)
-	p.body, p.Issues = nil, nil
+	p.body, p.Issues, p.parsed = nil, nil, nil
 }
 
-// dcPageBody is a Data Center search page read into a recycled buffer.
+// dcPageBody is a Data Center search page read into a recycled buffer,
+// split as cloudPageBody.
 type dcPageBody struct {
 	searchPage
-	body []byte
+	split  bool
+	parsed []any
+	body   []byte
 }
 
 func (p *dcPageBody) Buffer(n int) []byte { return pageBuffers.take(n) }
 
 func (p *dcPageBody) DecodeBody(body []byte) error {
-	p.body = body
-	return p.searchPage.DecodeBody(body)
+	p.body, p.parsed = body, nil
+	if !p.split {
+		return p.searchPage.DecodeBody(body)
+	}
+	return p.searchPage.decodeBody(body, &p.parsed)
 }
 
 func (p *dcPageBody) release() {
 	pageBuffers.give(p.body)
-	p.body, p.Issues = nil, nil
+	p.body, p.Issues, p.parsed = nil, nil, nil
 }
 
 // changelogBody is a bulkfetch answer read into a recycled buffer; its

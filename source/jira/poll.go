@@ -83,8 +83,9 @@ func (t siteTickets) Pages(q api.Query) api.Pager {
 // Decode decodes one issue. Only a failed issue is read a second time, for
 // its id and key: every extra pass over each issue's bytes showed in the
 // sync's CPU profile.
-func (t siteTickets) Decode(raw json.RawMessage) (*pending, int64, error) {
-	p, err := decodeIssue(t.st, raw)
+func (t siteTickets) Decode(raw json.RawMessage, parsed any) (*pending, int64, error) {
+	split, _ := parsed.(*rawIssue)
+	p, err := decodeIssue(t.st, raw, split)
 	if err == nil {
 		return p, p.id, nil
 	}
@@ -183,11 +184,11 @@ func (p *cloudPager) Next(ctx context.Context) (api.Page, error) {
 	if p.token != "" {
 		q.Set("nextPageToken", p.token)
 	}
-	page := &cloudPageBody{}
+	page := &cloudPageBody{split: len(p.fields) > 1}
 	if err := p.src.api.Do(ctx, api.Request{Endpoint: "search_jql", Method: http.MethodGet, Path: "rest/api/2/search/jql", Query: q}, page); err != nil {
 		return api.Page{}, fmt.Errorf("search: %w", p.src.explain(err))
 	}
 	p.token = page.NextPageToken
 	last := page.NextPageToken == "" || len(page.Issues) == 0 || page.IsLast
-	return api.Page{Items: page.Issues, Last: last, Release: page.release}, nil
+	return api.Page{Items: page.Issues, Parsed: page.parsed, Last: last, Release: page.release}, nil
 }

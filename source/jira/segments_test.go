@@ -162,7 +162,7 @@ func TestDecodeIssueSegments(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := decodeIssue(st, issue(tt.fields))
+			p, err := decodeIssue(st, issue(tt.fields), nil)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error %v, want %q", err, tt.wantErr)

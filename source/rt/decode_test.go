@@ -121,7 +121,7 @@ func TestRTDecodeTicketPages(t *testing.T) {
 	for _, name := range []string{"tickets-page-1", "tickets-page-2", "tickets-page-3-short"} {
 		for _, raw := range sampleItems(t, name) {
 			for _, shape := range []json.RawMessage{raw, reversed(t, raw)} {
-				p, id, err := tickets.Decode(shape)
+				p, id, err := tickets.Decode(shape, nil)
 				if err != nil {
 					t.Fatalf("%s: %v", name, err)
 				}
@@ -146,7 +146,7 @@ func TestRTDecodeTicketPages(t *testing.T) {
 		}
 	}
 
-	p, _, err := tickets.Decode(sampleItems(t, "tickets-page-1")[0])
+	p, _, err := tickets.Decode(sampleItems(t, "tickets-page-1")[0], nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +220,7 @@ func TestRTDecodeTicketLabelsAndSegments(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			src := testSource(t, cfg, tt.segments)
-			p, _, err := siteTickets{src: src, st: &site{}}.Decode(page)
+			p, _, err := siteTickets{src: src, st: &site{}}.Decode(page, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -260,7 +260,7 @@ func TestRTDecodeTicketProblemsNameTheTicket(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, id, err := siteTickets{src: src, st: &site{}}.Decode([]byte(tt.item))
+			_, id, err := siteTickets{src: src, st: &site{}}.Decode([]byte(tt.item), nil)
 			if err == nil || !strings.HasPrefix(err.Error(), tt.want) || id != tt.id {
 				t.Errorf("Decode = id %d, %v; want id %d and an error starting %q", id, err, tt.id, tt.want)
 			}

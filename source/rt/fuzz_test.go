@@ -27,7 +27,7 @@ func FuzzDecodeTicket(f *testing.F) {
 	f.Add([]byte(`[]`), []byte(`{}`))
 	src := testSource(f, scenarioConfig(), config.Segments{})
 	f.Fuzz(func(t *testing.T, item, history []byte) {
-		p, id, err := siteTickets{src: src, st: &site{}}.Decode(item)
+		p, id, err := siteTickets{src: src, st: &site{}}.Decode(item, nil)
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "ticket "+strconv.FormatInt(id, 10)+": ") {
 				t.Fatalf("error %q does not name ticket %d", err, id)

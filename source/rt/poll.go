@@ -101,7 +101,7 @@ func (s *Source) ticketFields() url.Values {
 	return v
 }
 
-func (t siteTickets) Decode(raw json.RawMessage) (*pending, int64, error) {
+func (t siteTickets) Decode(raw json.RawMessage, _ any) (*pending, int64, error) {
 	var rt restTicket
 	if err := json.Unmarshal(raw, &rt); err != nil {
 		id := itemID(raw)
