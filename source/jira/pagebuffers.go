@@ -54,7 +54,7 @@ func (p *cloudPageBody) DecodeBody(body []byte) error {
 	if !p.split {
 		return p.searchJQLPage.DecodeBody(body)
 	}
-	return p.searchJQLPage.decodeBody(body, &p.parsed)
+	return p.decodeBody(body, &p.parsed)
 }
 
 // release gives the buffer back; the page's issues must not be used after.
@@ -79,7 +79,7 @@ func (p *dcPageBody) DecodeBody(body []byte) error {
 	if !p.split {
 		return p.searchPage.DecodeBody(body)
 	}
-	return p.searchPage.decodeBody(body, &p.parsed)
+	return p.decodeBody(body, &p.parsed)
 }
 
 func (p *dcPageBody) release() {
