@@ -2,6 +2,7 @@ package jira
 
 import (
 	"bytes"
+	"cmp"
 	"encoding"
 	"encoding/json"
 	"errors"
@@ -104,6 +105,9 @@ func buildDecoder(t reflect.Type, trusted bool) valueDecoder {
 	library := libraryDecoder(end)
 	if t.Kind() != reflect.Pointer {
 		pt := reflect.PointerTo(t)
+		if trusted && pt.Implements(trustedDecoderType) {
+			return decodeSelfTrusted
+		}
 		if pt.Implements(jsonUnmarshaler) {
 			return unmarshalerDecoder(end)
 		}
@@ -138,6 +142,24 @@ func buildDecoder(t reflect.Type, trusted bool) valueDecoder {
 		}
 	}
 	return library
+}
+
+// trustedDecoder is a type that decodes itself from a validated document at
+// an offset and returns the offset after its value, in the walk that finds
+// that end: given one, a trusted decoder calls it instead of skipping the
+// value to hand it to UnmarshalJSON, which walked it a second time. Its
+// UnmarshalJSON must decode the same.
+type trustedDecoder interface {
+	decodeTrusted(data []byte, at int) (int, error)
+}
+
+var trustedDecoderType = reflect.TypeFor[trustedDecoder]()
+
+func decodeSelfTrusted(data []byte, at, _ int, v reflect.Value) (int, error) {
+	if !v.CanAddr() {
+		return at, errNotAddressable
+	}
+	return v.Addr().Interface().(trustedDecoder).decodeTrusted(data, at)
 }
 
 // valueEnd returns the offset just after the value at data[at]: scanValue,
@@ -309,7 +331,7 @@ func sliceDecoder(t reflect.Type, trusted bool) valueDecoder {
 			// decoded into, the length ends at the last one, [] is empty
 			// but not nil.
 			i := 0
-			end, err := scanArray(data, at, depth+1, func(data []byte, at, depth int) (int, error) {
+			element := func(data []byte, at, depth int) (int, error) {
 				if i >= v.Cap() {
 					if v.Cap() == 0 {
 						v.Grow(max(1, int(typical.Load())))
@@ -323,7 +345,14 @@ func sliceDecoder(t reflect.Type, trusted bool) valueDecoder {
 				end, err := dec(data, at, depth, v.Index(i))
 				i++
 				return end, err
-			})
+			}
+			var end int
+			var err error
+			if trusted {
+				end, err = eachTrustedElement(data, at, depth+1, element)
+			} else {
+				end, err = scanArray(data, at, depth+1, element)
+			}
 			if err != nil {
 				return end, err
 			}
@@ -437,6 +466,13 @@ func structDecoder(t reflect.Type, trusted bool, valueEnd valueEnd) valueDecoder
 		switch {
 		case isNullAt(data, at):
 			return scanLiteral(data, at, "null")
+		case at < len(data) && data[at] == '{' && trusted:
+			return eachTrustedMember(data, at, func(key []byte, at int) (int, error) {
+				if f := lookup(key); f != nil {
+					return f.dec(data, at, depth+1, v.Field(f.index))
+				}
+				return skipValid(data, at), nil
+			})
 		case at < len(data) && data[at] == '{':
 			return scanObject(data, at, depth+1, func(key, data []byte, at, depth int) (int, error) {
 				if bytes.IndexByte(key, '\\') >= 0 || !isASCIIOrValid(key) {
@@ -451,6 +487,63 @@ func structDecoder(t reflect.Type, trusted bool, valueEnd valueEnd) valueDecoder
 		}
 		return decodeWithLibrary(data, at, depth, v)
 	}
+}
+
+// eachTrustedElement walks the array at data[at] == '[' of a validated
+// document as scanArray does, as eachTrustedMember walks an object.
+func eachTrustedElement(data []byte, at, depth int, element visitFunc) (int, error) {
+	i := skipSpace(data, at+1)
+	for i < len(data) && data[i] != ']' {
+		end, err := element(data, i, depth)
+		if err != nil || end <= i {
+			return end, cmp.Or(err, errMalformed)
+		}
+		if i = skipSpace(data, end); i < len(data) && data[i] == ',' {
+			i = skipSpace(data, i+1)
+		} else {
+			break
+		}
+	}
+	if i < len(data) && data[i] == ']' {
+		return i + 1, nil
+	}
+	return i, errMalformed
+}
+
+// errMalformed is a trusted document that is not valid JSON after all.
+var errMalformed = errors.New("malformed JSON in a document taken as validated")
+
+// eachTrustedMember walks the object at data[at] == '{' of a validated
+// document as scanObject does, without checking what validation already
+// did: member gets each key (escapes resolved) and the offset of its value,
+// and returns the offset after it. On invalid data it fails or walks
+// something, never panicking.
+func eachTrustedMember(data []byte, at int, member func(key []byte, at int) (int, error)) (int, error) {
+	i := skipSpace(data, at+1)
+	for i < len(data) && data[i] == '"' {
+		keyEnd := skipValidString(data, i)
+		key := data[i+1 : max(i+1, keyEnd-1)]
+		if bytes.IndexByte(key, '\\') >= 0 || !isASCIIOrValid(key) {
+			key = []byte(decodeKey(key))
+		}
+		if i = skipSpace(data, keyEnd); i < len(data) && data[i] == ':' {
+			i = skipSpace(data, i+1)
+		}
+		if i >= len(data) {
+			break
+		}
+		end, err := member(key, i)
+		if err != nil || end <= i {
+			return end, cmp.Or(err, errMalformed)
+		}
+		if i = skipSpace(data, end); i < len(data) && data[i] == ',' {
+			i = skipSpace(data, i+1)
+		}
+	}
+	if i < len(data) && data[i] == '}' {
+		return i + 1, nil
+	}
+	return i, errMalformed
 }
 
 func isASCII(b []byte) bool {

@@ -230,23 +230,29 @@ type slaDate struct {
 	err error     // an unreadable fallback time, reported by time()
 }
 
-// UnmarshalJSON reads the DTO in one walk with no allocation: b is valid
-// JSON (the library validated it, or the page split it came from did).
 func (d *slaDate) UnmarshalJSON(b []byte) error {
+	_, err := d.decodeTrusted(b, skipSpace(b, 0))
+	return err
+}
+
+// decodeTrusted reads the DTO at b[at] in one walk with no allocation and
+// returns the offset after it (trustedDecoder): b is valid JSON, as the
+// library or the page split it came from validated it.
+func (d *slaDate) decodeTrusted(b []byte, at int) (int, error) {
 	*d = slaDate{}
-	i := skipSpace(b, 0)
-	if i < len(b) && b[i] == 'n' {
-		return nil
+	i := at
+	if isNullAt(b, i) {
+		return min(i+len("null"), len(b)), nil
 	}
 	if i >= len(b) || b[i] != '{' {
-		return errors.New("an SLA date is not an object")
+		return i, errors.New("an SLA date is not an object")
 	}
 	var epoch int64
 	hasEpoch := false
 	var jira, iso []byte // the last of each, as a struct field would keep
 	for i = skipSpace(b, i+1); i < len(b) && b[i] != '}'; {
 		if b[i] != '"' {
-			return errors.New("an SLA date has a malformed member")
+			return i, errors.New("an SLA date has a malformed member")
 		}
 		end := skipValidString(b, i)
 		key := b[i+1 : max(i+1, end-1)]
@@ -255,7 +261,7 @@ func (d *slaDate) UnmarshalJSON(b []byte) error {
 		}
 		i = skipSpace(b, end)
 		if i >= len(b) || b[i] != ':' {
-			return errors.New("an SLA date has a malformed member")
+			return i, errors.New("an SLA date has a malformed member")
 		}
 		at := skipSpace(b, i+1)
 		i = skipValid(b, at)
@@ -269,7 +275,7 @@ func (d *slaDate) UnmarshalJSON(b []byte) error {
 			}
 			n, err := strconv.ParseInt(string(value), 10, 64)
 			if err != nil {
-				return fmt.Errorf("an SLA date's epochMillis %s is not an integer", value)
+				return i, fmt.Errorf("an SLA date's epochMillis %s is not an integer", value)
 			}
 			epoch, hasEpoch = n, true
 		case bytes.EqualFold(key, []byte("jira")):
@@ -279,7 +285,7 @@ func (d *slaDate) UnmarshalJSON(b []byte) error {
 		}
 		if keep != nil && !isNull(value) { // null leaves a string as it was
 			if len(value) < 2 || value[0] != '"' {
-				return fmt.Errorf("an SLA date's time %s is not a string", value)
+				return i, fmt.Errorf("an SLA date's time %s is not a string", value)
 			}
 			*keep = value
 		}
@@ -287,9 +293,12 @@ func (d *slaDate) UnmarshalJSON(b []byte) error {
 			i = skipSpace(b, i+1)
 		}
 	}
+	if i < len(b) && b[i] == '}' {
+		i++
+	}
 	if hasEpoch {
 		d.At = time.UnixMilli(epoch).UTC()
-		return nil
+		return i, nil
 	}
 	for _, v := range [][]byte{jira, iso} {
 		if len(v) <= 2 { // absent, or ""
@@ -297,16 +306,16 @@ func (d *slaDate) UnmarshalJSON(b []byte) error {
 		}
 		if t, ok := parseJiraLayout(v[1 : len(v)-1]); ok {
 			d.At = t
-			return nil
+			return i, nil
 		}
 		var s string
 		if err := decodeString(v, &s); err != nil {
-			return err
+			return i, err
 		}
 		d.At, d.err = parseJiraTime(s)
-		return nil
+		return i, nil
 	}
-	return nil
+	return i, nil
 }
 
 func (d slaDate) time() (time.Time, error) { return d.At, d.err }
