@@ -294,7 +294,9 @@ func convertSLA(fieldName string, v slaValue) (ticket.SLA, error) {
 }
 
 // decodeRating reads a satisfaction value: null, a number, a numeric string,
-// or an object holding one under rating (or value).
+// or an object holding one under rating (or value). raw is valid JSON (a
+// field of a validated page, a decoded feedback answer): an object is
+// read where it lies, the last of duplicate members winning as in a map.
 func decodeRating(raw json.RawMessage) (int, bool, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
@@ -303,19 +305,27 @@ func decodeRating(raw json.RawMessage) (int, bool, error) {
 	var n float64
 	switch raw[0] {
 	case '{':
-		var obj map[string]json.RawMessage
-		if err := json.Unmarshal(raw, &obj); err != nil {
-			return 0, false, err
-		}
-		for _, key := range []string{"rating", "value"} {
-			if inner, ok := obj[key]; ok {
+		var rating, value []byte
+		eachValidMember(raw, func(key, v []byte) {
+			if bytes.IndexByte(key, '\\') >= 0 || !isASCIIOrValid(key) {
+				key = []byte(decodeKey(key))
+			}
+			switch string(key) {
+			case "rating":
+				rating = v
+			case "value":
+				value = v
+			}
+		})
+		for _, inner := range [][]byte{rating, value} {
+			if inner != nil {
 				return decodeRating(inner)
 			}
 		}
 		return 0, false, errors.New("satisfaction object has no rating")
 	case '"':
 		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
+		if err := decodeString(raw, &s); err != nil {
 			return 0, false, err
 		}
 		v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
@@ -324,9 +334,11 @@ func decodeRating(raw json.RawMessage) (int, bool, error) {
 		}
 		n = v
 	default:
-		if err := json.Unmarshal(raw, &n); err != nil {
+		v, err := strconv.ParseFloat(string(raw), 64)
+		if err != nil || (raw[0] != '-' && !isDigit(raw[0])) {
 			return 0, false, fmt.Errorf("satisfaction %s is not a number", raw)
 		}
+		n = v
 	}
 	if n != math.Trunc(n) || n < 1 || n > 5 {
 		return 0, false, fmt.Errorf("satisfaction %v is not a rating 1..5", n)

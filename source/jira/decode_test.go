@@ -1,7 +1,11 @@
 package jira
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"math"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -440,4 +444,62 @@ func FuzzSLADate(f *testing.F) {
 			t.Fatalf("slaDate from %q = %v, %v; want %v, %v", doc, got, gotTimeErr, want, wantTimeErr)
 		}
 	})
+}
+
+// FuzzDecodeRating holds decodeRating, which reads a valid value where it
+// lies, to the same rules over json.Unmarshal.
+func FuzzDecodeRating(f *testing.F) {
+	for _, s := range []string{`4`, `4.0`, `4.5`, `" 3 "`, `"x"`, `null`, `{"rating":5}`, `{"value":"2"}`, `{"rating":null,"value":3}`,
+		`{"rating":1,"rating":6}`, `{"r\u0061ting":2}`, `{"Rating":2}`, `{}`, `[]`, `true`, `1e400`, `-1`, `{"rating":{"value":4}}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		got, gotOK, gotErr := decodeRating(doc)
+		if !json.Valid(doc) {
+			return
+		}
+		want, wantOK, wantErr := decodeRatingByLibrary(doc)
+		if got != want || gotOK != wantOK || (gotErr != nil) != (wantErr != nil) {
+			t.Fatalf("decodeRating(%s) = %d, %v, %v; through json.Unmarshal %d, %v, %v", doc, got, gotOK, gotErr, want, wantOK, wantErr)
+		}
+	})
+}
+
+func decodeRatingByLibrary(raw json.RawMessage) (int, bool, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return 0, false, nil
+	}
+	var n float64
+	switch raw[0] {
+	case '{':
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &obj); err != nil {
+			return 0, false, err
+		}
+		for _, key := range []string{"rating", "value"} {
+			if inner, ok := obj[key]; ok {
+				return decodeRatingByLibrary(inner)
+			}
+		}
+		return 0, false, errors.New("no rating")
+	case '"':
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return 0, false, err
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil {
+			return 0, false, err
+		}
+		n = v
+	default:
+		if err := json.Unmarshal(raw, &n); err != nil {
+			return 0, false, err
+		}
+	}
+	if n != math.Trunc(n) || n < 1 || n > 5 {
+		return 0, false, errors.New("not a rating")
+	}
+	return int(n), true, nil
 }
