@@ -56,6 +56,11 @@ fuzz ./source/rt FuzzDecodeTicket
 fuzz ./source/jira FuzzScanner
 fuzz ./source/jira FuzzUnmarshalFast
 fuzz ./source/jira FuzzSkipValid
+fuzz ./source/jira FuzzUnmarshalTrusted
+fuzz ./source/jira FuzzParseJiraLayout
+fuzz ./source/jira FuzzSLADate
+fuzz ./source/jira FuzzSegmentValue
+fuzz ./source/jira FuzzDecodeRating
 fuzz ./store FuzzRecordEncoding
 
 step "dashboards"
