@@ -27,9 +27,10 @@ func unmarshalFast(data []byte, v any) error { return unmarshalWith(data, v, fal
 
 // unmarshalTrusted is unmarshalFast for data already validated, such as a
 // field of an issue a search page's DecodeBody split: values the target has
-// no field for are skipped, and strings read, without validating their
-// bytes again — most of a comment or an SLA is members the adapter never
-// reads. On invalid data it fails or decodes something, never panicking.
+// no field for are skipped, and objects, arrays and strings walked, without
+// validating their bytes again — most of a comment or an SLA is members the
+// adapter never reads. On invalid data it fails or decodes something, never
+// panicking. FuzzUnmarshalTrusted holds it to json.Unmarshal.
 func unmarshalTrusted(data []byte, v any) error { return unmarshalWith(data, v, true) }
 
 func unmarshalWith(data []byte, v any, trusted bool) error {
