@@ -210,7 +210,10 @@ func segmentValue(raw json.RawMessage) (string, error) {
 				first, firstLower = v, lower
 			}
 		})
-		return first, err
+		if err != nil {
+			return "", err
+		}
+		return first, nil
 	case '{':
 		var values [len(segmentObjectKeys)][]byte // the last of each, as a map keeps
 		eachValidMember(raw, func(key, value []byte) {
