@@ -306,17 +306,19 @@ func decodeRating(raw json.RawMessage) (int, bool, error) {
 	switch raw[0] {
 	case '{':
 		var rating, value []byte
-		eachValidMember(raw, func(key, v []byte) {
-			if bytes.IndexByte(key, '\\') >= 0 || !isASCIIOrValid(key) {
-				key = []byte(decodeKey(key))
-			}
+		_, err := eachTrustedMember(raw, 0, func(key []byte, at int) (int, error) {
+			end := skipValid(raw, at)
 			switch string(key) {
 			case "rating":
-				rating = v
+				rating = raw[at:end]
 			case "value":
-				value = v
+				value = raw[at:end]
 			}
+			return end, nil
 		})
+		if err != nil {
+			return 0, false, err
+		}
 		for _, inner := range [][]byte{rating, value} {
 			if inner != nil {
 				return decodeRating(inner)

@@ -192,23 +192,21 @@ func segmentValue(raw json.RawMessage) (string, error) {
 		// The first value in that order, found without sorting or copying
 		// the items: raw is valid JSON, a field of a validated page.
 		var first, firstLower string
-		var err error
-		eachValidElement(raw, func(item []byte) {
-			if err != nil {
-				return
-			}
+		_, err := eachTrustedElement(raw, 0, 0, func(data []byte, at, _ int) (int, error) {
+			end := skipValid(data, at)
+			item := data[at:end]
 			if item[0] == '[' {
-				err = errors.New("a list inside a list is not a segment value")
-				return
+				return end, errors.New("a list inside a list is not a segment value")
 			}
-			var v string
-			if v, err = segmentValue(item); err != nil || v == "" {
-				return
+			v, err := segmentValue(item)
+			if err != nil || v == "" {
+				return end, err
 			}
 			lower := strings.ToLower(v)
 			if first == "" || lower < firstLower || (lower == firstLower && v < first) {
 				first, firstLower = v, lower
 			}
+			return end, nil
 		})
 		if err != nil {
 			return "", err
@@ -216,16 +214,18 @@ func segmentValue(raw json.RawMessage) (string, error) {
 		return first, nil
 	case '{':
 		var values [len(segmentObjectKeys)][]byte // the last of each, as a map keeps
-		eachValidMember(raw, func(key, value []byte) {
-			if bytes.IndexByte(key, '\\') >= 0 || !isASCIIOrValid(key) {
-				key = []byte(decodeKey(key))
-			}
+		_, err := eachTrustedMember(raw, 0, func(key []byte, at int) (int, error) {
+			end := skipValid(raw, at)
 			for i, name := range segmentObjectKeys {
 				if string(key) == name {
-					values[i] = value
+					values[i] = raw[at:end]
 				}
 			}
+			return end, nil
 		})
+		if err != nil {
+			return "", err
+		}
 		for _, inner := range values {
 			if inner == nil || inner[0] == '{' || inner[0] == '[' {
 				continue
