@@ -176,23 +176,18 @@ var (
 	trustedLibrary    = libraryDecoder(skipTrusted)
 )
 
-func libraryDecoder(valueEnd valueEnd) valueDecoder {
-	return func(data []byte, at, depth int, v reflect.Value) (int, error) {
-		end, err := valueEnd(data, at, depth)
-		if err != nil {
-			return end, err
-		}
-		if !v.CanAddr() {
-			return end, errNotAddressable
-		}
-		return end, json.Unmarshal(data[at:end], v.Addr().Interface())
-	}
-}
+func libraryDecoder(valueEnd valueEnd) valueDecoder { return valueThen(valueEnd, json.Unmarshal) }
 
 // unmarshalerDecoder calls the type's UnmarshalJSON, with null too, as
 // encoding/json does for a non-pointer value. Given a trusted document it
 // is UnmarshalJSON's to reject what is not valid.
 func unmarshalerDecoder(valueEnd valueEnd) valueDecoder {
+	return valueThen(valueEnd, func(value []byte, v any) error { return v.(json.Unmarshaler).UnmarshalJSON(value) })
+}
+
+// valueThen finds the value's end and hands its bytes and a pointer to v
+// to decode.
+func valueThen(valueEnd valueEnd, decode func(value []byte, v any) error) valueDecoder {
 	return func(data []byte, at, depth int, v reflect.Value) (int, error) {
 		end, err := valueEnd(data, at, depth)
 		if err != nil {
@@ -201,7 +196,7 @@ func unmarshalerDecoder(valueEnd valueEnd) valueDecoder {
 		if !v.CanAddr() {
 			return end, errNotAddressable
 		}
-		return end, v.Addr().Interface().(json.Unmarshaler).UnmarshalJSON(data[at:end])
+		return end, decode(data[at:end], v.Addr().Interface())
 	}
 }
 
